@@ -1,5 +1,6 @@
 # The two commands of the README, plus the longer jobs. Each target installs what it needs.
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# python3 must be 3.11+; pass PYTHON=... to choose another interpreter.
+PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

@@ -1,0 +1,57 @@
+"""chromalake: Chroma's client API, serverless.
+
+``import chromalake as chromadb`` runs code written for chromadb. Importing the package loads
+neither Lance nor pyarrow: the embedded clients import the engine when first used, so the slim
+install (remote clients only) stays slim and cold starts stay short.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from chromalake import errors
+from chromalake.config import Settings
+from chromalake.types import (
+    DEFAULT_DATABASE,
+    DEFAULT_TENANT,
+    GetResult,
+    IndexingStatus,
+    QueryResult,
+    ReadLevel,
+    UserIdentity,
+)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "EphemeralClient": "chromalake.api.client",
+    "PersistentClient": "chromalake.api.client",
+    "AdminClient": "chromalake.api.client",
+    "Client": "chromalake.api.client",
+    "Collection": "chromalake.api.collection",
+}
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TENANT",
+    "AdminClient",
+    "Client",
+    "Collection",
+    "EphemeralClient",
+    "GetResult",
+    "IndexingStatus",
+    "PersistentClient",
+    "QueryResult",
+    "ReadLevel",
+    "Settings",
+    "UserIdentity",
+    "errors",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chromalake' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

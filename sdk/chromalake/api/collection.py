@@ -1,0 +1,355 @@
+"""``Collection``: Chroma's collection object over the embedded engine."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from chromalake import validation
+from chromalake.api import records
+from chromalake.embeddings import embed
+from chromalake.engine.catalog import CollectionRecord
+from chromalake.engine.engine import Records
+from chromalake.types import (
+    DEFAULT_GET_INCLUDE,
+    DEFAULT_QUERY_INCLUDE,
+    GetResult,
+    Include,
+    OneOrMany,
+    QueryResult,
+    ReadLevel,
+    Where,
+    WhereDocument,
+)
+
+if TYPE_CHECKING:
+    from chromalake.api.client import Client
+
+
+class Collection:
+    """A named set of records with embeddings, documents, metadata and uris.
+
+    Example:
+        >>> import chromalake
+        >>> client = chromalake.EphemeralClient()
+        >>> col = client.get_or_create_collection("doctest-col", embedding_function=None)
+        >>> col.add(ids=["a"], embeddings=[[1.0, 2.0]])
+        >>> col.count()
+        1
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        model: CollectionRecord,
+        embedding_function: Any = None,
+        data_loader: Any = None,
+    ) -> None:
+        self._client = client
+        self._model = model
+        self._embedding_function = embedding_function
+        self._data_loader = data_loader
+
+    # -- properties --------------------------------------------------------------------------
+
+    @property
+    def id(self) -> uuid.UUID:
+        return uuid.UUID(self._model.id)
+
+    @property
+    def name(self) -> str:
+        return self._model.name
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return self._model.metadata
+
+    @property
+    def tenant(self) -> str:
+        return self._model.tenant
+
+    @property
+    def database(self) -> str:
+        return self._model.database
+
+    @property
+    def configuration_json(self) -> dict[str, Any]:
+        return self._model.configuration
+
+    @property
+    def configuration(self) -> dict[str, Any]:
+        """The configuration, with the embedding function this collection embeds with."""
+        return {**self._model.configuration, "embedding_function": self._embedding_function}
+
+    @property
+    def schema(self) -> dict[str, Any] | None:
+        return self._model.schema
+
+    @property
+    def embedding_function(self) -> Any:
+        return self._embedding_function
+
+    @property
+    def data_loader(self) -> Any:
+        return self._data_loader
+
+    def get_model(self) -> CollectionRecord:
+        return self._model
+
+    def __repr__(self) -> str:
+        return f"Collection(name={self.name})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Collection) and other._model == self._model
+
+    def __hash__(self) -> int:
+        return hash(self._model.id)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @property
+    def _engine_scope(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "database": self.database}
+
+    def _embed(self, inputs: list[Any]) -> list[np.ndarray]:
+        return embed(self._embedding_function, inputs)
+
+    def _embed_query(self, inputs: list[Any]) -> list[np.ndarray]:
+        return embed(self._embedding_function, inputs, query=True)
+
+    @property
+    def _embedder(self) -> Any:
+        return self._embed if self._embedding_function is not None else None
+
+    @property
+    def _query_embedder(self) -> Any:
+        return self._embed_query if self._embedding_function is not None else None
+
+    # -- records -----------------------------------------------------------------------------
+
+    def count(self, read_level: ReadLevel | str = ReadLevel.INDEX_AND_WAL) -> int:
+        """The number of records.
+
+        Example:
+            >>> col.count()  # doctest: +SKIP
+            42
+        """
+        return self._client._engine.count(self._model.id, **self._engine_scope)
+
+    def add(
+        self,
+        ids: OneOrMany,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        images: Any = None,
+        uris: Any = None,
+    ) -> None:
+        """Add records; ids that already exist are left as they are.
+
+        Example:
+            >>> col.add(ids=["a", "b"], embeddings=[[1, 2], [3, 4]], documents=["x", "y"])
+            ... # doctest: +SKIP
+        """
+        batch = records.prepare_add(
+            ids, embeddings, metadatas, documents, images, uris,
+            embed=self._embedder, max_batch_size=self._client.get_max_batch_size(),
+        )
+        self._client._engine.add(
+            self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
+            batch.uris, **self._engine_scope,
+        )
+        self._refresh_dimension()
+
+    def update(
+        self,
+        ids: OneOrMany,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        images: Any = None,
+        uris: Any = None,
+    ) -> None:
+        """Change existing records; metadata is merged key by key and None deletes a key.
+
+        Example:
+            >>> col.update(ids="a", metadatas={"year": 2024})  # doctest: +SKIP
+        """
+        batch = records.prepare_update(
+            ids, embeddings, metadatas, documents, images, uris,
+            embed=self._embedder, max_batch_size=self._client.get_max_batch_size(),
+        )
+        self._client._engine.update(
+            self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
+            batch.uris, **self._engine_scope,
+        )
+        self._refresh_dimension()
+
+    def upsert(
+        self,
+        ids: OneOrMany,
+        embeddings: Any = None,
+        metadatas: Any = None,
+        documents: Any = None,
+        images: Any = None,
+        uris: Any = None,
+    ) -> None:
+        """Update the records that exist and add the others.
+
+        Example:
+            >>> col.upsert(ids=["a", "z"], embeddings=[[0, 1], [1, 0]])  # doctest: +SKIP
+        """
+        batch = records.prepare_upsert(
+            ids, embeddings, metadatas, documents, images, uris,
+            embed=self._embedder, max_batch_size=self._client.get_max_batch_size(),
+        )
+        self._client._engine.upsert(
+            self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
+            batch.uris, **self._engine_scope,
+        )
+        self._refresh_dimension()
+
+    def delete(
+        self,
+        ids: OneOrMany | None = None,
+        where: Where | None = None,
+        where_document: WhereDocument | None = None,
+        limit: int | None = None,
+    ) -> dict[str, int]:
+        """Delete records by id and/or filter; returns ``{"deleted": n}``.
+
+        Example:
+            >>> col.delete(where={"source": "old"})  # doctest: +SKIP
+            {'deleted': 3}
+        """
+        request = records.prepare_delete(ids, where, where_document, limit)
+        deleted = self._client._engine.delete(
+            self._model.id, request.ids, request.where, request.where_document, request.limit,
+            **self._engine_scope,
+        )
+        return {"deleted": deleted}
+
+    def get(
+        self,
+        ids: OneOrMany | None = None,
+        where: Where | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        where_document: WhereDocument | None = None,
+        include: Include = DEFAULT_GET_INCLUDE,
+    ) -> GetResult:
+        """Records by id and/or filter, in insertion order.
+
+        Example:
+            >>> col.get(where={"year": {"$gte": 2020}}, limit=10)  # doctest: +SKIP
+        """
+        request = records.prepare_get(ids, where, limit, offset, where_document, include)
+        found = self._client._engine.get(
+            self._model.id, request.ids, request.where, request.where_document, request.limit,
+            request.offset, _engine_include(request.include), **self._engine_scope,
+        )
+        return self._get_result(found, request.include)
+
+    def peek(self, limit: int = 10) -> GetResult:
+        """The first ``limit`` records, with their embeddings.
+
+        Example:
+            >>> col.peek(2)["ids"]  # doctest: +SKIP
+            ['a', 'b']
+        """
+        return self.get(limit=limit, include=["metadatas", "documents", "embeddings"])
+
+    def query(
+        self,
+        query_embeddings: Any = None,
+        query_texts: Any = None,
+        query_images: Any = None,
+        query_uris: Any = None,
+        ids: OneOrMany | None = None,
+        n_results: int = 10,
+        where: Where | None = None,
+        where_document: WhereDocument | None = None,
+        include: Include = DEFAULT_QUERY_INCLUDE,
+    ) -> QueryResult:
+        """The nearest records to each query, nearest first.
+
+        Example:
+            >>> col.query(query_embeddings=[[1, 2]], n_results=1)["ids"]  # doctest: +SKIP
+            [['a']]
+        """
+        request = records.prepare_query(
+            query_embeddings, query_texts, query_images, query_uris, ids, n_results, where,
+            where_document, include, embed_query=self._query_embedder,
+        )
+        found = self._client._engine.query(
+            self._model.id, request.query_embeddings, request.n_results, request.ids,
+            request.where, request.where_document, _engine_include(request.include),
+            **self._engine_scope,
+        )
+        return self._query_result(found, request.include)
+
+    def modify(
+        self,
+        name: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        configuration: dict[str, Any] | None = None,
+    ) -> None:
+        """Rename the collection, replace its metadata, or change its configuration.
+
+        Example:
+            >>> col.modify(metadata={"topic": "cats"})  # doctest: +SKIP
+        """
+        validation.validate_modify(name, metadata, configuration)
+        self._model = self._client._engine.update_collection(
+            self._model.id, name, metadata, configuration, **self._engine_scope
+        )
+
+    def _refresh_dimension(self) -> None:
+        if self._model.dimension is None:
+            self._model = self._client._engine.get_collection_by_id(self._model.id)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def _data(self, uris: list[Any] | None, include: Include) -> Any:
+        if "data" not in include or self._data_loader is None:
+            return None
+        return self._data_loader(uris or [])
+
+    def _get_result(self, found: Records, include: Include) -> GetResult:
+        return {
+            "ids": found.ids,
+            "embeddings": None if found.embeddings is None else np.array(found.embeddings),
+            "documents": found.documents,
+            "uris": found.uris if "uris" in include else None,
+            "data": self._data(found.uris, include),
+            "metadatas": found.metadatas,
+            "included": include,
+        }
+
+    def _query_result(self, found: list[Records], include: Include) -> QueryResult:
+        def per_query(name: str) -> Any:
+            values = [getattr(r, name) for r in found]
+            return None if any(v is None for v in values) else values
+
+        embeddings = per_query("embeddings")
+        uris = per_query("uris")
+        return {
+            "ids": [r.ids for r in found],
+            "embeddings": None if embeddings is None else [np.array(e) for e in embeddings],
+            "documents": per_query("documents"),
+            "uris": uris if "uris" in include else None,
+            "data": [self._data(u, include) for u in uris] if "data" in include and uris else None,
+            "metadatas": per_query("metadatas"),
+            "distances": per_query("distances"),
+            "included": include,
+        }
+
+
+def _engine_include(include: Include) -> list[str]:
+    """What the engine must read: "data" is the client's, and needs the uris."""
+    wanted = [i for i in include if i != "data"]
+    if "data" in include and "uris" not in wanted:
+        wanted.append("uris")
+    return wanted

@@ -1,0 +1,59 @@
+"""Settings: one frozen object, the only reader of the environment.
+
+Explicit argument > environment variable (same name, any case, as Chroma's pydantic-settings)
+> default. Fields Chroma has but chromalake does not use are accepted, so ``Settings(...)`` calls
+written for chromadb keep working.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Settings(BaseModel):
+    """Client and server settings.
+
+    Example:
+        >>> Settings(allow_reset=True).allow_reset
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    allow_reset: bool = False
+    is_persistent: bool = False
+    persist_directory: str = "./chroma"
+    anonymized_telemetry: bool = False
+
+    chroma_api_impl: str = "chromalake.api.client.Client"
+    chroma_server_host: str | None = None
+    chroma_server_http_port: int | None = None
+    chroma_server_ssl_enabled: bool | None = False
+    chroma_server_ssl_verify: bool | str | None = None
+    chroma_server_headers: dict[str, str] | None = None
+    chroma_server_api_default_path: str = "/api/v2"
+    chroma_client_auth_provider: str | None = None
+    chroma_client_auth_credentials: str | None = None
+    chroma_auth_token_transport_header: str | None = None
+    chroma_overwrite_singleton_tenant_database_access_from_auth: bool = False
+    chroma_http_keepalive_secs: float | None = 40.0
+    chroma_http_max_connections: int | None = None
+    chroma_http_max_keepalive_connections: int | None = None
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
+        """Settings from environment variables, with explicit ``overrides`` winning.
+
+        Example:
+            >>> Settings.from_env({"ALLOW_RESET": "true"}).allow_reset
+            True
+        """
+        env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
+        found = {name: env[name] for name in cls.model_fields if name in env}
+        return cls.model_validate({**found, **overrides})

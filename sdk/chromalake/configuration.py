@@ -1,0 +1,191 @@
+"""Collection configuration: Chroma's ``configuration_json``, its defaults, and how it is built.
+
+Chroma keeps one vector-index configuration per collection. It comes from the ``configuration``
+argument, or, when that names no index, from the legacy ``hnsw:*`` collection-metadata keys
+(which also stay in the metadata). On a single node a SPANN configuration is kept only for its
+``space``. chromalake searches exactly (and later with Lance indexes), so these values are
+recorded and returned exactly as Chroma would, and ``space`` decides the distance.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from chromalake.errors import InvalidArgumentError
+from chromalake.types import SPACES
+
+HNSW_DEFAULTS: dict[str, Any] = {
+    "space": "l2",
+    "ef_construction": 100,
+    "ef_search": 100,
+    "max_neighbors": 16,
+    "resize_factor": 1.2,
+    "sync_threshold": 1000,
+}
+# Accepted on input but never emitted, as in Chroma.
+_HNSW_INPUT_ONLY = ("num_threads", "batch_size")
+HNSW_CREATE_KEYS = (*HNSW_DEFAULTS, *_HNSW_INPUT_ONLY)
+HNSW_UPDATE_KEYS = (
+    "ef_search",
+    "max_neighbors",
+    "num_threads",
+    "resize_factor",
+    "sync_threshold",
+    "batch_size",
+)
+SPANN_UPDATE_KEYS = ("search_nprobe", "ef_search")
+
+LEGACY_METADATA_KEYS: dict[str, str] = {
+    "hnsw:space": "space",
+    "hnsw:construction_ef": "ef_construction",
+    "hnsw:search_ef": "ef_search",
+    "hnsw:M": "max_neighbors",
+    "hnsw:num_threads": "num_threads",
+    "hnsw:resize_factor": "resize_factor",
+    "hnsw:sync_threshold": "sync_threshold",
+    "hnsw:batch_size": "batch_size",
+}
+
+_LEGACY_PARSE_ERROR = "Failed to parse hnsw parameters from segment metadata"
+
+
+def _unknown_field(key: str, allowed: tuple[str, ...]) -> InvalidArgumentError:
+    expected = ", ".join(f"`{k}`" for k in allowed)
+    return InvalidArgumentError(f"unknown field `{key}`, expected one of {expected}")
+
+
+def _valid_hnsw_value(key: str, value: Any) -> bool:
+    if key == "space":
+        return value in SPACES
+    if isinstance(value, bool):
+        return False
+    if key == "resize_factor":
+        return isinstance(value, (int, float)) and value > 0
+    if not isinstance(value, int) or value < 0:
+        return False
+    return value >= 2 if key in ("sync_threshold", "batch_size") else True
+
+
+def _hnsw_from_legacy_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in (metadata or {}).items():
+        if not key.startswith("hnsw:"):
+            continue
+        field = LEGACY_METADATA_KEYS.get(key)
+        if field is None or not _valid_hnsw_value(field, value):
+            raise InvalidArgumentError(_LEGACY_PARSE_ERROR)
+        params[field] = value
+    return params
+
+
+def _checked_hnsw(params: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+    for key, value in params.items():
+        if key not in allowed:
+            raise _unknown_field(key, allowed)
+        if not _valid_hnsw_value(key, value):
+            raise InvalidArgumentError(f"Invalid value for hnsw {key}: {value!r}")
+    return params
+
+
+def _emitted_hnsw(params: dict[str, Any]) -> dict[str, Any]:
+    merged = {**HNSW_DEFAULTS, **params}
+    return {key: merged[key] for key in HNSW_DEFAULTS}
+
+
+def build_configuration(
+    configuration: dict[str, Any] | None,
+    metadata: dict[str, Any] | None,
+    embedding_function: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The ``configuration_json`` of a new collection.
+
+    Example:
+        >>> build_configuration(None, {"hnsw:space": "cosine"}, None)["hnsw"]["space"]
+        'cosine'
+    """
+    configuration = configuration or {}
+    hnsw, spann = configuration.get("hnsw"), configuration.get("spann")
+    if hnsw is not None and spann is not None:
+        raise InvalidArgumentError("Multiple vector index configurations provided")
+    if hnsw is not None:
+        params = _checked_hnsw(dict(hnsw), HNSW_CREATE_KEYS)
+    elif spann is not None:
+        # A single node has no SPANN index: Chroma keeps only the space.
+        params = {"space": spann["space"]} if "space" in spann else {}
+    else:
+        params = _hnsw_from_legacy_metadata(metadata)
+    return {"hnsw": _emitted_hnsw(params), "spann": None, "embedding_function": embedding_function}
+
+
+def update_configuration(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Apply a ``modify(configuration=...)`` update to a stored configuration.
+
+    Example:
+        >>> cur = build_configuration(None, None, None)
+        >>> update_configuration(cur, {"hnsw": {"ef_search": 7}})["hnsw"]["ef_search"]
+        7
+    """
+    hnsw, spann = update.get("hnsw"), update.get("spann")
+    if hnsw is not None and spann is not None:
+        raise InvalidArgumentError("Multiple vector index configurations provided")
+    result = {**current}
+    if hnsw is not None:
+        params = _checked_hnsw(dict(hnsw), HNSW_UPDATE_KEYS)
+        result["hnsw"] = _emitted_hnsw({**current.get("hnsw", {}), **params})
+    if spann is not None:
+        for key in spann:
+            if key not in SPANN_UPDATE_KEYS:
+                raise _unknown_field(key, SPANN_UPDATE_KEYS)
+    if update.get("embedding_function") is not None:
+        result["embedding_function"] = update["embedding_function"]
+    return result
+
+
+def space_of(configuration: dict[str, Any]) -> str:
+    """The distance space a collection searches in."""
+    return str((configuration.get("hnsw") or HNSW_DEFAULTS).get("space", "l2"))
+
+
+def _enabled(flag: bool) -> dict[str, Any]:
+    return {"enabled": flag, "config": {}}
+
+
+def default_schema(configuration: dict[str, Any]) -> dict[str, Any]:
+    """Chroma's default schema for a configuration (``Schema::new_default``, §6.9)."""
+    hnsw = configuration.get("hnsw") or HNSW_DEFAULTS
+    index_params = {k: v for k, v in hnsw.items() if k != "space"}
+    index_params.setdefault("num_threads", os.cpu_count() or 1)
+    index_params.setdefault("batch_size", 100)
+    vector_config: dict[str, Any] = {"space": hnsw.get("space", "l2")}
+    if configuration.get("embedding_function") is not None:
+        vector_config["embedding_function"] = configuration["embedding_function"]
+    vector_config["hnsw"] = index_params
+    return {
+        "defaults": {
+            "string": {"fts_index": _enabled(False), "string_inverted_index": _enabled(True)},
+            "float_list": {"vector_index": {"enabled": False, "config": dict(vector_config)}},
+            "sparse_vector": {
+                "sparse_vector_index": {
+                    "enabled": False,
+                    "config": {"embedding_function": {"type": "unknown"}, "bm25": False},
+                }
+            },
+            "int": {"int_inverted_index": _enabled(True)},
+            "float": {"float_inverted_index": _enabled(True)},
+            "bool": {"bool_inverted_index": _enabled(True)},
+        },
+        "keys": {
+            "#embedding": {
+                "float_list": {
+                    "vector_index": {
+                        "enabled": True,
+                        "config": {**vector_config, "source_key": "#document"},
+                    }
+                }
+            },
+            "#document": {
+                "string": {"fts_index": _enabled(True), "string_inverted_index": _enabled(False)}
+            },
+        },
+    }

@@ -1,0 +1,98 @@
+"""The catalog: tenants, databases and collections, behind one protocol.
+
+Three backends implement it (memory, SQLite, and DynamoDB for the service). They store and
+enforce uniqueness; Chroma's messages and error classes are the engine's business, so the
+catalog reports conflicts with :class:`Conflict` and absences with ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+
+class Conflict(Exception):
+    """A uniqueness constraint would be broken (a name is taken)."""
+
+
+@dataclass(frozen=True)
+class DatabaseRecord:
+    id: str
+    name: str
+    tenant: str
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    id: str
+    name: str
+    tenant: str
+    database: str
+    configuration: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+    schema: dict[str, Any] | None = None
+    dimension: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_changes(self, **changes: Any) -> CollectionRecord:
+        return replace(self, **changes)
+
+
+class Catalog(Protocol):
+    """What the engine needs from a catalog backend. Every method is atomic on its own."""
+
+    def create_tenant(self, name: str) -> None:
+        """Add a tenant; raises Conflict if it exists."""
+
+    def has_tenant(self, name: str) -> bool: ...
+
+    def create_database(self, record: DatabaseRecord) -> None:
+        """Add a database; raises Conflict if (tenant, name) exists."""
+
+    def get_database(self, tenant: str, name: str) -> DatabaseRecord | None: ...
+
+    def list_databases(
+        self, tenant: str, limit: int | None, offset: int | None
+    ) -> list[DatabaseRecord]:
+        """Databases of a tenant, ordered by name."""
+
+    def delete_database(self, tenant: str, name: str) -> list[CollectionRecord] | None:
+        """Remove a database and its collections; returns the collections, None if absent."""
+
+    def create_collection(self, record: CollectionRecord) -> None:
+        """Add a collection; raises Conflict if (tenant, database, name) exists."""
+
+    def get_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None: ...
+
+    def get_collection_by_id(self, collection_id: str) -> CollectionRecord | None: ...
+
+    def list_collections(
+        self, tenant: str, database: str, limit: int | None, offset: int | None
+    ) -> list[CollectionRecord]:
+        """Collections of a database, ordered by id (as Chroma's single node does)."""
+
+    def count_collections(self, tenant: str, database: str) -> int: ...
+
+    def all_collections(self) -> list[CollectionRecord]:
+        """Every collection of every tenant (for reset)."""
+
+    def update_collection(self, record: CollectionRecord) -> None:
+        """Replace name, metadata and configuration; raises Conflict on a taken name."""
+
+    def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        """Remove a collection; returns it, or None if absent."""
+
+    def set_dimension(self, collection_id: str, dimension: int) -> int:
+        """Fix the dimension if unset; returns the dimension in force afterwards."""
+
+    def allocate_seq(self, collection_id: str, count: int) -> int:
+        """Reserve ``count`` insertion sequence numbers; returns the first."""
+
+    def reset(self) -> None:
+        """Remove everything (the engine then recreates the defaults)."""
+
+
+def page(items: list[Any], limit: int | None, offset: int | None) -> list[Any]:
+    """Chroma's limit/offset over an ordered list (None: no limit, offset 0)."""
+    start = offset or 0
+    return items[start:] if limit is None else items[start : start + limit]

@@ -1,0 +1,122 @@
+"""An in-process catalog for EphemeralClient: dicts behind one lock."""
+
+from __future__ import annotations
+
+import threading
+
+from chromalake.engine.catalog.base import CollectionRecord, Conflict, DatabaseRecord, page
+
+
+class MemoryCatalog:
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._tenants: set[str] = set()
+            self._databases: dict[tuple[str, str], DatabaseRecord] = {}
+            self._collections: dict[str, CollectionRecord] = {}
+            self._next_seq: dict[str, int] = {}
+
+    def create_tenant(self, name: str) -> None:
+        with self._lock:
+            if name in self._tenants:
+                raise Conflict(name)
+            self._tenants.add(name)
+
+    def has_tenant(self, name: str) -> bool:
+        with self._lock:
+            return name in self._tenants
+
+    def create_database(self, record: DatabaseRecord) -> None:
+        with self._lock:
+            key = (record.tenant, record.name)
+            if key in self._databases:
+                raise Conflict(record.name)
+            self._databases[key] = record
+
+    def get_database(self, tenant: str, name: str) -> DatabaseRecord | None:
+        with self._lock:
+            return self._databases.get((tenant, name))
+
+    def list_databases(
+        self, tenant: str, limit: int | None, offset: int | None
+    ) -> list[DatabaseRecord]:
+        with self._lock:
+            found = [d for (t, _), d in self._databases.items() if t == tenant]
+        return page(sorted(found, key=lambda d: d.name), limit, offset)
+
+    def delete_database(self, tenant: str, name: str) -> list[CollectionRecord] | None:
+        with self._lock:
+            if self._databases.pop((tenant, name), None) is None:
+                return None
+            doomed = [
+                c for c in self._collections.values() if c.tenant == tenant and c.database == name
+            ]
+            for c in doomed:
+                del self._collections[c.id]
+            return doomed
+
+    def create_collection(self, record: CollectionRecord) -> None:
+        with self._lock:
+            if self.get_collection(record.tenant, record.database, record.name) is not None:
+                raise Conflict(record.name)
+            self._collections[record.id] = record
+            self._next_seq[record.id] = 0
+
+    def get_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        with self._lock:
+            for c in self._collections.values():
+                if (c.tenant, c.database, c.name) == (tenant, database, name):
+                    return c
+            return None
+
+    def get_collection_by_id(self, collection_id: str) -> CollectionRecord | None:
+        with self._lock:
+            return self._collections.get(collection_id)
+
+    def list_collections(
+        self, tenant: str, database: str, limit: int | None, offset: int | None
+    ) -> list[CollectionRecord]:
+        with self._lock:
+            found = [
+                c for c in self._collections.values() if (c.tenant, c.database) == (tenant, database)
+            ]
+        return page(sorted(found, key=lambda c: c.id), limit, offset)
+
+    def count_collections(self, tenant: str, database: str) -> int:
+        return len(self.list_collections(tenant, database, None, None))
+
+    def all_collections(self) -> list[CollectionRecord]:
+        with self._lock:
+            return list(self._collections.values())
+
+    def update_collection(self, record: CollectionRecord) -> None:
+        with self._lock:
+            other = self.get_collection(record.tenant, record.database, record.name)
+            if other is not None and other.id != record.id:
+                raise Conflict(record.name)
+            current = self._collections[record.id]
+            self._collections[record.id] = record.with_changes(dimension=current.dimension)
+
+    def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        with self._lock:
+            found = self.get_collection(tenant, database, name)
+            if found is not None:
+                del self._collections[found.id]
+            return found
+
+    def set_dimension(self, collection_id: str, dimension: int) -> int:
+        with self._lock:
+            current = self._collections[collection_id]
+            if current.dimension is None:
+                self._collections[collection_id] = current.with_changes(dimension=dimension)
+                return dimension
+            return current.dimension
+
+    def allocate_seq(self, collection_id: str, count: int) -> int:
+        with self._lock:
+            start = self._next_seq.get(collection_id, 0)
+            self._next_seq[collection_id] = start + count
+            return start

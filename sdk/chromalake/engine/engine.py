@@ -1,0 +1,548 @@
+"""The engine: Chroma's semantics over a catalog and a Lance store.
+
+Both the embedded clients and the REST server call it. It validates what a Chroma server
+validates (the clients validate more before they get here), and raises the error classes the
+Chroma server raises, so every front end reports the same thing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from chromalake import validation
+from chromalake.configuration import (
+    build_configuration,
+    default_schema,
+    space_of,
+    update_configuration,
+)
+from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
+from chromalake.engine.filters import compile_filter
+from chromalake.engine.metadata_columns import METADATA
+from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
+from chromalake.engine.search import nearest
+from chromalake.engine.store import (
+    DOCUMENT,
+    EMBEDDING,
+    ID,
+    SEQ,
+    URI,
+    LanceStore,
+    ids_predicate,
+)
+from chromalake.errors import (
+    AuthorizationError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT
+
+VERSION = "1.5.9"
+# Chroma's single node: floor(SQLITE_MAX_VARIABLE_NUMBER / 6), reference §6.6.
+MAX_BATCH_SIZE = 5461
+
+Embeddings = Sequence[npt.NDArray[np.float32]]
+OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
+
+
+@dataclass(frozen=True)
+class Records:
+    """Columnar records a read returns; a field is None unless it was asked for."""
+
+    ids: list[str]
+    embeddings: list[npt.NDArray[np.float32]] | None = None
+    documents: list[str | None] | None = None
+    uris: list[str | None] | None = None
+    metadatas: list[dict[str, Any] | None] | None = None
+    distances: list[float] | None = None
+
+
+def _and(*predicates: str | None) -> str | None:
+    present = [p for p in predicates if p is not None]
+    if not present:
+        return None
+    return " AND ".join(f"({p})" for p in present)
+
+
+class Engine:
+    """Tenants, databases, collections and their records.
+
+    Example:
+        >>> from chromalake.engine.catalog import MemoryCatalog
+        >>> engine = Engine(MemoryCatalog(), LanceStore("memory://"))
+        >>> engine.create_collection("docs").name
+        'docs'
+    """
+
+    def __init__(self, catalog: Catalog, store: LanceStore, allow_reset: bool = False) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.allow_reset = allow_reset
+        self._ensure_defaults()
+
+    # -- system -------------------------------------------------------------------------
+
+    def _ensure_defaults(self) -> None:
+        if not self.catalog.has_tenant(DEFAULT_TENANT):
+            try:
+                self.catalog.create_tenant(DEFAULT_TENANT)
+            except Conflict:
+                pass  # another process created it first
+        if self.catalog.get_database(DEFAULT_TENANT, DEFAULT_DATABASE) is None:
+            try:
+                self.catalog.create_database(
+                    DatabaseRecord(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT)
+                )
+            except Conflict:
+                pass
+
+    @staticmethod
+    def heartbeat() -> int:
+        return time.time_ns()
+
+    @staticmethod
+    def version() -> str:
+        return VERSION
+
+    @staticmethod
+    def max_batch_size() -> int:
+        return MAX_BATCH_SIZE
+
+    def reset(self) -> bool:
+        if not self.allow_reset:
+            raise AuthorizationError("Reset is disabled by config")
+        for coll in self.catalog.all_collections():
+            self.store.drop(coll)
+        self.catalog.reset()
+        self.store.forget()
+        self._ensure_defaults()
+        return True
+
+    # -- tenants and databases ------------------------------------------------------------
+
+    def create_tenant(self, name: str) -> None:
+        validation.validate_tenant_name(name)
+        try:
+            self.catalog.create_tenant(name)
+        except Conflict:
+            raise InternalError(f"Tenant [{name}] already exists") from None
+
+    def get_tenant(self, name: str) -> dict[str, str]:
+        if not self.catalog.has_tenant(name):
+            raise NotFoundError(f"Tenant [{name}] not found")
+        return {"name": name}
+
+    def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        validation.validate_database_name(name)
+        try:
+            self.catalog.create_database(DatabaseRecord(str(uuid.uuid4()), name, tenant))
+        except Conflict:
+            raise InternalError(f"Database [{name}] already exists") from None
+
+    def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
+        found = self.catalog.get_database(tenant, name)
+        if found is None:
+            raise NotFoundError(f"Database [{name}] not found. Are you sure it exists?")
+        return found
+
+    def list_databases(
+        self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
+    ) -> list[DatabaseRecord]:
+        return self.catalog.list_databases(tenant, limit, offset)
+
+    def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
+        doomed = self.catalog.delete_database(tenant, name)
+        if doomed is None:
+            raise NotFoundError(f"Database [{name}] not found")
+        for coll in doomed:
+            self.store.drop(coll)
+
+    # -- collections ------------------------------------------------------------------------
+
+    def _database_must_exist(self, tenant: str, database: str) -> None:
+        if self.catalog.get_database(tenant, database) is None:
+            raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
+
+    def create_collection(
+        self,
+        name: str,
+        configuration: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        schema: dict[str, Any] | None = None,
+        get_or_create: bool = False,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> CollectionRecord:
+        ef = (configuration or {}).get("embedding_function")
+        config = build_configuration(configuration, metadata, ef)
+        validation.validate_create_collection(name, metadata)
+        self._database_must_exist(tenant, database)
+        if get_or_create:
+            existing = self.catalog.get_collection(tenant, database, name)
+            if existing is not None:
+                return existing
+        record = CollectionRecord(
+            id=str(uuid.uuid4()),
+            name=name,
+            tenant=tenant,
+            database=database,
+            configuration=config,
+            metadata=dict(metadata) if metadata is not None else None,
+            schema=schema if schema is not None else default_schema(config),
+        )
+        try:
+            self.catalog.create_collection(record)
+        except Conflict:
+            if get_or_create:  # lost a race with another creator: theirs wins
+                return self.get_collection(name, tenant, database)
+            raise InternalError(f"Collection [{name}] already exists") from None
+        return record
+
+    def get_collection(
+        self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> CollectionRecord:
+        found = self.catalog.get_collection(tenant, database, name)
+        if found is None:
+            raise NotFoundError(f"Collection [{name}] does not exist")
+        return found
+
+    def get_collection_by_id(
+        self,
+        collection_id: str,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> CollectionRecord:
+        """A collection by id; with tenant and database given, only from that database."""
+        found = self.catalog.get_collection_by_id(str(collection_id))
+        outside = found is not None and (
+            (tenant is not None and found.tenant != tenant)
+            or (database is not None and found.database != database)
+        )
+        if found is None or outside:
+            raise NotFoundError(f"Collection [{collection_id}] does not exist.")
+        return found
+
+    def list_collections(
+        self,
+        limit: int | None = None,
+        offset: int | None = None,
+        tenant: str = DEFAULT_TENANT,
+        database: str = DEFAULT_DATABASE,
+    ) -> list[CollectionRecord]:
+        return self.catalog.list_collections(tenant, database, limit, offset)
+
+    def count_collections(
+        self, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> int:
+        return self.catalog.count_collections(tenant, database)
+
+    def update_collection(
+        self,
+        collection_id: str,
+        new_name: str | None = None,
+        new_metadata: dict[str, Any] | None = None,
+        new_configuration: dict[str, Any] | None = None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> CollectionRecord:
+        current = self.get_collection_by_id(collection_id, tenant, database)
+        validation.validate_update_collection(new_name, new_metadata)
+        updated = current.with_changes(
+            name=new_name if new_name is not None else current.name,
+            metadata=dict(new_metadata) if new_metadata is not None else current.metadata,
+            configuration=(
+                update_configuration(current.configuration, new_configuration)
+                if new_configuration is not None
+                else current.configuration
+            ),
+        )
+        try:
+            self.catalog.update_collection(updated)
+        except Conflict:
+            raise InternalError(
+                "Database error: error returned from database: (code: 2067) UNIQUE constraint "
+                "failed: collections.name, collections.database_id"
+            ) from None
+        return updated
+
+    def delete_collection(
+        self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
+    ) -> None:
+        found = self.catalog.delete_collection(tenant, database, name)
+        if found is None:
+            raise NotFoundError(f"Collection [{name}] does not exist")
+        self.store.drop(found)
+
+    # -- record writes ------------------------------------------------------------------------
+
+    def _with_dimension(
+        self, coll: CollectionRecord, embeddings: OptionalEmbeddings
+    ) -> CollectionRecord:
+        """The collection after checking the batch's dimension (fixed by the first write)."""
+        present = [e for e in embeddings if e is not None]
+        if not present:
+            return coll
+        dimension = validation.validate_batch_dimension(present)
+        if coll.dimension is None:
+            coll = coll.with_changes(dimension=self.catalog.set_dimension(coll.id, dimension))
+        validation.validate_dimension(coll.dimension, dimension)
+        return coll
+
+    def add(
+        self,
+        collection_id: str,
+        ids: Sequence[str],
+        embeddings: Embeddings,
+        metadatas: Sequence[dict[str, Any] | None] | None = None,
+        documents: Sequence[str | None] | None = None,
+        uris: Sequence[str | None] | None = None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> None:
+        """Insert records; an id that already exists is ignored (first write wins)."""
+        coll = self.get_collection_by_id(collection_id, tenant, database)
+        validation.validate_record_batch(ids, embeddings, metadatas, documents, uris, update=False)
+        coll = self._with_dimension(coll, embeddings)
+        if not ids or coll.dimension is None:
+            return
+        first = {}
+        for n, record_id in enumerate(ids):
+            first.setdefault(record_id, n)  # within one batch, too, the first occurrence wins
+        seq = self.catalog.allocate_seq(coll.id, len(first))
+        rows = [
+            Row(
+                id=record_id,
+                seq=seq + k,
+                embedding=np.asarray(embeddings[n], dtype=np.float32),
+                document=documents[n] if documents is not None else None,
+                uri=uris[n] if uris is not None else None,
+                metadata=(dict(metadatas[n]) or None) if metadatas and metadatas[n] else None,
+            )
+            for k, (record_id, n) in enumerate(first.items())
+        ]
+        self.store.insert_new(coll, to_table(rows, coll.dimension))
+
+    def update(
+        self,
+        collection_id: str,
+        ids: Sequence[str],
+        embeddings: OptionalEmbeddings | None = None,
+        metadatas: Sequence[dict[str, Any] | None] | None = None,
+        documents: Sequence[str | None] | None = None,
+        uris: Sequence[str | None] | None = None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> None:
+        """Change existing records (metadata merged key by key); missing ids are ignored."""
+        self._change(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
+                     insert_missing=False)
+
+    def upsert(
+        self,
+        collection_id: str,
+        ids: Sequence[str],
+        embeddings: Embeddings,
+        metadatas: Sequence[dict[str, Any] | None] | None = None,
+        documents: Sequence[str | None] | None = None,
+        uris: Sequence[str | None] | None = None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> None:
+        """Update existing records as ``update`` does and insert the missing ones."""
+        self._change(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
+                     insert_missing=True)
+
+    def _change(
+        self,
+        collection_id: str,
+        ids: Sequence[str],
+        embeddings: OptionalEmbeddings | None,
+        metadatas: Sequence[dict[str, Any] | None] | None,
+        documents: Sequence[str | None] | None,
+        uris: Sequence[str | None] | None,
+        tenant: str | None,
+        database: str | None,
+        insert_missing: bool,
+    ) -> None:
+        coll = self.get_collection_by_id(collection_id, tenant, database)
+        validation.validate_record_batch(ids, embeddings, metadatas, documents, uris, update=True)
+        coll = self._with_dimension(coll, embeddings or [])
+        if not ids or coll.dimension is None:
+            return  # nothing stored and nothing to store
+        changes = [
+            Change(
+                id=record_id,
+                embedding=None if embeddings is None or embeddings[n] is None
+                else np.asarray(embeddings[n], dtype=np.float32),
+                document=documents[n] if documents is not None else None,
+                uri=uris[n] if uris is not None else None,
+                metadata=dict(metadatas[n]) if metadatas and metadatas[n] is not None else None,
+            )
+            for n, record_id in enumerate(ids)
+        ]
+        stored = self.store.select(coll, ids_predicate(list(dict.fromkeys(ids))), _ALL_COLUMNS)
+        current: dict[str, Row | None] = {r.id: r for r in from_table(stored)} if stored else {}
+        seq = self.catalog.allocate_seq(coll.id, len(changes)) if insert_missing else 0
+        final: dict[str, Row] = {}
+        for k, change in enumerate(changes):
+            base = final.get(change.id) or current.get(change.id)
+            if base is None and not insert_missing:
+                continue
+            row = apply_change(base, change, seq + k)
+            if row is not None:
+                final[change.id] = row
+        if final:
+            self.store.write(coll, to_table(list(final.values()), coll.dimension), insert_missing)
+
+    def delete(
+        self,
+        collection_id: str,
+        ids: Sequence[str] | None = None,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        limit: int | None = None,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> int:
+        """Delete records; returns Chroma's count (the ids sent, or the records matched)."""
+        coll = self.get_collection_by_id(collection_id, tenant, database)
+        validation.validate_delete_request(ids, where, where_document, limit)
+        if where is None and where_document is None:
+            self.store.delete(coll, list(ids or []))
+            return len(ids or [])
+        matched = self.get(
+            collection_id, ids, where, where_document, limit, None, [], tenant, database
+        ).ids
+        self.store.delete(coll, matched)
+        return len(matched)
+
+    # -- record reads ---------------------------------------------------------------------------
+
+    def count(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> int:
+        return self.store.count(self.get_collection_by_id(collection_id, tenant, database))
+
+    def get(
+        self,
+        collection_id: str,
+        ids: Sequence[str] | None = None,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        include: Sequence[str] = ("documents", "metadatas"),
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> Records:
+        """Matching records in insertion order, then offset and limit."""
+        coll = self.get_collection_by_id(collection_id, tenant, database)
+        predicate = _and(
+            ids_predicate(list(ids)) if ids is not None else None,
+            compile_filter(where, where_document),
+        )
+        matches = self.store.select(coll, predicate, [ID, SEQ])
+        if matches is None:
+            return _records([], include, {})
+        order = np.argsort(matches[SEQ].to_numpy(), kind="stable")
+        start = offset or 0
+        chosen = order[start:] if limit is None else order[start : start + limit]
+        page = [str(x) for x in np.asarray(matches[ID].to_pylist(), dtype=object)[chosen]]
+        return _records(page, include, self._fields(coll, page, include))
+
+    def _fields(
+        self, coll: CollectionRecord, ids: list[str], include: Sequence[str]
+    ) -> dict[str, Row]:
+        """The stored rows of ``ids`` when ``include`` asks for more than ids."""
+        if not ids or not set(include) & {"documents", "metadatas", "uris", "embeddings"}:
+            return {}
+        table = self.store.select(coll, ids_predicate(ids), _ALL_COLUMNS)
+        return {r.id: r for r in from_table(table)} if table is not None else {}
+
+    def query(
+        self,
+        collection_id: str,
+        query_embeddings: Embeddings,
+        n_results: int = 10,
+        ids: Sequence[str] | None = None,
+        where: dict[str, Any] | None = None,
+        where_document: dict[str, Any] | None = None,
+        include: Sequence[str] = ("documents", "metadatas", "distances"),
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> list[Records]:
+        """The ``n_results`` nearest records of each query embedding, nearest first."""
+        coll = self.get_collection_by_id(collection_id, tenant, database)
+        predicate = compile_filter(where, where_document)
+        empty = [_records([], include, {}, distances=[]) for _ in query_embeddings]
+        if coll.dimension is None:
+            return empty
+        for q in query_embeddings:
+            validation.validate_dimension(coll.dimension, len(q))
+        snap = self.store.snapshot(coll)
+        if snap is None:
+            return empty
+        positions = self._candidates(coll, snap.positions, ids, predicate)
+        matrix = snap.embeddings if positions is None else snap.embeddings[positions]
+        seqs = snap.seqs if positions is None else snap.seqs[positions]
+        queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
+        found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results)
+        results = []
+        for rows, distances in found:
+            picked = rows if positions is None else positions[rows]
+            page = [str(snap.ids[p]) for p in picked]
+            fields = self._fields(coll, page, include)
+            results.append(_records(page, include, fields, distances=distances.tolist()))
+        return results
+
+    def _candidates(
+        self,
+        coll: CollectionRecord,
+        positions: dict[str, int],
+        ids: Sequence[str] | None,
+        predicate: str | None,
+    ) -> npt.NDArray[np.int64] | None:
+        """Row positions a query may return, or None for all of them."""
+        if ids is None and predicate is None:
+            return None
+        if ids is not None and any(i not in positions for i in ids):
+            raise InternalError("Error executing plan: Internal error: Error finding id")
+        if predicate is None:
+            return np.array([positions[i] for i in dict.fromkeys(ids or [])], dtype=np.int64)
+        full = _and(ids_predicate(list(ids)) if ids is not None else None, predicate)
+        matches = self.store.select(coll, full, [ID])
+        found = matches[ID].to_pylist() if matches is not None else []
+        return np.array([positions[i] for i in found if i in positions], dtype=np.int64)
+
+
+_ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
+
+
+def _records(
+    ids: list[str],
+    include: Sequence[str],
+    rows: dict[str, Row],
+    distances: list[float] | None = None,
+) -> Records:
+    def column(name: str, value: Any) -> list[Any] | None:
+        return [value(rows[i]) for i in ids] if name in include else None
+
+    return Records(
+        ids=ids,
+        embeddings=column("embeddings", lambda r: r.embedding),
+        documents=column("documents", lambda r: r.document),
+        uris=column("uris", lambda r: r.uri),
+        metadatas=column("metadatas", lambda r: r.metadata),
+        distances=distances if "distances" in include else None,
+    )
+
+
+__all__ = ["MAX_BATCH_SIZE", "VERSION", "Engine", "Records"]

@@ -1,0 +1,116 @@
+"""Records as Python values <-> records as Arrow rows in the Lance schema.
+
+Also the write semantics that work row by row: Chroma's update/upsert merge (reference §6.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from chromalake.engine.metadata_columns import METADATA, decode_metadatas, encode_metadatas
+from chromalake.engine.store import DOCUMENT, EMBEDDING, ID, SEQ, URI, record_schema
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored record."""
+
+    id: str
+    seq: int
+    embedding: npt.NDArray[np.float32]
+    document: str | None
+    uri: str | None
+    metadata: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record of an update or upsert; None means "leave unchanged"."""
+
+    id: str
+    embedding: npt.NDArray[np.float32] | None
+    document: str | None
+    uri: str | None
+    metadata: dict[str, Any] | None
+
+
+def to_table(rows: Sequence[Row], dimension: int) -> pa.Table:
+    """Rows as an Arrow table in the collection's Lance schema."""
+    schema = record_schema(dimension)
+    flat = (
+        np.concatenate([r.embedding for r in rows]).astype(np.float32, copy=False)
+        if rows
+        else np.empty(0, np.float32)
+    )
+    columns: dict[str, Any] = {
+        ID: pa.array([r.id for r in rows], pa.utf8()),
+        SEQ: pa.array([r.seq for r in rows], pa.int64()),
+        EMBEDDING: pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), dimension),
+        DOCUMENT: pa.array([r.document for r in rows], pa.utf8()),
+        URI: pa.array([r.uri for r in rows], pa.utf8()),
+        **encode_metadatas([r.metadata for r in rows]),
+    }
+    return pa.table([columns[f.name] for f in schema], schema=schema)
+
+
+def from_table(table: pa.Table) -> list[Row]:
+    """Arrow rows read back with every column of the schema."""
+    dimension = table.schema.field(EMBEDDING).type.list_size
+    flat = table[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    matrix = np.asarray(flat, dtype=np.float32).reshape(-1, dimension)
+    return [
+        Row(id=i, seq=s, embedding=e, document=d, uri=u, metadata=m)
+        for i, s, e, d, u, m in zip(
+            table[ID].to_pylist(),
+            table[SEQ].to_pylist(),
+            matrix,
+            table[DOCUMENT].to_pylist(),
+            table[URI].to_pylist(),
+            decode_metadatas(table[METADATA]),
+            strict=True,
+        )
+    ]
+
+
+def merge_metadata(
+    current: dict[str, Any] | None, update: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Chroma's key-by-key merge: given keys overwrite, a None value deletes the key.
+
+    Example:
+        >>> merge_metadata({"a": 1, "b": 2}, {"a": None, "c": 3})
+        {'b': 2, 'c': 3}
+    """
+    if update is None:
+        return current
+    merged = {**(current or {}), **update}
+    kept = {k: v for k, v in merged.items() if v is not None}
+    return kept or None
+
+
+def apply_change(row: Row | None, change: Change, seq: int) -> Row | None:
+    """The record after ``change``; a change to a missing record creates it (upsert)."""
+    if row is None:
+        if change.embedding is None:
+            return None  # nothing to create a record from
+        return Row(
+            id=change.id,
+            seq=seq,
+            embedding=change.embedding,
+            document=change.document,
+            uri=change.uri,
+            metadata=merge_metadata(None, change.metadata),
+        )
+    return replace(
+        row,
+        embedding=row.embedding if change.embedding is None else change.embedding,
+        document=row.document if change.document is None else change.document,
+        uri=row.uri if change.uri is None else change.uri,
+        metadata=merge_metadata(row.metadata, change.metadata),
+    )

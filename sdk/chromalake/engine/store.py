@@ -1,0 +1,213 @@
+"""Lance storage: one dataset per collection at ``<root>/<tenant>/<database>/<collection_id>``.
+
+This module only moves Arrow data in and out of Lance. What a write means (add ignores
+existing ids, update merges metadata) is decided by the engine.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from chromalake.engine.catalog import CollectionRecord
+from chromalake.engine.filters import translate_lance_error
+from chromalake.engine.metadata_columns import METADATA_FIELDS
+from chromalake.errors import ChromaError, InternalError
+
+if TYPE_CHECKING:
+    import lancedb
+
+ID, SEQ, EMBEDDING, DOCUMENT, URI = "id", "seq", "embedding", "document", "uri"
+MEMORY_ROOT = "memory://"
+
+# Declaring `id` as the unenforced primary key makes Lance detect concurrent inserts of one
+# new id (lance-notes §2: without it, racing upserts duplicate rows).
+_PRIMARY_KEY = {"lance-schema:unenforced-primary-key:position": "1"}
+
+
+def record_schema(dimension: int) -> pa.Schema:
+    """The Arrow schema of a collection whose embeddings have ``dimension`` floats."""
+    return pa.schema(
+        [
+            pa.field(ID, pa.utf8(), nullable=False, metadata=_PRIMARY_KEY),
+            pa.field(SEQ, pa.int64(), nullable=False),
+            pa.field(EMBEDDING, pa.list_(pa.float32(), dimension), nullable=False),
+            pa.field(DOCUMENT, pa.utf8()),
+            pa.field(URI, pa.utf8()),
+            *METADATA_FIELDS,
+        ]
+    )
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal for Lance predicates (quotes doubled, so nothing is injected)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ids_predicate(ids: list[str]) -> str:
+    return f"{ID} IN ({', '.join(sql_string(i) for i in ids)})" if ids else "false"
+
+
+def path_segment(name: str) -> str:
+    """A tenant or database name as one safe path segment (no '/', no '..')."""
+    return quote(name, safe="-_").replace(".", "%2E")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A collection's ids, insertion sequence and embeddings at one Lance version."""
+
+    version: int
+    ids: npt.NDArray[np.object_]
+    seqs: npt.NDArray[np.int64]
+    embeddings: npt.NDArray[np.float32]
+    positions: dict[str, int]
+
+
+def _lance_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a Lance call, turning its errors into Chroma errors."""
+    try:
+        return fn(*args, **kwargs)
+    except ChromaError:
+        raise
+    except Exception as e:
+        translated = translate_lance_error(e)
+        if translated is not None:
+            raise translated from e
+        raise InternalError(f"Error executing plan: {e}") from e
+
+
+class LanceStore:
+    """Collections' records in Lance datasets under one root (a directory, memory:// or s3://)."""
+
+    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+        self._root = root.rstrip("/") if root != MEMORY_ROOT else root
+        self._storage_options = storage_options
+        self._lock = threading.RLock()
+        self._connections: dict[str, lancedb.DBConnection] = {}
+        self._tables: dict[str, Any] = {}
+        self._snapshots: dict[str, Snapshot] = {}
+
+    @property
+    def in_memory(self) -> bool:
+        return self._root == MEMORY_ROOT
+
+    def _connection(self, coll: CollectionRecord) -> lancedb.DBConnection:
+        import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+
+        uri = (
+            MEMORY_ROOT
+            if self.in_memory
+            else f"{self._root}/{path_segment(coll.tenant)}/{path_segment(coll.database)}"
+        )
+        with self._lock:
+            if uri not in self._connections:
+                self._connections[uri] = lancedb.connect(
+                    uri, storage_options=self._storage_options
+                )
+            return self._connections[uri]
+
+    def _table(self, coll: CollectionRecord, create: bool = False) -> Any | None:
+        """The collection's table, latest version; None if nothing was ever written."""
+        with self._lock:
+            table = self._tables.get(coll.id)
+        if table is not None:
+            if not self.in_memory:
+                _lance_call(table.checkout_latest)
+            return table
+        db = self._connection(coll)
+        if create and coll.dimension is not None:
+            schema = record_schema(coll.dimension)
+            table = _lance_call(db.create_table, coll.id, schema=schema, exist_ok=True)
+        else:
+            try:
+                table = db.open_table(coll.id)
+            except ValueError:
+                return None  # not created yet: no write has carried embeddings
+        with self._lock:
+            self._tables[coll.id] = table
+        return table
+
+    def drop(self, coll: CollectionRecord) -> None:
+        with self._lock:
+            self._tables.pop(coll.id, None)
+            self._snapshots.pop(coll.id, None)
+        db = self._connection(coll)
+        try:
+            db.drop_table(coll.id)
+        except (ValueError, FileNotFoundError):
+            pass  # nothing was written to it
+
+    def forget(self) -> None:
+        """Drop cached handles (after a reset wiped the root)."""
+        with self._lock:
+            self._tables.clear()
+            self._snapshots.clear()
+            self._connections.clear()
+
+    def count(self, coll: CollectionRecord) -> int:
+        table = self._table(coll)
+        return 0 if table is None else int(_lance_call(table.count_rows))
+
+    def select(
+        self, coll: CollectionRecord, predicate: str | None, columns: list[str]
+    ) -> pa.Table | None:
+        """Rows matching ``predicate`` (all rows when None), in storage order."""
+        table = self._table(coll)
+        if table is None:
+            return None
+        query = table.search()
+        if predicate is not None:
+            query = query.where(predicate)
+        return _lance_call(lambda: query.select(columns).to_arrow())
+
+    def insert_new(self, coll: CollectionRecord, rows: pa.Table) -> None:
+        """Insert rows whose id is not stored yet; rows with a stored id are ignored."""
+        table = self._table(coll, create=True)
+        _lance_call(
+            lambda: table.merge_insert(ID).when_not_matched_insert_all().execute(rows)
+        )
+
+    def write(self, coll: CollectionRecord, rows: pa.Table, insert_missing: bool) -> None:
+        """Replace the stored rows with these ids; insert the others if ``insert_missing``."""
+        table = self._table(coll, create=True)
+        builder = table.merge_insert(ID).when_matched_update_all()
+        if insert_missing:
+            builder = builder.when_not_matched_insert_all()
+        _lance_call(builder.execute, rows)
+
+    def delete(self, coll: CollectionRecord, ids: list[str]) -> None:
+        table = self._table(coll)
+        if table is not None and ids:
+            _lance_call(table.delete, ids_predicate(ids))
+
+    def snapshot(self, coll: CollectionRecord) -> Snapshot | None:
+        """Ids, sequences and embeddings for exact search, cached per Lance version."""
+        table = self._table(coll)
+        if table is None:
+            return None
+        version = int(_lance_call(lambda: table.version))
+        with self._lock:
+            cached = self._snapshots.get(coll.id)
+        if cached is not None and cached.version == version:
+            return cached
+        data = _lance_call(lambda: table.search().select([ID, SEQ, EMBEDDING]).to_arrow())
+        ids = np.array(data[ID].to_pylist(), dtype=object)
+        dimension = data.schema.field(EMBEDDING).type.list_size
+        flat = data[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        snap = Snapshot(
+            version=version,
+            ids=ids,
+            seqs=data[SEQ].to_numpy(),
+            embeddings=np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, dimension),
+            positions={str(i): n for n, i in enumerate(ids)},
+        )
+        with self._lock:
+            self._snapshots[coll.id] = snap
+        return snap
