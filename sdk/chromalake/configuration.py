@@ -9,6 +9,7 @@ recorded and returned exactly as Chroma would, and ``space`` decides the distanc
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -23,9 +24,18 @@ HNSW_DEFAULTS: dict[str, Any] = {
     "resize_factor": 1.2,
     "sync_threshold": 1000,
 }
-# Accepted on input but never emitted, as in Chroma.
-_HNSW_INPUT_ONLY = ("num_threads", "batch_size")
-HNSW_CREATE_KEYS = (*HNSW_DEFAULTS, *_HNSW_INPUT_ONLY)
+# Every key a create accepts, in Chroma's order (its error messages list them so);
+# num_threads and batch_size are accepted but never emitted.
+HNSW_CREATE_KEYS = (
+    "space",
+    "ef_construction",
+    "ef_search",
+    "max_neighbors",
+    "num_threads",
+    "resize_factor",
+    "sync_threshold",
+    "batch_size",
+)
 HNSW_UPDATE_KEYS = (
     "ef_search",
     "max_neighbors",
@@ -50,9 +60,23 @@ LEGACY_METADATA_KEYS: dict[str, str] = {
 _LEGACY_PARSE_ERROR = "Failed to parse hnsw parameters from segment metadata"
 
 
-def _unknown_field(key: str, allowed: tuple[str, ...]) -> InvalidArgumentError:
+def _serde_error(message: str, document: dict[str, Any], token: Any) -> InvalidArgumentError:
+    """Chroma's error for a configuration it cannot deserialize, with serde's position.
+
+    Chroma parses the configuration as the JSON text its client sends (``json.dumps``), and
+    serde reports the column just past the offending token inside the ``hnsw`` object.
+    """
+    text = json.dumps(document)
+    needle = json.dumps(token)
+    column = text.find(needle, max(text.find('"hnsw"'), 0)) + len(needle)
+    return InvalidArgumentError(f"{message} at line 1 column {column}")
+
+
+def _unknown_field(
+    key: str, allowed: tuple[str, ...], document: dict[str, Any]
+) -> InvalidArgumentError:
     expected = ", ".join(f"`{k}`" for k in allowed)
-    return InvalidArgumentError(f"unknown field `{key}`, expected one of {expected}")
+    return _serde_error(f"unknown field `{key}`, expected one of {expected}", document, key)
 
 
 def _valid_hnsw_value(key: str, value: Any) -> bool:
@@ -79,12 +103,22 @@ def _hnsw_from_legacy_metadata(metadata: dict[str, Any] | None) -> dict[str, Any
     return params
 
 
-def _checked_hnsw(params: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
+def _checked_hnsw(
+    params: dict[str, Any], allowed: tuple[str, ...], document: dict[str, Any]
+) -> dict[str, Any]:
+    """``params`` if serde would accept them: known keys, a known space, numbers.
+
+    Ranges are not checked here: Chroma accepts ``sync_threshold: 1`` in a configuration and
+    refuses it only in the legacy metadata keys.
+    """
     for key, value in params.items():
         if key not in allowed:
-            raise _unknown_field(key, allowed)
-        if not _valid_hnsw_value(key, value):
-            raise InvalidArgumentError(f"Invalid value for hnsw {key}: {value!r}")
+            raise _unknown_field(key, allowed, document)
+        if key == "space" and value not in SPACES:
+            message = f"unknown variant `{value}`, expected one of `l2`, `cosine`, `ip`"
+            raise _serde_error(message, document, value)
+        if key != "space" and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise _serde_error(f"invalid type: {value!r}, expected a number", document, value)
     return params
 
 
@@ -109,7 +143,7 @@ def build_configuration(
     if hnsw is not None and spann is not None:
         raise InvalidArgumentError("Multiple vector index configurations provided")
     if hnsw is not None:
-        params = _checked_hnsw(dict(hnsw), HNSW_CREATE_KEYS)
+        params = _checked_hnsw(dict(hnsw), HNSW_CREATE_KEYS, configuration)
     elif spann is not None:
         # A single node has no SPANN index: Chroma keeps only the space.
         params = {"space": spann["space"]} if "space" in spann else {}
@@ -131,12 +165,12 @@ def update_configuration(current: dict[str, Any], update: dict[str, Any]) -> dic
         raise InvalidArgumentError("Multiple vector index configurations provided")
     result = {**current}
     if hnsw is not None:
-        params = _checked_hnsw(dict(hnsw), HNSW_UPDATE_KEYS)
+        params = _checked_hnsw(dict(hnsw), HNSW_UPDATE_KEYS, update)
         result["hnsw"] = _emitted_hnsw({**current.get("hnsw", {}), **params})
     if spann is not None:
         for key in spann:
             if key not in SPANN_UPDATE_KEYS:
-                raise _unknown_field(key, SPANN_UPDATE_KEYS)
+                raise _unknown_field(key, SPANN_UPDATE_KEYS, update)
     if update.get("embedding_function") is not None:
         result["embedding_function"] = update["embedding_function"]
     return result
@@ -189,3 +223,28 @@ def default_schema(configuration: dict[str, Any]) -> dict[str, Any]:
             },
         },
     }
+
+
+_INVERTED_INDEX = {
+    "Str": ("string", "string_inverted_index"),
+    "Int": ("int", "int_inverted_index"),
+    "Float": ("float", "float_inverted_index"),
+    "Bool": ("bool", "bool_inverted_index"),
+}
+
+
+def filterable(schema: dict[str, Any] | None, key: str, value_type: str) -> bool:
+    """Whether the schema keeps the inverted index a filter on ``key`` needs.
+
+    A key's own entry wins over the defaults; without either, keys are indexed.
+
+    Example:
+        >>> filterable(default_schema(build_configuration(None, None, None)), "#document", "Str")
+        False
+    """
+    type_name, index = _INVERTED_INDEX[value_type]
+    for scope in ((schema or {}).get("keys", {}).get(key), (schema or {}).get("defaults")):
+        entry = ((scope or {}).get(type_name) or {}).get(index)
+        if entry is not None:
+            return bool(entry.get("enabled", True))
+    return True

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from chromalake import validation
 from chromalake.api.collection import Collection
 from chromalake.config import Settings
 from chromalake.embeddings import embedding_function_config
@@ -187,6 +188,8 @@ class Client:
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
         """The collections of this database, ordered by id."""
+        limit = validation.check_u32_argument(limit, "limit")
+        offset = validation.check_u32_argument(offset, "offset")
         models = self._engine.list_collections(limit, offset, **self._scope)
         return [self._wrap(m, None, None) for m in models]
 
@@ -209,6 +212,9 @@ class Client:
             >>> col = client.create_collection("docs", metadata={"hnsw:space": "cosine"})
             ... # doctest: +SKIP
         """
+        validation.check_collection_metadata_convertible(metadata)
+        if configuration and configuration.get("hnsw") and configuration.get("spann"):
+            raise ValueError("hnsw and spann cannot both be provided")
         wire_config = _wire_configuration(configuration, embedding_function)
         model = self._engine.create_collection(
             name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -153,10 +154,8 @@ class Collection:
             >>> col.add(ids=["a", "b"], embeddings=[[1, 2], [3, 4]], documents=["x", "y"])
             ... # doctest: +SKIP
         """
-        batch = records.prepare_add(
-            ids, embeddings, metadatas, documents, images, uris,
-            embed=self._embedder, max_batch_size=self._client.get_max_batch_size(),
-        )
+        batch = self._prepared(records.prepare_add, ids, embeddings, metadatas, documents,
+                               images, uris)
         self._client._engine.add(
             self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
             batch.uris, **self._engine_scope,
@@ -177,10 +176,8 @@ class Collection:
         Example:
             >>> col.update(ids="a", metadatas={"year": 2024})  # doctest: +SKIP
         """
-        batch = records.prepare_update(
-            ids, embeddings, metadatas, documents, images, uris,
-            embed=self._embedder, max_batch_size=self._client.get_max_batch_size(),
-        )
+        batch = self._prepared(records.prepare_update, ids, embeddings, metadatas, documents,
+                               images, uris)
         self._client._engine.update(
             self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
             batch.uris, **self._engine_scope,
@@ -201,10 +198,8 @@ class Collection:
         Example:
             >>> col.upsert(ids=["a", "z"], embeddings=[[0, 1], [1, 0]])  # doctest: +SKIP
         """
-        batch = records.prepare_upsert(
-            ids, embeddings, metadatas, documents, images, uris,
-            embed=self._embedder, max_batch_size=self._client.get_max_batch_size(),
-        )
+        batch = self._prepared(records.prepare_upsert, ids, embeddings, metadatas, documents,
+                               images, uris)
         self._client._engine.upsert(
             self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
             batch.uris, **self._engine_scope,
@@ -245,7 +240,10 @@ class Collection:
         Example:
             >>> col.get(where={"year": {"$gte": 2020}}, limit=10)  # doctest: +SKIP
         """
-        request = records.prepare_get(ids, where, limit, offset, where_document, include)
+        request = records.prepare_get(
+            ids, where, limit, offset, where_document, include,
+            has_data_loader=self._data_loader is not None,
+        )
         found = self._client._engine.get(
             self._model.id, request.ids, request.where, request.where_document, request.limit,
             request.offset, _engine_include(request.include), **self._engine_scope,
@@ -282,13 +280,19 @@ class Collection:
         request = records.prepare_query(
             query_embeddings, query_texts, query_images, query_uris, ids, n_results, where,
             where_document, include, embed_query=self._query_embedder,
+            data_loader=self._data_loader,
         )
+        included = list(request.include)
+        if "data" in included and "uris" not in included:
+            included.append("uris")  # chromadb appends it to the caller's list
+        wanted = _engine_include(included)
+        if "data" in included:
+            wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
         found = self._client._engine.query(
             self._model.id, request.query_embeddings, request.n_results, request.ids,
-            request.where, request.where_document, _engine_include(request.include),
-            **self._engine_scope,
+            request.where, request.where_document, wanted, **self._engine_scope,
         )
-        return self._query_result(found, request.include)
+        return self._query_result(found, included)
 
     def modify(
         self,
@@ -305,6 +309,24 @@ class Collection:
         self._model = self._client._engine.update_collection(
             self._model.id, name, metadata, configuration, **self._engine_scope
         )
+        if configuration is not None and self._model.configuration["embedding_function"] is None:
+            # chromadb's client updates its local copy from the configuration it sent, where a
+            # missing embedding function is written as legacy; the stored one stays null.
+            local = {**self._model.configuration, "embedding_function": {"type": "legacy"}}
+            self._model = self._model.with_changes(configuration=local)
+
+    def _prepared(self, prepare: Any, *fields: Any) -> records.RecordBatch:
+        """A write batch checked as chromadb's embedded client checks it.
+
+        Its binding, not its Python layer, refuses oversized batches, after embedding and
+        with its own wording (an InternalError), so the HTTP-style check is not used here.
+        """
+        batch: records.RecordBatch = prepare(
+            *fields, embed=self._embedder, max_batch_size=sys.maxsize,
+            data_loader=self._data_loader,
+        )
+        validation.check_engine_batch_size(len(batch.ids), self._client.get_max_batch_size())
+        return batch
 
     def _refresh_dimension(self) -> None:
         if self._model.dimension is None:
@@ -320,7 +342,7 @@ class Collection:
     def _get_result(self, found: Records, include: Include) -> GetResult:
         return {
             "ids": found.ids,
-            "embeddings": None if found.embeddings is None else np.array(found.embeddings),
+            "embeddings": None if found.embeddings is None else _as_array(found.embeddings),
             "documents": found.documents,
             "uris": found.uris if "uris" in include else None,
             "data": self._data(found.uris, include),
@@ -337,14 +359,23 @@ class Collection:
         uris = per_query("uris")
         return {
             "ids": [r.ids for r in found],
-            "embeddings": None if embeddings is None else [np.array(e) for e in embeddings],
+            "embeddings": None if embeddings is None else [_as_array(e) for e in embeddings],
             "documents": per_query("documents"),
             "uris": uris if "uris" in include else None,
-            "data": [self._data(u, include) for u in uris] if "data" in include and uris else None,
+            "data": (
+                [self._data(u, include) for u in uris]
+                if uris is not None and "data" in include and self._data_loader is not None
+                else None
+            ),
             "metadatas": per_query("metadatas"),
             "distances": per_query("distances"),
             "included": include,
         }
+
+
+def _as_array(embeddings: list[Any]) -> Any:
+    """Embeddings as Chroma returns them: float64, holding the stored float32 values."""
+    return np.array(embeddings, dtype=np.float64)
 
 
 def _engine_include(include: Include) -> list[str]:

@@ -20,11 +20,12 @@ from chromalake import validation
 from chromalake.configuration import (
     build_configuration,
     default_schema,
+    filterable,
     space_of,
     update_configuration,
 )
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
-from chromalake.engine.filters import compile_filter
+from chromalake.engine.filters import metadata_key_types, parse_filter, to_sql
 from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
 from chromalake.engine.search import nearest
@@ -63,6 +64,20 @@ class Records:
     uris: list[str | None] | None = None
     metadatas: list[dict[str, Any] | None] | None = None
     distances: list[float] | None = None
+
+
+def _filter(
+    coll: CollectionRecord, where: dict[str, Any] | None, where_document: dict[str, Any] | None
+) -> str | None:
+    """The Lance predicate for a filter, refusing keys whose index the schema disables."""
+    node = parse_filter(where, where_document)
+    for key, value_type in metadata_key_types(node):
+        if not filterable(coll.schema, key, value_type):
+            raise InvalidArgumentError(
+                f"Cannot filter using metadata key '{key}' with type '{value_type}' "
+                "because indexing is disabled"
+            )
+    return None if node is None else to_sql(node)
 
 
 def _and(*predicates: str | None) -> str | None:
@@ -169,7 +184,7 @@ class Engine:
 
     def _database_must_exist(self, tenant: str, database: str) -> None:
         if self.catalog.get_database(tenant, database) is None:
-            raise NotFoundError(f"Database [{database}] not found. Are you sure it exists?")
+            raise InvalidArgumentError(f"Database [{database}] does not exist")
 
     def create_collection(
         self,
@@ -227,8 +242,32 @@ class Engine:
             or (database is not None and found.database != database)
         )
         if found is None or outside:
-            raise NotFoundError(f"Collection [{collection_id}] does not exist.")
+            raise NotFoundError(f"Collection [{collection_id}] does not exist")
         return found
+
+    def _records_of(
+        self,
+        collection_id: str,
+        tenant: str | None,
+        database: str | None,
+        prefix: str = "",
+    ) -> CollectionRecord:
+        """The collection a record operation works on.
+
+        Chroma words a missing collection per operation: reads say "Collection [id] does not
+        exist.", writes and queries prefix it with "Error getting collection: ".
+        """
+        try:
+            return self.get_collection_by_id(collection_id, tenant, database)
+        except NotFoundError:
+            raise NotFoundError(
+                f"{prefix}Collection [{collection_id}] does not exist."
+            ) from None
+
+    def _written(
+        self, collection_id: str, tenant: str | None, database: str | None
+    ) -> CollectionRecord:
+        return self._records_of(collection_id, tenant, database, "Error getting collection: ")
 
     def list_collections(
         self,
@@ -283,18 +322,26 @@ class Engine:
 
     # -- record writes ------------------------------------------------------------------------
 
-    def _with_dimension(
-        self, coll: CollectionRecord, embeddings: OptionalEmbeddings
+    def _validated(
+        self,
+        coll: CollectionRecord,
+        ids: Sequence[str],
+        embeddings: OptionalEmbeddings | None,
+        metadatas: Sequence[dict[str, Any] | None] | None,
+        documents: Sequence[str | None] | None,
+        uris: Sequence[str | None] | None,
+        update: bool,
     ) -> CollectionRecord:
-        """The collection after checking the batch's dimension (fixed by the first write)."""
-        present = [e for e in embeddings if e is not None]
-        if not present:
+        """Check a write batch; the collection after its first write fixed the dimension."""
+        dimension = validation.validate_record_batch(
+            ids, embeddings, metadatas, documents, uris,
+            update=update, expected_dimension=coll.dimension,
+        )
+        if dimension is None or coll.dimension is not None:
             return coll
-        dimension = validation.validate_batch_dimension(present)
-        if coll.dimension is None:
-            coll = coll.with_changes(dimension=self.catalog.set_dimension(coll.id, dimension))
-        validation.validate_dimension(coll.dimension, dimension)
-        return coll
+        fixed = self.catalog.set_dimension(coll.id, dimension)
+        validation.validate_dimension(fixed, dimension)  # another writer may have won the race
+        return coll.with_changes(dimension=fixed)
 
     def add(
         self,
@@ -308,9 +355,8 @@ class Engine:
         database: str | None = None,
     ) -> None:
         """Insert records; an id that already exists is ignored (first write wins)."""
-        coll = self.get_collection_by_id(collection_id, tenant, database)
-        validation.validate_record_batch(ids, embeddings, metadatas, documents, uris, update=False)
-        coll = self._with_dimension(coll, embeddings)
+        coll = self._written(collection_id, tenant, database)
+        coll = self._validated(coll, ids, embeddings, metadatas, documents, uris, update=False)
         if not ids or coll.dimension is None:
             return
         first = {}
@@ -342,8 +388,10 @@ class Engine:
         database: str | None = None,
     ) -> None:
         """Change existing records (metadata merged key by key); missing ids are ignored."""
-        self._change(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
-                     insert_missing=False)
+        self._change(
+            collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
+            insert_missing=False,
+        )
 
     def upsert(
         self,
@@ -357,8 +405,10 @@ class Engine:
         database: str | None = None,
     ) -> None:
         """Update existing records as ``update`` does and insert the missing ones."""
-        self._change(collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
-                     insert_missing=True)
+        self._change(
+            collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
+            insert_missing=True,
+        )
 
     def _change(
         self,
@@ -372,9 +422,11 @@ class Engine:
         database: str | None,
         insert_missing: bool,
     ) -> None:
-        coll = self.get_collection_by_id(collection_id, tenant, database)
-        validation.validate_record_batch(ids, embeddings, metadatas, documents, uris, update=True)
-        coll = self._with_dimension(coll, embeddings or [])
+        coll = self._written(collection_id, tenant, database)
+        # Only update may carry "keep the old embedding" (None) entries.
+        coll = self._validated(
+            coll, ids, embeddings, metadatas, documents, uris, update=not insert_missing
+        )
         if not ids or coll.dimension is None:
             return  # nothing stored and nothing to store
         changes = [
@@ -384,7 +436,7 @@ class Engine:
                 else np.asarray(embeddings[n], dtype=np.float32),
                 document=documents[n] if documents is not None else None,
                 uri=uris[n] if uris is not None else None,
-                metadata=dict(metadatas[n]) if metadatas and metadatas[n] is not None else None,
+                metadata=(dict(metadatas[n]) or None) if metadatas and metadatas[n] else None,
             )
             for n, record_id in enumerate(ids)
         ]
@@ -413,7 +465,7 @@ class Engine:
         database: str | None = None,
     ) -> int:
         """Delete records; returns Chroma's count (the ids sent, or the records matched)."""
-        coll = self.get_collection_by_id(collection_id, tenant, database)
+        coll = self._records_of(collection_id, tenant, database)
         validation.validate_delete_request(ids, where, where_document, limit)
         if where is None and where_document is None:
             self.store.delete(coll, list(ids or []))
@@ -429,7 +481,7 @@ class Engine:
     def count(
         self, collection_id: str, tenant: str | None = None, database: str | None = None
     ) -> int:
-        return self.store.count(self.get_collection_by_id(collection_id, tenant, database))
+        return self.store.count(self._records_of(collection_id, tenant, database))
 
     def get(
         self,
@@ -444,10 +496,10 @@ class Engine:
         database: str | None = None,
     ) -> Records:
         """Matching records in insertion order, then offset and limit."""
-        coll = self.get_collection_by_id(collection_id, tenant, database)
+        coll = self._records_of(collection_id, tenant, database)
         predicate = _and(
             ids_predicate(list(ids)) if ids is not None else None,
-            compile_filter(where, where_document),
+            _filter(coll, where, where_document),
         )
         matches = self.store.select(coll, predicate, [ID, SEQ])
         if matches is None:
@@ -480,13 +532,13 @@ class Engine:
         database: str | None = None,
     ) -> list[Records]:
         """The ``n_results`` nearest records of each query embedding, nearest first."""
-        coll = self.get_collection_by_id(collection_id, tenant, database)
-        predicate = compile_filter(where, where_document)
+        coll = self._written(collection_id, tenant, database)
+        predicate = _filter(coll, where, where_document)
         empty = [_records([], include, {}, distances=[]) for _ in query_embeddings]
-        if coll.dimension is None:
+        dimension = validation.validate_batch_dimension(query_embeddings)
+        if coll.dimension is None or dimension is None:
             return empty
-        for q in query_embeddings:
-            validation.validate_dimension(coll.dimension, len(q))
+        validation.validate_dimension(coll.dimension, dimension)
         snap = self.store.snapshot(coll)
         if snap is None:
             return empty
@@ -526,6 +578,13 @@ class Engine:
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
 
 
+def _returned_metadata(row: Row) -> dict[str, Any] | None:
+    """Chroma returns {} for a record that has a uri but no metadata (it keeps the uri there)."""
+    if row.metadata is None and row.uri is not None:
+        return {}
+    return row.metadata
+
+
 def _records(
     ids: list[str],
     include: Sequence[str],
@@ -540,7 +599,7 @@ def _records(
         embeddings=column("embeddings", lambda r: r.embedding),
         documents=column("documents", lambda r: r.document),
         uris=column("uris", lambda r: r.uri),
-        metadatas=column("metadatas", lambda r: r.metadata),
+        metadatas=column("metadatas", _returned_metadata),
         distances=distances if "distances" in include else None,
     )
 

@@ -83,15 +83,18 @@ def merge_metadata(
 ) -> dict[str, Any] | None:
     """Chroma's key-by-key merge: given keys overwrite, a None value deletes the key.
 
+    Deleting every key leaves no metadata (None), as in Chroma.
+
     Example:
         >>> merge_metadata({"a": 1, "b": 2}, {"a": None, "c": 3})
         {'b': 2, 'c': 3}
+        >>> merge_metadata({"a": 1}, {"a": None}) is None
+        True
     """
     if update is None:
         return current
     merged = {**(current or {}), **update}
-    kept = {k: v for k, v in merged.items() if v is not None}
-    return kept or None
+    return {k: v for k, v in merged.items() if v is not None} or None
 
 
 def apply_change(row: Row | None, change: Change, seq: int) -> Row | None:

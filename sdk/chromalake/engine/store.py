@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from chromalake.engine.catalog import CollectionRecord
-from chromalake.engine.filters import translate_lance_error
+from chromalake.engine.filters import sql_literal, translate_lance_error
 from chromalake.engine.metadata_columns import METADATA_FIELDS
 from chromalake.errors import ChromaError, InternalError
 
@@ -45,13 +45,8 @@ def record_schema(dimension: int) -> pa.Schema:
     )
 
 
-def sql_string(value: str) -> str:
-    """A SQL string literal for Lance predicates (quotes doubled, so nothing is injected)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def ids_predicate(ids: list[str]) -> str:
-    return f"{ID} IN ({', '.join(sql_string(i) for i in ids)})" if ids else "false"
+    return f"{ID} IN ({', '.join(sql_literal(i) for i in ids)})" if ids else "false"
 
 
 def path_segment(name: str) -> str:

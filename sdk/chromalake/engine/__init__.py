@@ -1,0 +1,1 @@
+"""The embedded engine: catalog, Lance storage, filters and the Chroma semantics on top."""
