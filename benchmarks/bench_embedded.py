@@ -56,12 +56,16 @@ def run_one(system: str, n: int, dim: int, n_queries: int, batch: int) -> dict[s
         col = client.create_collection("bench", embedding_function=None)
         start = time.perf_counter()
         for i in range(0, n, batch):
-            col.add(ids=ids[i : i + batch], embeddings=data[i : i + batch],
-                    metadatas=metas[i : i + batch])
+            col.add(
+                ids=ids[i : i + batch],
+                embeddings=data[i : i + batch],
+                metadatas=metas[i : i + batch],
+            )
         ingest = time.perf_counter() - start
         start = time.perf_counter()
-        found = [col.query(query_embeddings=[q], n_results=10, include=[])["ids"][0]
-                 for q in queries]
+        found = [
+            col.query(query_embeddings=[q], n_results=10, include=[])["ids"][0] for q in queries
+        ]
         query = time.perf_counter() - start
         truth = exact_top10(data, queries)
         recall = float(np.mean([len(set(f) & t) / 10 for f, t in zip(found, truth, strict=True)]))
@@ -71,7 +75,9 @@ def run_one(system: str, n: int, dim: int, n_queries: int, batch: int) -> dict[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--queries", type=int, default=1000)
@@ -84,9 +90,23 @@ def main() -> None:
     results = {}
     for system in SYSTEMS:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", system, "--n", str(args.n), "--dim",
-             str(args.dim), "--queries", str(args.queries), "--batch", str(args.batch)],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                system,
+                "--n",
+                str(args.n),
+                "--dim",
+                str(args.dim),
+                "--queries",
+                str(args.queries),
+                "--batch",
+                str(args.batch),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         results[system] = json.loads(out.stdout.strip().splitlines()[-1])
     report(args, results)
@@ -94,17 +114,23 @@ def main() -> None:
 
 def report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
     lake, chroma = results["chromalake"], results["chromadb"]
-    print(f"{args.n:,} x {args.dim} records, batches of {args.batch}, {args.queries} queries "
-          f"(n_results=10) on {platform.processor() or platform.machine()}, Python "
-          f"{platform.python_version()}")
+    print(
+        f"{args.n:,} x {args.dim} records, batches of {args.batch}, {args.queries} queries "
+        f"(n_results=10) on {platform.processor() or platform.machine()}, Python "
+        f"{platform.python_version()}"
+    )
     print("| metric | chromalake | chromadb 1.5.9 | ratio |")
     print("| --- | --- | --- | --- |")
-    for key, label, fmt in [("ingest_rps", "ingest (records/s)", "{:,.0f}"),
-                            ("qps", "query (queries/s)", "{:,.1f}"),
-                            ("recall", "recall@10", "{:.3f}"),
-                            ("rss_mb", "peak RSS (MB)", "{:,.0f}")]:
-        print(f"| {label} | {fmt.format(lake[key])} | {fmt.format(chroma[key])} | "
-              f"{lake[key] / chroma[key]:.2f}x |")
+    for key, label, fmt in [
+        ("ingest_rps", "ingest (records/s)", "{:,.0f}"),
+        ("qps", "query (queries/s)", "{:,.1f}"),
+        ("recall", "recall@10", "{:.3f}"),
+        ("rss_mb", "peak RSS (MB)", "{:,.0f}"),
+    ]:
+        print(
+            f"| {label} | {fmt.format(lake[key])} | {fmt.format(chroma[key])} | "
+            f"{lake[key] / chroma[key]:.2f}x |"
+        )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "embedded.json").write_text(json.dumps({"args": vars(args), **results}, indent=2))
 

@@ -22,7 +22,9 @@ def demo() -> int:
         )
         print(f"chromalake {chromalake.__version__}: {col.count()} records in {col!r}")
         hits = col.query(query_embeddings=[[1.0, 0.0, 0.0]], n_results=2)
-        print("nearest to [1, 0, 0]:", list(zip(hits["ids"][0], hits["distances"][0])))
+        print(
+            "nearest to [1, 0, 0]:", list(zip(hits["ids"][0], hits["distances"][0], strict=False))
+        )
         animals = col.get(where={"kind": "animal"})
         print("where kind == animal:", animals["ids"])
     return 0

@@ -45,9 +45,7 @@ class Settings(BaseModel):
     chroma_http_max_keepalive_connections: int | None = None
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from environment variables, with explicit ``overrides`` winning.
 
         Example:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, Literal, Mapping, Sequence, TypedDict, Union
+from enum import StrEnum
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -15,16 +16,16 @@ DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000"
 
 ID = str
 IDs = list[ID]
-OneOrMany = Union[Any, Sequence[Any]]
+OneOrMany = Any | Sequence[Any]
 
-Embedding = npt.NDArray[Union[np.float32, np.float64, np.int32, np.int64]]
+Embedding = npt.NDArray[np.float32 | np.float64 | np.int32 | np.int64]
 PyEmbedding = Sequence[float]
 Embeddings = list[npt.NDArray[np.float32]]
 
-ScalarValue = Union[str, int, float, bool]
-MetadataValue = Union[ScalarValue, list[str], list[int], list[float], list[bool]]
+ScalarValue = str | int | float | bool
+MetadataValue = ScalarValue | list[str] | list[int] | list[float] | list[bool]
 Metadata = Mapping[str, MetadataValue]
-UpdateMetadataValue = Union[MetadataValue, None]
+UpdateMetadataValue = MetadataValue | None
 UpdateMetadata = Mapping[str, UpdateMetadataValue]
 CollectionMetadata = Mapping[str, Any]
 
@@ -45,7 +46,7 @@ Space = Literal["l2", "cosine", "ip"]
 SPACES: tuple[str, ...] = ("l2", "cosine", "ip")
 
 
-class ReadLevel(str, Enum):
+class ReadLevel(StrEnum):
     """Which writes a read sees; every level sees every committed write in chromalake."""
 
     INDEX_AND_WAL = "index_and_wal"

@@ -27,8 +27,12 @@ def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]
 
 def _collection(cid: str, name: str, database: str = "db1") -> CollectionRecord:
     return CollectionRecord(
-        id=cid, name=name, tenant="t1", database=database,
-        configuration={"hnsw": {"space": "l2"}}, metadata={"a": 1, "b": 1.5},
+        id=cid,
+        name=name,
+        tenant="t1",
+        database=database,
+        configuration={"hnsw": {"space": "l2"}},
+        metadata={"a": 1, "b": 1.5},
     )
 
 

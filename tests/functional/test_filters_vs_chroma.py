@@ -481,7 +481,7 @@ random_where_document = st.recursive(
 @settings(
     max_examples=40,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
     metadatas=st.lists(random_metadata, min_size=1, max_size=10),

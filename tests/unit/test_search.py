@@ -60,6 +60,6 @@ def test_small_collections_are_exact_even_far_from_the_origin() -> None:
     base = rng.standard_normal(64).astype(np.float32) * 1000
     matrix = np.tile(base, (200, 1)) + rng.standard_normal((200, 64)).astype(np.float32) * 1e-3
     q = base[None, :]
-    rows, dists = nearest("l2", q, matrix, np.arange(200), 5)[0]
+    rows, _dists = nearest("l2", q, matrix, np.arange(200), 5)[0]
     expected = _brute("l2", q[0], matrix)
     assert rows.tolist() == np.argsort(expected, kind="stable")[:5].tolist()

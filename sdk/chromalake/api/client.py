@@ -230,8 +230,9 @@ class Client:
         self, name: str, embedding_function: Any = None, data_loader: Any = None
     ) -> Collection:
         """The collection named ``name``; NotFoundError if there is none."""
-        return self._wrap(self._engine.get_collection(name, **self._scope), embedding_function,
-                          data_loader)
+        return self._wrap(
+            self._engine.get_collection(name, **self._scope), embedding_function, data_loader
+        )
 
     def get_collection_by_id(
         self, id: uuid.UUID | str, embedding_function: Any = None, data_loader: Any = None
@@ -249,7 +250,12 @@ class Client:
         data_loader: Any = None,
     ) -> Collection:
         return self.create_collection(
-            name, schema, configuration, metadata, embedding_function, data_loader,
+            name,
+            schema,
+            configuration,
+            metadata,
+            embedding_function,
+            data_loader,
             get_or_create=True,
         )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -154,11 +155,17 @@ class Collection:
             >>> col.add(ids=["a", "b"], embeddings=[[1, 2], [3, 4]], documents=["x", "y"])
             ... # doctest: +SKIP
         """
-        batch = self._prepared(records.prepare_add, ids, embeddings, metadatas, documents,
-                               images, uris)
+        batch = self._prepared(
+            records.prepare_add, ids, embeddings, metadatas, documents, images, uris
+        )
         self._client._engine.add(
-            self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
-            batch.uris, **self._engine_scope,
+            self._model.id,
+            batch.ids,
+            self._required(batch.embeddings),
+            batch.metadatas,
+            batch.documents,
+            batch.uris,
+            **self._engine_scope,
         )
         self._refresh_dimension()
 
@@ -176,11 +183,17 @@ class Collection:
         Example:
             >>> col.update(ids="a", metadatas={"year": 2024})  # doctest: +SKIP
         """
-        batch = self._prepared(records.prepare_update, ids, embeddings, metadatas, documents,
-                               images, uris)
+        batch = self._prepared(
+            records.prepare_update, ids, embeddings, metadatas, documents, images, uris
+        )
         self._client._engine.update(
-            self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
-            batch.uris, **self._engine_scope,
+            self._model.id,
+            batch.ids,
+            batch.embeddings,
+            batch.metadatas,
+            batch.documents,
+            batch.uris,
+            **self._engine_scope,
         )
         self._refresh_dimension()
 
@@ -198,11 +211,17 @@ class Collection:
         Example:
             >>> col.upsert(ids=["a", "z"], embeddings=[[0, 1], [1, 0]])  # doctest: +SKIP
         """
-        batch = self._prepared(records.prepare_upsert, ids, embeddings, metadatas, documents,
-                               images, uris)
+        batch = self._prepared(
+            records.prepare_upsert, ids, embeddings, metadatas, documents, images, uris
+        )
         self._client._engine.upsert(
-            self._model.id, batch.ids, batch.embeddings, batch.metadatas, batch.documents,
-            batch.uris, **self._engine_scope,
+            self._model.id,
+            batch.ids,
+            self._required(batch.embeddings),
+            batch.metadatas,
+            batch.documents,
+            batch.uris,
+            **self._engine_scope,
         )
         self._refresh_dimension()
 
@@ -221,7 +240,11 @@ class Collection:
         """
         request = records.prepare_delete(ids, where, where_document, limit)
         deleted = self._client._engine.delete(
-            self._model.id, request.ids, request.where, request.where_document, request.limit,
+            self._model.id,
+            request.ids,
+            request.where,
+            request.where_document,
+            request.limit,
             **self._engine_scope,
         )
         return {"deleted": deleted}
@@ -241,12 +264,23 @@ class Collection:
             >>> col.get(where={"year": {"$gte": 2020}}, limit=10)  # doctest: +SKIP
         """
         request = records.prepare_get(
-            ids, where, limit, offset, where_document, include,
+            ids,
+            where,
+            limit,
+            offset,
+            where_document,
+            include,
             has_data_loader=self._data_loader is not None,
         )
         found = self._client._engine.get(
-            self._model.id, request.ids, request.where, request.where_document, request.limit,
-            request.offset, _engine_include(request.include), **self._engine_scope,
+            self._model.id,
+            request.ids,
+            request.where,
+            request.where_document,
+            request.limit,
+            request.offset,
+            _engine_include(request.include),
+            **self._engine_scope,
         )
         return self._get_result(found, request.include)
 
@@ -278,8 +312,16 @@ class Collection:
             [['a']]
         """
         request = records.prepare_query(
-            query_embeddings, query_texts, query_images, query_uris, ids, n_results, where,
-            where_document, include, embed_query=self._query_embedder,
+            query_embeddings,
+            query_texts,
+            query_images,
+            query_uris,
+            ids,
+            n_results,
+            where,
+            where_document,
+            include,
+            embed_query=self._query_embedder,
             data_loader=self._data_loader,
         )
         included = list(request.include)
@@ -289,8 +331,14 @@ class Collection:
         if "data" in included:
             wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
         found = self._client._engine.query(
-            self._model.id, request.query_embeddings, request.n_results, request.ids,
-            request.where, request.where_document, wanted, **self._engine_scope,
+            self._model.id,
+            request.query_embeddings,
+            request.n_results,
+            request.ids,
+            request.where,
+            request.where_document,
+            wanted,
+            **self._engine_scope,
         )
         return self._query_result(found, included)
 
@@ -315,6 +363,13 @@ class Collection:
             local = {**self._model.configuration, "embedding_function": {"type": "legacy"}}
             self._model = self._model.with_changes(configuration=local)
 
+    @staticmethod
+    def _required(embeddings: list[Any] | None) -> list[Any]:
+        """Embeddings of an add or upsert, which preparation always produces (or refuses)."""
+        if embeddings is None:
+            raise ValueError("Expected embeddings, or documents/uris and an embedding function")
+        return embeddings
+
     def _prepared(self, prepare: Any, *fields: Any) -> records.RecordBatch:
         """A write batch checked as chromadb's embedded client checks it.
 
@@ -322,7 +377,9 @@ class Collection:
         with its own wording (an InternalError), so the HTTP-style check is not used here.
         """
         batch: records.RecordBatch = prepare(
-            *fields, embed=self._embedder, max_batch_size=sys.maxsize,
+            *fields,
+            embed=self._embedder,
+            max_batch_size=sys.maxsize,
             data_loader=self._data_loader,
         )
         validation.check_engine_batch_size(len(batch.ids), self._client.get_max_batch_size())
@@ -334,12 +391,12 @@ class Collection:
 
     # -- results -----------------------------------------------------------------------------
 
-    def _data(self, uris: list[Any] | None, include: Include) -> Any:
+    def _data(self, uris: list[Any] | None, include: Sequence[str]) -> Any:
         if "data" not in include or self._data_loader is None:
             return None
         return self._data_loader(uris or [])
 
-    def _get_result(self, found: Records, include: Include) -> GetResult:
+    def _get_result(self, found: Records, include: Sequence[str]) -> GetResult:
         return {
             "ids": found.ids,
             "embeddings": None if found.embeddings is None else _as_array(found.embeddings),
@@ -347,10 +404,10 @@ class Collection:
             "uris": found.uris if "uris" in include else None,
             "data": self._data(found.uris, include),
             "metadatas": found.metadatas,
-            "included": include,
+            "included": cast(Include, list(include)),
         }
 
-    def _query_result(self, found: list[Records], include: Include) -> QueryResult:
+    def _query_result(self, found: list[Records], include: Sequence[str]) -> QueryResult:
         def per_query(name: str) -> Any:
             values = [getattr(r, name) for r in found]
             return None if any(v is None for v in values) else values
@@ -369,7 +426,7 @@ class Collection:
             ),
             "metadatas": per_query("metadatas"),
             "distances": per_query("distances"),
-            "included": include,
+            "included": cast(Include, list(include)),
         }
 
 
@@ -378,9 +435,9 @@ def _as_array(embeddings: list[Any]) -> Any:
     return np.array(embeddings, dtype=np.float64)
 
 
-def _engine_include(include: Include) -> list[str]:
+def _engine_include(include: Sequence[str]) -> list[str]:
     """What the engine must read: "data" is the client's, and needs the uris."""
-    wanted = [i for i in include if i != "data"]
+    wanted: list[str] = [i for i in include if i != "data"]
     if "data" in include and "uris" not in wanted:
         wanted.append("uris")
     return wanted

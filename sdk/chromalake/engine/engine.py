@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,18 +107,15 @@ class Engine:
     # -- system -------------------------------------------------------------------------
 
     def _ensure_defaults(self) -> None:
+        # Another process sharing the catalog may create them first: that is fine.
         if not self.catalog.has_tenant(DEFAULT_TENANT):
-            try:
+            with suppress(Conflict):
                 self.catalog.create_tenant(DEFAULT_TENANT)
-            except Conflict:
-                pass  # another process created it first
         if self.catalog.get_database(DEFAULT_TENANT, DEFAULT_DATABASE) is None:
-            try:
+            with suppress(Conflict):
                 self.catalog.create_database(
                     DatabaseRecord(DEFAULT_DATABASE_ID, DEFAULT_DATABASE, DEFAULT_TENANT)
                 )
-            except Conflict:
-                pass
 
     @staticmethod
     def heartbeat() -> int:
@@ -260,9 +258,7 @@ class Engine:
         try:
             return self.get_collection_by_id(collection_id, tenant, database)
         except NotFoundError:
-            raise NotFoundError(
-                f"{prefix}Collection [{collection_id}] does not exist."
-            ) from None
+            raise NotFoundError(f"{prefix}Collection [{collection_id}] does not exist.") from None
 
     def _written(
         self, collection_id: str, tenant: str | None, database: str | None
@@ -334,8 +330,13 @@ class Engine:
     ) -> CollectionRecord:
         """Check a write batch; the collection after its first write fixed the dimension."""
         dimension = validation.validate_record_batch(
-            ids, embeddings, metadatas, documents, uris,
-            update=update, expected_dimension=coll.dimension,
+            ids,
+            embeddings,
+            metadatas,
+            documents,
+            uris,
+            update=update,
+            expected_dimension=coll.dimension,
         )
         if dimension is None or coll.dimension is not None:
             return coll
@@ -359,7 +360,7 @@ class Engine:
         coll = self._validated(coll, ids, embeddings, metadatas, documents, uris, update=False)
         if not ids or coll.dimension is None:
             return
-        first = {}
+        first: dict[str, int] = {}
         for n, record_id in enumerate(ids):
             first.setdefault(record_id, n)  # within one batch, too, the first occurrence wins
         seq = self.catalog.allocate_seq(coll.id, len(first))
@@ -370,7 +371,7 @@ class Engine:
                 embedding=np.asarray(embeddings[n], dtype=np.float32),
                 document=documents[n] if documents is not None else None,
                 uri=uris[n] if uris is not None else None,
-                metadata=(dict(metadatas[n]) or None) if metadatas and metadatas[n] else None,
+                metadata=_nth_metadata(metadatas, n),
             )
             for k, (record_id, n) in enumerate(first.items())
         ]
@@ -389,7 +390,14 @@ class Engine:
     ) -> None:
         """Change existing records (metadata merged key by key); missing ids are ignored."""
         self._change(
-            collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
+            collection_id,
+            ids,
+            embeddings,
+            metadatas,
+            documents,
+            uris,
+            tenant,
+            database,
             insert_missing=False,
         )
 
@@ -406,7 +414,14 @@ class Engine:
     ) -> None:
         """Update existing records as ``update`` does and insert the missing ones."""
         self._change(
-            collection_id, ids, embeddings, metadatas, documents, uris, tenant, database,
+            collection_id,
+            ids,
+            embeddings,
+            metadatas,
+            documents,
+            uris,
+            tenant,
+            database,
             insert_missing=True,
         )
 
@@ -432,11 +447,10 @@ class Engine:
         changes = [
             Change(
                 id=record_id,
-                embedding=None if embeddings is None or embeddings[n] is None
-                else np.asarray(embeddings[n], dtype=np.float32),
+                embedding=_nth_embedding(embeddings, n),
                 document=documents[n] if documents is not None else None,
                 uri=uris[n] if uris is not None else None,
-                metadata=(dict(metadatas[n]) or None) if metadatas and metadatas[n] else None,
+                metadata=_nth_metadata(metadatas, n),
             )
             for n, record_id in enumerate(ids)
         ]
@@ -576,6 +590,19 @@ class Engine:
 
 
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
+
+
+def _nth_embedding(embeddings: OptionalEmbeddings | None, n: int) -> npt.NDArray[np.float32] | None:
+    vector = embeddings[n] if embeddings is not None else None
+    return None if vector is None else np.asarray(vector, dtype=np.float32)
+
+
+def _nth_metadata(
+    metadatas: Sequence[dict[str, Any] | None] | None, n: int
+) -> dict[str, Any] | None:
+    """The n-th metadata of a batch; an empty one is no metadata."""
+    metadata = metadatas[n] if metadatas is not None else None
+    return dict(metadata) if metadata else None
 
 
 def _returned_metadata(row: Row) -> dict[str, Any] | None:

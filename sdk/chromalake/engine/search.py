@@ -26,7 +26,7 @@ EXACT_CELLS = 4_000_000
 
 def _normalized(x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / (norms + 1e-30)
+    return np.asarray(x / (norms + 1e-30))
 
 
 def _approximate(space: str, queries: F32, matrix: F32) -> F32:
@@ -34,10 +34,12 @@ def _approximate(space: str, queries: F32, matrix: F32) -> F32:
     if space == "l2":
         sq = np.einsum("ij,ij->i", matrix, matrix)
         qq = np.einsum("ij,ij->i", queries, queries)
-        return (qq[:, None] + sq[None, :] - 2.0 * (queries @ matrix.T)).astype(np.float32)
-    if space == "cosine":
-        return (1.0 - _normalized(queries) @ _normalized(matrix).T).astype(np.float32)
-    return (1.0 - queries @ matrix.T).astype(np.float32)
+        distances = qq[:, None] + sq[None, :] - 2.0 * (queries @ matrix.T)
+    elif space == "cosine":
+        distances = 1.0 - _normalized(queries) @ _normalized(matrix).T
+    else:
+        distances = 1.0 - queries @ matrix.T
+    return np.asarray(distances, dtype=np.float32)
 
 
 def exact_distances(space: str, query: F64, rows: F64) -> F64:
@@ -49,10 +51,12 @@ def exact_distances(space: str, query: F64, rows: F64) -> F64:
     """
     if space == "l2":
         diff = rows - query
-        return np.einsum("ij,ij->i", diff, diff)
-    if space == "cosine":
-        return 1.0 - _normalized(rows) @ _normalized(query)
-    return 1.0 - rows @ query
+        distances = np.einsum("ij,ij->i", diff, diff)
+    elif space == "cosine":
+        distances = 1.0 - _normalized(rows) @ _normalized(query)
+    else:
+        distances = 1.0 - rows @ query
+    return np.asarray(distances, dtype=np.float64)
 
 
 def nearest(

@@ -7,6 +7,7 @@ existing ids, update merges metadata) is decided by the engine.
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -103,9 +104,7 @@ class LanceStore:
         )
         with self._lock:
             if uri not in self._connections:
-                self._connections[uri] = lancedb.connect(
-                    uri, storage_options=self._storage_options
-                )
+                self._connections[uri] = lancedb.connect(uri, storage_options=self._storage_options)
             return self._connections[uri]
 
     def _table(self, coll: CollectionRecord, create: bool = False) -> Any | None:
@@ -133,11 +132,9 @@ class LanceStore:
         with self._lock:
             self._tables.pop(coll.id, None)
             self._snapshots.pop(coll.id, None)
-        db = self._connection(coll)
-        try:
-            db.drop_table(coll.id)
-        except (ValueError, FileNotFoundError):
-            pass  # nothing was written to it
+        # A collection that never received embeddings has no table to drop.
+        with suppress(ValueError, FileNotFoundError):
+            self._connection(coll).drop_table(coll.id)
 
     def forget(self) -> None:
         """Drop cached handles (after a reset wiped the root)."""
@@ -162,16 +159,21 @@ class LanceStore:
             query = query.where(predicate)
         return _lance_call(lambda: query.select(columns).to_arrow())
 
+    def _writable(self, coll: CollectionRecord) -> Any:
+        """The collection's table, created on its first write (which fixed the dimension)."""
+        table = self._table(coll, create=True)
+        if table is None:
+            raise InternalError(f"Collection [{coll.id}] has no dimension to store records with")
+        return table
+
     def insert_new(self, coll: CollectionRecord, rows: pa.Table) -> None:
         """Insert rows whose id is not stored yet; rows with a stored id are ignored."""
-        table = self._table(coll, create=True)
-        _lance_call(
-            lambda: table.merge_insert(ID).when_not_matched_insert_all().execute(rows)
-        )
+        table = self._writable(coll)
+        _lance_call(lambda: table.merge_insert(ID).when_not_matched_insert_all().execute(rows))
 
     def write(self, coll: CollectionRecord, rows: pa.Table, insert_missing: bool) -> None:
         """Replace the stored rows with these ids; insert the others if ``insert_missing``."""
-        table = self._table(coll, create=True)
+        table = self._writable(coll)
         builder = table.merge_insert(ID).when_matched_update_all()
         if insert_missing:
             builder = builder.when_not_matched_insert_all()

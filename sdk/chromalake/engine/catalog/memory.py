@@ -81,7 +81,9 @@ class MemoryCatalog:
     ) -> list[CollectionRecord]:
         with self._lock:
             found = [
-                c for c in self._collections.values() if (c.tenant, c.database) == (tenant, database)
+                c
+                for c in self._collections.values()
+                if (c.tenant, c.database) == (tenant, database)
             ]
         return page(sorted(found, key=lambda c: c.id), limit, offset)
 

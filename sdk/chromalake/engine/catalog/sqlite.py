@@ -193,7 +193,9 @@ class SqliteCatalog:
         return int(rows[0]["n"])
 
     def all_collections(self) -> list[CollectionRecord]:
-        return [_collection(r) for r in self._query(f"SELECT {_COLLECTION_COLUMNS} FROM collections")]
+        return [
+            _collection(r) for r in self._query(f"SELECT {_COLLECTION_COLUMNS} FROM collections")
+        ]
 
     def update_collection(self, record: CollectionRecord) -> None:
         try:

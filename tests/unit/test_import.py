@@ -1,0 +1,25 @@
+"""Importing chromalake stays light: no Lance, pyarrow or boto3 until an embedded client is used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("lancedb", "pyarrow", "boto3", "aws_lambda_powertools")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"{code}; import sys; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_import_loads_no_heavy_module() -> None:
+    assert _loaded_after("import chromalake; chromalake.Settings(); chromalake.errors") == set()
+
+
+def test_embedded_client_loads_the_engine_on_first_use() -> None:
+    assert {"lancedb", "pyarrow"} <= _loaded_after(
+        "import chromalake; chromalake.EphemeralClient().create_collection('c1', "
+        "embedding_function=None).add(ids=['a'], embeddings=[[1.0]])"
+    )
