@@ -20,6 +20,6 @@ def test_import_loads_no_heavy_module() -> None:
 
 def test_embedded_client_loads_the_engine_on_first_use() -> None:
     assert {"lancedb", "pyarrow"} <= _loaded_after(
-        "import chromalake; chromalake.EphemeralClient().create_collection('c1', "
+        "import chromalake; chromalake.EphemeralClient().create_collection('col', "
         "embedding_function=None).add(ids=['a'], embeddings=[[1.0]])"
     )
