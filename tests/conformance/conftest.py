@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -75,12 +74,3 @@ def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Side:
     if kind == "persistent" or SUBJECT_PACKAGE == "chromadb":
         return _persistent_side(label, module, tmp_path / f"{kind}-store")
     return _ephemeral_side(label, module)
-
-
-@pytest.fixture
-def sides(oracle: Side, subject: Side) -> tuple[Side, Side]:
-    """Both sides, oracle first."""
-    return oracle, subject
-
-
-SideFactory = Callable[[], Side]

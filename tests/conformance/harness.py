@@ -299,7 +299,7 @@ class Tolerance:
 
     @property
     def distance_atol(self) -> float:
-        return 1e-6 * 10 ** math.floor(math.log10(max(self.dim, 1)))
+        return 1e-6 * 10.0 ** math.floor(math.log10(max(self.dim, 1)))
 
     def close(self, a: float, b: float) -> bool:
         if math.isnan(a) or math.isnan(b):
@@ -541,10 +541,3 @@ def conform_raises(oracle: Side, subject: Side, scenario: Scenario, kind: str) -
 def steps(**named: Callable[[], Any]) -> dict[str, Any]:
     """Run named steps in order, capturing each outcome (keyword order is execution order)."""
     return {name: attempt(step) for name, step in named.items()}
-
-
-def raised_in(expected: Any) -> list[str]:
-    """The step names of a normalised multi-step outcome that raised."""
-    if isinstance(expected, tuple) and expected and expected[0] == "dict":
-        return [k for k, v in expected[1].items() if isinstance(v, Raised)]
-    return []

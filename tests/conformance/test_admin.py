@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from .harness import Raised, Side, attempt, conform, conform_raises, steps
@@ -77,7 +78,7 @@ def test_tenant_name_too_short(oracle: Side, subject: Side) -> None:
 
     def scenario(side: Side) -> Any:
         return {
-            name: _up_to_bracket(attempt(lambda n=name: side.admin().create_tenant(n)))
+            name: _up_to_bracket(attempt(partial(side.admin().create_tenant, name)))
             for name in ("", "ab")
         }
 
@@ -129,7 +130,7 @@ def test_bad_database_names(oracle: Side, subject: Side) -> None:
     def scenario(side: Side) -> Any:
         names = ["", "ab", "a..b", "-bad", "has space", "x" * 600, "192.168.0.1", "ok-name"]
         return {
-            name[:30]: _up_to_bracket(attempt(lambda n=name: side.admin().create_database(n)))
+            name[:30]: _up_to_bracket(attempt(partial(side.admin().create_database, name)))
             for name in names
         }
 

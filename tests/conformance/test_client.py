@@ -537,3 +537,19 @@ def test_collection_handle_after_delete(oracle: Side, subject: Side) -> None:
         )
 
     conform(oracle, subject, scenario)
+
+
+def test_collection_configuration_property(oracle: Side, subject: Side) -> None:
+    """Collection.configuration (parsed) matches Chroma's for a collection without an EF."""
+
+    def scenario(side: Side) -> Any:
+        plain = side.collection("parsed", metadata={"hnsw:space": "ip"})
+        tuned = side.collection("tuned", configuration={"hnsw": {"ef_search": 30}})
+        return plain.configuration, tuned.configuration
+
+    conform(oracle, subject, scenario)
+
+
+def test_get_settings_reports_allow_reset(oracle: Side, subject: Side) -> None:
+    """get_settings() returns the client's settings."""
+    conform(oracle, subject, lambda s: s.client.get_settings().allow_reset)

@@ -125,6 +125,7 @@ BAD_UPDATES: dict[str, Write] = {
     "bad_metadata_key": lambda c: c.update(ids=["a"], metadatas=[{"$bad": 1}]),
     "bad_metadata_value": lambda c: c.update(ids=["a"], metadatas=[{"m": {"x": 1}}]),
     "nothing_to_update": lambda c: c.update(ids=["a"]),
+    "none_embedding_entry": lambda c: c.update(ids=["a", "b"], embeddings=[None, [5.0, 6.0]]),
 }
 
 

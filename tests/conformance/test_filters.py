@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from .dataset import seeded
-from .harness import Side, conform, steps
+from .harness import Side, attempt, conform, steps
 
 WHERE_CLAUSES: list[Any] = [
     # equality shorthand and $eq / $ne for each type
@@ -62,6 +62,13 @@ WHERE_CLAUSES: list[Any] = [
     {"floats": {"$contains": 1.5}},
     {"str": {"$contains": "alp"}},
     {"str": {"$contains": "alpha"}},
+    # scalar operators on array fields match nothing; negations match everything
+    {"tags": "red"},
+    {"tags": {"$in": ["red"]}},
+    {"tags": {"$nin": ["red"]}},
+    {"tags": {"$ne": "red"}},
+    {"nums": 3},
+    {"nums": {"$gt": 2}},
     # missing keys
     {"absent": "x"},
     {"absent": {"$ne": "x"}},
@@ -232,3 +239,67 @@ def test_invalid_where_document(oracle: Side, subject: Side, where_document: Any
         )
 
     conform(oracle, subject, scenario, dim=3)
+
+
+TRICKY_VALUES = ["it's", 'say "hi"', "back\\slash", "50%", "a_b", "", " ", "NULL", "ünï", "a\nb"]
+TRICKY_KEYS = ["with space", "dotted.key", "quote'key", 'dq"key', "colon:key", "UPPER", "ключ"]
+
+
+def _tricky(side: Side) -> Any:
+    col = side.collection("tricky")
+    n = len(TRICKY_VALUES)
+    col.add(
+        ids=[f"t{i}" for i in range(n)],
+        embeddings=[[float(i)] for i in range(n)],
+        metadatas=[
+            {"v": value, TRICKY_KEYS[i % len(TRICKY_KEYS)]: i, "big": 2**62 + i}
+            for i, value in enumerate(TRICKY_VALUES)
+        ],
+        documents=[f"doc {value} end" for value in TRICKY_VALUES],
+    )
+    return col
+
+
+@pytest.mark.parametrize("value", TRICKY_VALUES, ids=repr)
+def test_where_on_tricky_string_values(oracle: Side, subject: Side, value: str) -> None:
+    """String operands with quotes, backslashes, LIKE wildcards or newlines match literally."""
+
+    def scenario(side: Side) -> Any:
+        col = _tricky(side)
+        return (
+            col.get(where={"v": value}, include=[]),
+            col.get(where={"v": {"$ne": value}}, include=[]),
+            col.get(where={"v": {"$in": [value, "zzz"]}}, include=[]),
+            attempt(lambda: col.get(where_document={"$contains": value}, include=[])),
+            attempt(lambda: col.get(where_document={"$not_contains": value}, include=[])),
+        )
+
+    conform(oracle, subject, scenario)
+
+
+@pytest.mark.parametrize("key", TRICKY_KEYS, ids=repr)
+def test_where_on_tricky_keys(oracle: Side, subject: Side, key: str) -> None:
+    """Metadata keys with spaces, dots, quotes or non-ASCII characters filter correctly."""
+
+    def scenario(side: Side) -> Any:
+        col = _tricky(side)
+        return (
+            col.get(where={key: {"$gte": 0}}, include=["metadatas"]),
+            col.get(where={key: {"$ne": 0}}, include=[]),
+        )
+
+    conform(oracle, subject, scenario)
+
+
+def test_where_on_large_ints(oracle: Side, subject: Side) -> None:
+    """Integers near 2**62 compare exactly (no float64 rounding)."""
+
+    def scenario(side: Side) -> Any:
+        col = _tricky(side)
+        return (
+            col.get(where={"big": 2**62 + 3}, include=[]),
+            col.get(where={"big": {"$gt": 2**62 + 7}}, include=[]),
+            col.get(where={"big": {"$in": [2**62, 2**62 + 9]}}, include=[]),
+        )
+
+    conform(oracle, subject, scenario)

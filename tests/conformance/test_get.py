@@ -76,8 +76,8 @@ def test_get_bad_paging(oracle: Side, subject: Side) -> None:
         return steps(
             neg_limit=lambda: col.get(limit=-1),
             neg_offset=lambda: col.get(offset=-1),
-            float_limit=lambda: col.get(limit=1.5),  # type: ignore[arg-type]
-            str_offset=lambda: col.get(offset="2"),  # type: ignore[arg-type]
+            float_limit=lambda: col.get(limit=1.5),
+            str_offset=lambda: col.get(offset="2"),
         )
 
     conform(oracle, subject, scenario)

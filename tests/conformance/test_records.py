@@ -404,3 +404,16 @@ def test_batch_over_max_size_is_refused(oracle: Side, subject: Side) -> None:
         return getattr(add, "kind", None), "batch size" in message, outcome["count"]
 
     conform(oracle, subject, scenario)
+
+
+def test_reserved_uri_metadata_key(oracle: Side, subject: Side) -> None:
+    """A metadata key ``chroma:uri`` is Chroma's internal uri slot: it reads back as the uri."""
+
+    def scenario(side: Side) -> Any:
+        col = side.collection("reserved")
+        return steps(
+            add=lambda: col.add(ids=["a"], embeddings=[[1.0]], metadatas=[{"chroma:uri": "x"}]),
+            get=lambda: _everything(col),
+        )
+
+    conform(oracle, subject, scenario)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 SUBJECT = os.environ.get("CONFORMANCE_SUBJECT", "chromalake")
 SDK = Path(__file__).resolve().parents[2] / "sdk"
@@ -31,7 +32,7 @@ def dump(client):
     for col in sorted(client.list_collections(), key=lambda c: c.name):
         col = client.get_collection(col.name)
         got = col.get(include=["embeddings", "metadatas", "documents", "uris"])
-        hit = col.query(query_embeddings=[[0.5, 0.5, 0.5]], n_results=3,
+        hit = col.query(query_embeddings=[[0.5, 0.4, 0.3]], n_results=3,
                         include=["distances"]) if col.count() else None
         out.append({
             "name": col.name,
@@ -48,6 +49,18 @@ def dump(client):
             "query_distances": hit and hit["distances"],
         })
     return out
+
+def everything(pkg, path):
+    admin = pkg.AdminClient(pkg.Settings(is_persistent=True, persist_directory=path))
+    return {
+        "default": dump(pkg.PersistentClient(path=path)),
+        "acme/sales": dump(pkg.PersistentClient(path=path, tenant="acme", database="sales")),
+        "tenant": admin.get_tenant("acme"),
+        "databases": [
+            {"id": str(d["id"]), "name": d["name"], "tenant": d["tenant"]}
+            for d in admin.list_databases(tenant="acme")
+        ],
+    }
 """
 
 WRITER = """
@@ -80,14 +93,21 @@ renamed = client.create_collection("before-rename", embedding_function=None)
 renamed.modify(name="after-rename", metadata={"replaced": True})
 client.create_collection("deleted", embedding_function=None)
 client.delete_collection("deleted")
-print(json.dumps(dump(client)))
+admin = pkg.AdminClient(pkg.Settings(is_persistent=True, persist_directory=sys.argv[2]))
+admin.create_tenant("acme")
+admin.create_database("sales", tenant="acme")
+admin.create_database("gone", tenant="acme")
+admin.delete_database("gone", tenant="acme")
+sales = pkg.PersistentClient(path=sys.argv[2], tenant="acme", database="sales")
+sales.create_collection("in-sales", embedding_function=None).add(
+    ids=["s1"], embeddings=[[1.0, 1.0, 1.0]], metadatas=[{"tenant": "acme"}])
+print(json.dumps(everything(pkg, sys.argv[2])))
 """
 
 READER = """
 import json, sys
 pkg = __import__(sys.argv[1])
-client = pkg.PersistentClient(path=sys.argv[2])
-print(json.dumps(dump(client)))
+print(json.dumps(everything(pkg, sys.argv[2])))
 """
 
 CONCURRENT_WRITER = """
@@ -161,22 +181,38 @@ def _run(body: str, *args: str) -> Any:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _comparable(dump: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _comparable(everything: dict[str, Any]) -> dict[str, Any]:
     """A dump without random ids, embeddings rounded to float32."""
+    out = dict(everything)
+    out["databases"] = [{k: v for k, v in d.items() if k != "id"} for d in out["databases"]]
+    for key in ("default", "acme/sales"):
+        out[key] = _comparable_collections(out[key])
+    return out
+
+
+def _distances(everything: dict[str, Any]) -> list[float]:
+    """Pop the query distances out of a comparable dump (they compare approximately)."""
+    found: list[float] = []
+    for key in ("default", "acme/sales"):
+        for col in everything[key]:
+            found += [d for row in col.pop("query_distances") or [] for d in row]
+    return found
+
+
+def _comparable_collections(dump: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for col in dump:
         col = {k: v for k, v in col.items() if k != "id"}
         col["embeddings"] = np.asarray(col["embeddings"], dtype=np.float32).tolist()
-        if col["query_distances"] is not None:
-            col["query_distances"] = np.round(col["query_distances"], 5).tolist()
         out.append(col)
     return out
 
 
 def test_reopened_store_reads_back_everything(tmp_path: Path) -> None:
-    """A second process reads exactly what the first wrote and read: collections (with ids,
-    metadata and configuration), records (ids, embeddings, metadatas, documents, uris) and
-    query results; and the data matches what chromadb reads back for the same writes."""
+    """A second process reads exactly what the first wrote and read: tenants, databases,
+    collections (with ids, metadata and configuration), records (ids, embeddings, metadatas,
+    documents, uris) and query results; and all of it matches what chromadb reads back after
+    the same writes."""
     path = str(tmp_path / "subject")
     written = _run(WRITER, SUBJECT, path)
     reread = _run(READER, SUBJECT, path)
@@ -185,7 +221,9 @@ def test_reopened_store_reads_back_everything(tmp_path: Path) -> None:
     chroma_path = str(tmp_path / "oracle")
     _run(WRITER, "chromadb", chroma_path)
     chroma = _run(READER, "chromadb", chroma_path)
-    assert _comparable(reread) == _comparable(chroma)
+    ours, theirs = _comparable(reread), _comparable(chroma)
+    assert _distances(ours) == pytest.approx(_distances(theirs), abs=1e-5)
+    assert ours == theirs
 
 
 def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ are compared sorted. The normalization tests at the end need no ``chromadb``.
 from __future__ import annotations
 
 import copy
+import importlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -98,9 +99,9 @@ def case(operation: str, **kwargs: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def chroma() -> Any:
-    chromadb = pytest.importorskip("chromadb")
-    return chromadb.EphemeralClient()
+def chroma(chroma_oracle: Any) -> Any:
+    """The embedded chromadb client (tests/conftest.py builds it for the whole session)."""
+    return chroma_oracle
 
 
 @pytest.fixture
@@ -469,7 +470,7 @@ def test_embedder_exceptions_get_the_suffix(ef_collection: tuple[Any, Any]) -> N
 
 
 def test_batch_size_matches_chroma_http_client() -> None:
-    ctypes = pytest.importorskip("chromadb.api.types")
+    ctypes = importlib.import_module("chromadb.api.types")
     ids = [str(i) for i in range(4)]
     theirs = outcome(
         lambda: ctypes.validate_batch((ids, None, None, None, None), {"max_batch_size": 3})

@@ -9,6 +9,7 @@ those lists. The oracle tests skip when ``chromadb`` is not installed.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import uuid
@@ -86,14 +87,13 @@ def _cases(*values: Any) -> list[Any]:
 @pytest.fixture(scope="module")
 def ctypes() -> Any:
     """``chromadb.api.types``: Chroma's own client validators."""
-    return pytest.importorskip("chromadb.api.types")
+    return importlib.import_module("chromadb.api.types")
 
 
 @pytest.fixture(scope="module")
-def chroma() -> Any:
-    """An embedded Chroma client (one per module; it is a process-wide singleton anyway)."""
-    chromadb = pytest.importorskip("chromadb")
-    return chromadb.EphemeralClient()
+def chroma(chroma_oracle: Any) -> Any:
+    """The embedded chromadb client (tests/conftest.py builds it for the whole session)."""
+    return chroma_oracle
 
 
 @pytest.fixture
@@ -356,7 +356,7 @@ SPARSE_CASES = _cases(
 
 @pytest.mark.parametrize("sparse", SPARSE_CASES)
 def test_sparse_vector_matches_chroma(sparse: tuple[Any, Any, Any]) -> None:
-    base_types = pytest.importorskip("chromadb.base_types")
+    base_types = importlib.import_module("chromadb.base_types")
     indices, values, labels = sparse
     assert_same(
         outcome(lambda: validation.validate_sparse_vector(indices, values, labels)),
@@ -605,7 +605,7 @@ def test_modify_matches_chroma(fresh_collection: Any, case: tuple[Any, Any]) -> 
 
 @pytest.fixture(scope="module")
 def admin(chroma: Any) -> Any:
-    chromadb = pytest.importorskip("chromadb")
+    chromadb = importlib.import_module("chromadb")
     return chromadb.AdminClient(chroma._system.settings)
 
 

@@ -370,10 +370,11 @@ class Engine:
                 seq=seq + k,
                 embedding=np.asarray(embeddings[n], dtype=np.float32),
                 document=documents[n] if documents is not None else None,
-                uri=uris[n] if uris is not None else None,
-                metadata=_nth_metadata(metadatas, n),
+                uri=uri,
+                metadata=metadata,
             )
             for k, (record_id, n) in enumerate(first.items())
+            for uri, metadata in [_uri_and_metadata(_nth(uris, n), _nth_metadata(metadatas, n))]
         ]
         self.store.insert_new(coll, to_table(rows, coll.dimension))
 
@@ -448,11 +449,12 @@ class Engine:
             Change(
                 id=record_id,
                 embedding=_nth_embedding(embeddings, n),
-                document=documents[n] if documents is not None else None,
-                uri=uris[n] if uris is not None else None,
-                metadata=_nth_metadata(metadatas, n),
+                document=_nth(documents, n),
+                uri=uri,
+                metadata=metadata,
             )
             for n, record_id in enumerate(ids)
+            for uri, metadata in [_uri_and_metadata(_nth(uris, n), _nth_metadata(metadatas, n))]
         ]
         stored = self.store.select(coll, ids_predicate(list(dict.fromkeys(ids))), _ALL_COLUMNS)
         current: dict[str, Row | None] = {r.id: r for r in from_table(stored)} if stored else {}
@@ -557,10 +559,13 @@ class Engine:
         if snap is None:
             return empty
         positions = self._candidates(coll, snap.positions, ids, predicate)
-        matrix = snap.embeddings if positions is None else snap.embeddings[positions]
-        seqs = snap.seqs if positions is None else snap.seqs[positions]
+        matrix, seqs, norms = (
+            (snap.embeddings, snap.seqs, snap.norms)
+            if positions is None
+            else (snap.embeddings[positions], snap.seqs[positions], snap.norms[positions])
+        )
         queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
-        found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results)
+        found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results, norms)
         results = []
         for rows, distances in found:
             picked = rows if positions is None else positions[rows]
@@ -592,6 +597,10 @@ class Engine:
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
 
 
+def _nth(values: Sequence[str | None] | None, n: int) -> str | None:
+    return values[n] if values is not None else None
+
+
 def _nth_embedding(embeddings: OptionalEmbeddings | None, n: int) -> npt.NDArray[np.float32] | None:
     vector = embeddings[n] if embeddings is not None else None
     return None if vector is None else np.asarray(vector, dtype=np.float32)
@@ -605,11 +614,30 @@ def _nth_metadata(
     return dict(metadata) if metadata else None
 
 
+RESERVED_PREFIX = "chroma:"
+URI_KEY = "chroma:uri"
+
+
 def _returned_metadata(row: Row) -> dict[str, Any] | None:
-    """Chroma returns {} for a record that has a uri but no metadata (it keeps the uri there)."""
-    if row.metadata is None and row.uri is not None:
-        return {}
-    return row.metadata
+    """The metadata Chroma returns: its internal ``chroma:`` keys hidden (they stay filterable).
+
+    Chroma keeps a record's uri among its metadata, so a record with a uri, or with only
+    internal keys, reads back as ``{}`` rather than None.
+    """
+    if row.metadata is None:
+        return {} if row.uri is not None else None
+    return {k: v for k, v in row.metadata.items() if not k.startswith(RESERVED_PREFIX)}
+
+
+def _uri_and_metadata(
+    uri: str | None, metadata: dict[str, Any] | None
+) -> tuple[str | None, dict[str, Any] | None]:
+    """A ``chroma:uri`` metadata key is Chroma's uri slot: it sets the uri unless one is given."""
+    if metadata is None or URI_KEY not in metadata:
+        return uri, metadata
+    rest = {k: v for k, v in metadata.items() if k != URI_KEY}
+    value = metadata[URI_KEY]
+    return (uri if uri is not None or value is None else str(value)), (rest or None)
 
 
 def _records(

@@ -29,16 +29,25 @@ def _normalized(x: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
     return np.asarray(x / (norms + 1e-30))
 
 
-def _approximate(space: str, queries: F32, matrix: F32) -> F32:
-    """Distances up to float32 rounding, all queries against all rows: shape (q, n)."""
+def row_norms(matrix: F32) -> F32:
+    """Each row's Euclidean norm; computed once per collection version and reused."""
+    return np.asarray(np.sqrt(np.einsum("ij,ij->i", matrix, matrix)), dtype=np.float32)
+
+
+def _approximate(space: str, queries: F32, matrix: F32, norms: F32) -> F32:
+    """Distances up to float32 rounding, all queries against all rows: shape (q, n).
+
+    One matrix product per call; the rows' norms come precomputed, so the matrix is read once.
+    """
+    dots = queries @ matrix.T
     if space == "l2":
-        sq = np.einsum("ij,ij->i", matrix, matrix)
         qq = np.einsum("ij,ij->i", queries, queries)
-        distances = qq[:, None] + sq[None, :] - 2.0 * (queries @ matrix.T)
+        distances = qq[:, None] + (norms * norms)[None, :] - 2.0 * dots
     elif space == "cosine":
-        distances = 1.0 - _normalized(queries) @ _normalized(matrix).T
+        q_norms = np.linalg.norm(queries, axis=1)
+        distances = 1.0 - dots / (q_norms[:, None] * norms[None, :] + 1e-30)
     else:
-        distances = 1.0 - queries @ matrix.T
+        distances = 1.0 - dots
     return np.asarray(distances, dtype=np.float32)
 
 
@@ -60,11 +69,18 @@ def exact_distances(space: str, query: F64, rows: F64) -> F64:
 
 
 def nearest(
-    space: str, queries: F32, matrix: F32, seqs: I64, k: int, exact_cells: int = EXACT_CELLS
+    space: str,
+    queries: F32,
+    matrix: F32,
+    seqs: I64,
+    k: int,
+    norms: F32 | None = None,
+    exact_cells: int = EXACT_CELLS,
 ) -> list[tuple[I64, F64]]:
     """For each query, the row positions of its ``k`` nearest rows and their distances.
 
-    Ties are broken by insertion order (``seqs``), so results are deterministic.
+    Ties are broken by insertion order (``seqs``), so results are deterministic. ``norms``
+    (from :func:`row_norms`) saves recomputing them on every call.
 
     Example:
         >>> m = np.array([[0, 0], [1, 1], [5, 5]], dtype=np.float32)
@@ -76,7 +92,10 @@ def nearest(
     if k == 0:
         return [(np.empty(0, np.int64), np.empty(0, np.float64)) for _ in queries]
     keep = n if matrix.size <= exact_cells else min(n, k + _MARGIN)
-    approx = _approximate(space, queries, matrix) if keep < n else None
+    if keep < n:
+        approx = _approximate(space, queries, matrix, row_norms(matrix) if norms is None else norms)
+    else:
+        approx = None
     results = []
     for q in range(len(queries)):
         candidates = (

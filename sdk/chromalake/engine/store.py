@@ -19,6 +19,7 @@ import pyarrow as pa
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.filters import sql_literal, translate_lance_error
 from chromalake.engine.metadata_columns import METADATA_FIELDS
+from chromalake.engine.search import row_norms
 from chromalake.errors import ChromaError, InternalError
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class Snapshot:
     ids: npt.NDArray[np.object_]
     seqs: npt.NDArray[np.int64]
     embeddings: npt.NDArray[np.float32]
+    norms: npt.NDArray[np.float32]
     positions: dict[str, int]
 
 
@@ -77,6 +79,28 @@ def _lance_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         if translated is not None:
             raise translated from e
         raise InternalError(f"Error executing plan: {e}") from e
+
+
+def _open(db: Any, name: str) -> Any | None:
+    try:
+        return db.open_table(name)
+    except ValueError:  # lancedb's "Table '...' was not found"
+        return None
+
+
+def _create_or_open(db: Any, name: str, schema: pa.Schema) -> Any:
+    """Create the table, or open it when another writer created it first.
+
+    ``exist_ok=True`` cannot do this: Lance stores the JSON columns as large_binary, so the
+    schema it compares against never equals the one given.
+    """
+    try:
+        return db.create_table(name, schema=schema)
+    except ValueError:
+        table = _open(db, name)
+        if table is None:
+            raise
+        return table
 
 
 class LanceStore:
@@ -116,14 +140,11 @@ class LanceStore:
                 _lance_call(table.checkout_latest)
             return table
         db = self._connection(coll)
-        if create and coll.dimension is not None:
-            schema = record_schema(coll.dimension)
-            table = _lance_call(db.create_table, coll.id, schema=schema, exist_ok=True)
-        else:
-            try:
-                table = db.open_table(coll.id)
-            except ValueError:
-                return None  # not created yet: no write has carried embeddings
+        table = _open(db, coll.id)
+        if table is None and create and coll.dimension is not None:
+            table = _create_or_open(db, coll.id, record_schema(coll.dimension))
+        if table is None:
+            return None  # not created yet: no write has carried embeddings
         with self._lock:
             self._tables[coll.id] = table
         return table
@@ -198,11 +219,13 @@ class LanceStore:
         ids = np.array(data[ID].to_pylist(), dtype=object)
         dimension = data.schema.field(EMBEDDING).type.list_size
         flat = data[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+        embeddings = np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, dimension)
         snap = Snapshot(
             version=version,
             ids=ids,
             seqs=data[SEQ].to_numpy(),
-            embeddings=np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, dimension),
+            embeddings=embeddings,
+            norms=row_norms(embeddings),
             positions={str(i): n for n, i in enumerate(ids)},
         )
         with self._lock:
