@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: lint typecheck
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q tests --doctest-modules sdk/chromalake
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_embedded.py

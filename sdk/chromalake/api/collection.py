@@ -155,19 +155,8 @@ class Collection:
             >>> col.add(ids=["a", "b"], embeddings=[[1, 2], [3, 4]], documents=["x", "y"])
             ... # doctest: +SKIP
         """
-        batch = self._prepared(
-            records.prepare_add, ids, embeddings, metadatas, documents, images, uris
-        )
-        self._client._engine.add(
-            self._model.id,
-            batch.ids,
-            self._required(batch.embeddings),
-            batch.metadatas,
-            batch.documents,
-            batch.uris,
-            **self._engine_scope,
-        )
-        self._refresh_dimension()
+        fields = (ids, embeddings, metadatas, documents, images, uris)
+        self._write(records.prepare_add, self._client._engine.add, fields, True)
 
     def update(
         self,
@@ -183,19 +172,8 @@ class Collection:
         Example:
             >>> col.update(ids="a", metadatas={"year": 2024})  # doctest: +SKIP
         """
-        batch = self._prepared(
-            records.prepare_update, ids, embeddings, metadatas, documents, images, uris
-        )
-        self._client._engine.update(
-            self._model.id,
-            batch.ids,
-            batch.embeddings,
-            batch.metadatas,
-            batch.documents,
-            batch.uris,
-            **self._engine_scope,
-        )
-        self._refresh_dimension()
+        fields = (ids, embeddings, metadatas, documents, images, uris)
+        self._write(records.prepare_update, self._client._engine.update, fields, False)
 
     def upsert(
         self,
@@ -211,19 +189,8 @@ class Collection:
         Example:
             >>> col.upsert(ids=["a", "z"], embeddings=[[0, 1], [1, 0]])  # doctest: +SKIP
         """
-        batch = self._prepared(
-            records.prepare_upsert, ids, embeddings, metadatas, documents, images, uris
-        )
-        self._client._engine.upsert(
-            self._model.id,
-            batch.ids,
-            self._required(batch.embeddings),
-            batch.metadatas,
-            batch.documents,
-            batch.uris,
-            **self._engine_scope,
-        )
-        self._refresh_dimension()
+        fields = (ids, embeddings, metadatas, documents, images, uris)
+        self._write(records.prepare_upsert, self._client._engine.upsert, fields, True)
 
     def delete(
         self,
@@ -363,12 +330,24 @@ class Collection:
             local = {**self._model.configuration, "embedding_function": {"type": "legacy"}}
             self._model = self._model.with_changes(configuration=local)
 
-    @staticmethod
-    def _required(embeddings: list[Any] | None) -> list[Any]:
-        """Embeddings of an add or upsert, which preparation always produces (or refuses)."""
-        if embeddings is None:
+    def _write(
+        self, prepare: Any, apply: Any, fields: tuple[Any, ...], embeddings_required: bool
+    ) -> None:
+        """Prepare a write batch as chromadb does and hand it to the engine."""
+        batch = self._prepared(prepare, *fields)
+        if embeddings_required and batch.embeddings is None:
+            # Preparation embeds documents or refuses the call, so this is a broken invariant.
             raise ValueError("Expected embeddings, or documents/uris and an embedding function")
-        return embeddings
+        apply(
+            self._model.id,
+            batch.ids,
+            batch.embeddings,
+            batch.metadatas,
+            batch.documents,
+            batch.uris,
+            **self._engine_scope,
+        )
+        self._refresh_dimension()
 
     def _prepared(self, prepare: Any, *fields: Any) -> records.RecordBatch:
         """A write batch checked as chromadb's embedded client checks it.
