@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(VENV)/bin/chromalake demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sdk tests benchmarks functions
-	$(VENV)/bin/ruff format --check sdk tests benchmarks functions
+	$(VENV)/bin/ruff check sdk tests benchmarks functions conftest.py
+	$(VENV)/bin/ruff format --check sdk tests benchmarks functions conftest.py
 	$(VENV)/bin/lint-imports
 
 typecheck: $(STAMP)

@@ -209,8 +209,8 @@ class Client:
         """Create a collection (or return the existing one with ``get_or_create=True``).
 
         Example:
-            >>> col = client.create_collection("docs", metadata={"hnsw:space": "cosine"})
-            ... # doctest: +SKIP
+            >>> client.create_collection("docs", metadata={"hnsw:space": "cosine"}).metadata
+            {'hnsw:space': 'cosine'}
         """
         validation.check_collection_metadata_convertible(metadata)
         if configuration and configuration.get("hnsw") and configuration.get("spann"):

@@ -135,8 +135,8 @@ class Collection:
         """The number of records.
 
         Example:
-            >>> col.count()  # doctest: +SKIP
-            42
+            >>> col.count()
+            2
         """
         return self._client._engine.count(self._model.id, **self._engine_scope)
 
@@ -152,8 +152,9 @@ class Collection:
         """Add records; ids that already exist are left as they are.
 
         Example:
-            >>> col.add(ids=["a", "b"], embeddings=[[1, 2], [3, 4]], documents=["x", "y"])
-            ... # doctest: +SKIP
+            >>> col.add(ids=["c", "a"], embeddings=[[5, 6], [9, 9]], documents=["z", "ignored"])
+            >>> col.get(include=["documents"])["documents"]
+            ['x', 'y', 'z']
         """
         fields = (ids, embeddings, metadatas, documents, images, uris)
         self._write(records.prepare_add, self._client._engine.add, fields, True)
@@ -170,7 +171,9 @@ class Collection:
         """Change existing records; metadata is merged key by key and None deletes a key.
 
         Example:
-            >>> col.update(ids="a", metadatas={"year": 2024})  # doctest: +SKIP
+            >>> col.update(ids="a", metadatas={"year": 2021, "source": None})
+            >>> col.get(ids="a")["metadatas"]
+            [{'year': 2021}]
         """
         fields = (ids, embeddings, metadatas, documents, images, uris)
         self._write(records.prepare_update, self._client._engine.update, fields, False)
@@ -187,7 +190,9 @@ class Collection:
         """Update the records that exist and add the others.
 
         Example:
-            >>> col.upsert(ids=["a", "z"], embeddings=[[0, 1], [1, 0]])  # doctest: +SKIP
+            >>> col.upsert(ids=["a", "z"], embeddings=[[0, 1], [1, 0]], documents=["new", None])
+            >>> col.get()["documents"]
+            ['new', 'y', None]
         """
         fields = (ids, embeddings, metadatas, documents, images, uris)
         self._write(records.prepare_upsert, self._client._engine.upsert, fields, True)
@@ -202,8 +207,8 @@ class Collection:
         """Delete records by id and/or filter; returns ``{"deleted": n}``.
 
         Example:
-            >>> col.delete(where={"source": "old"})  # doctest: +SKIP
-            {'deleted': 3}
+            >>> col.delete(where={"source": "old"})
+            {'deleted': 1}
         """
         request = records.prepare_delete(ids, where, where_document, limit)
         deleted = self._client._engine.delete(
@@ -228,7 +233,8 @@ class Collection:
         """Records by id and/or filter, in insertion order.
 
         Example:
-            >>> col.get(where={"year": {"$gte": 2020}}, limit=10)  # doctest: +SKIP
+            >>> col.get(where={"year": {"$gte": 2022}}, limit=10)["ids"]
+            ['b']
         """
         request = records.prepare_get(
             ids,
@@ -255,8 +261,8 @@ class Collection:
         """The first ``limit`` records, with their embeddings.
 
         Example:
-            >>> col.peek(2)["ids"]  # doctest: +SKIP
-            ['a', 'b']
+            >>> col.peek(1)["embeddings"]
+            array([[1., 2.]])
         """
         return self.get(limit=limit, include=["metadatas", "documents", "embeddings"])
 
@@ -275,8 +281,9 @@ class Collection:
         """The nearest records to each query, nearest first.
 
         Example:
-            >>> col.query(query_embeddings=[[1, 2]], n_results=1)["ids"]  # doctest: +SKIP
-            [['a']]
+            >>> hits = col.query(query_embeddings=[[3, 3]], n_results=1)
+            >>> hits["ids"], hits["distances"], hits["documents"]
+            ([['b']], [[1.0]], [['y']])
         """
         request = records.prepare_query(
             query_embeddings,
@@ -318,7 +325,9 @@ class Collection:
         """Rename the collection, replace its metadata, or change its configuration.
 
         Example:
-            >>> col.modify(metadata={"topic": "cats"})  # doctest: +SKIP
+            >>> col.modify(metadata={"topic": "cats"})
+            >>> col.metadata
+            {'topic': 'cats'}
         """
         validation.validate_modify(name, metadata, configuration)
         self._model = self._client._engine.update_collection(
