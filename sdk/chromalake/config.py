@@ -44,6 +44,17 @@ class Settings(BaseModel):
     chroma_http_max_connections: int | None = None
     chroma_http_max_keepalive_connections: int | None = None
 
+    # -- where a server keeps its data (environment: CHROMALAKE_*) -------------------------
+    # Local disk by default; S3 for collections when a bucket is named, DynamoDB for the
+    # catalog when a table is named. Endpoints point both at moto or another stand-in.
+    chromalake_bucket: str | None = None
+    chromalake_prefix: str = ""
+    chromalake_table: str | None = None
+    chromalake_region: str | None = None
+    chromalake_s3_endpoint: str | None = None
+    chromalake_dynamodb_endpoint: str | None = None
+    chromalake_max_batch_size: int | None = None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from environment variables, with explicit ``overrides`` winning.

@@ -117,6 +117,17 @@ class QuotaError(ChromaError):
     wire_name = "QuotaError"
 
 
+class AlreadyExistsError(ChromaError):
+    """A tenant, database or collection name is taken.
+
+    Chroma's server sends this as a 409 with the generic name ``ChromaError``, so clients
+    receive a plain ChromaError; chromadb's embedded client reports it as an InternalError.
+    """
+
+    wire_name = "ChromaError"
+    status = 409
+
+
 ERROR_TYPES: dict[str, type[ChromaError]] = {
     cls.wire_name: cls
     for cls in (
@@ -137,7 +148,7 @@ ERROR_TYPES: dict[str, type[ChromaError]] = {
         RateLimitError,
         QuotaError,
     )
-}
+}  # AlreadyExistsError shares ChromaError's wire name, so the name maps to the base class.
 
 
 def to_wire(error: ChromaError) -> dict[str, str]:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from chromalake import validation
+from chromalake.api.binding import embedded_errors
 from chromalake.api.collection import Collection
 from chromalake.config import Settings
 from chromalake.embeddings import embedding_function_config
-from chromalake.engine.catalog import CollectionRecord, MemoryCatalog, SqliteCatalog
+from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Engine
-from chromalake.engine.store import MEMORY_ROOT, LanceStore
+from chromalake.engine.factory import build_engine, storage_root
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
@@ -28,24 +29,13 @@ from chromalake.types import (
     UserIdentity,
 )
 
-SQLITE_FILE = "chromalake.sqlite3"
-
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
 def _engine_key(settings: Settings) -> str:
-    if not settings.is_persistent:
-        return "ephemeral"
-    return str(Path(settings.persist_directory).expanduser().resolve())
-
-
-def _new_engine(settings: Settings) -> Engine:
-    if not settings.is_persistent:
-        return Engine(MemoryCatalog(), LanceStore(MEMORY_ROOT), settings.allow_reset)
-    root = Path(settings.persist_directory).expanduser().resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    return Engine(SqliteCatalog(root / SQLITE_FILE), LanceStore(str(root)), settings.allow_reset)
+    """Clients share an engine when they share storage: the catalog and the collections' root."""
+    return f"{settings.chromalake_table or ''}|{storage_root(settings)}"
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -54,7 +44,7 @@ def engine_for(settings: Settings) -> Engine:
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
-            engine = _engines[key] = _new_engine(settings)
+            engine = _engines[key] = build_engine(settings)
         # The latest client's allow_reset decides, as Chroma's per-system settings do.
         engine.allow_reset = settings.allow_reset
         return engine
@@ -85,13 +75,15 @@ class AdminClient:
         self._engine = engine_for(self._settings)
 
     def create_tenant(self, name: str) -> None:
-        self._engine.create_tenant(name)
+        with embedded_errors():
+            self._engine.create_tenant(name)
 
     def get_tenant(self, name: str) -> Tenant:
         return {"name": self._engine.get_tenant(name)["name"]}
 
     def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        self._engine.create_database(name, tenant)
+        with embedded_errors():
+            self._engine.create_database(name, tenant)
 
     def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> Database:
         return _database(self._engine.get_database(name, tenant))
@@ -216,14 +208,15 @@ class Client:
         if configuration and configuration.get("hnsw") and configuration.get("spann"):
             raise ValueError("hnsw and spann cannot both be provided")
         wire_config = _wire_configuration(configuration, embedding_function)
-        model = self._engine.create_collection(
-            name,
-            wire_config,
-            dict(metadata) if metadata is not None else None,
-            _serialized_schema(schema),
-            get_or_create,
-            **self._scope,
-        )
+        with embedded_errors():
+            model = self._engine.create_collection(
+                name,
+                wire_config,
+                dict(metadata) if metadata is not None else None,
+                _serialized_schema(schema),
+                get_or_create,
+                **self._scope,
+            )
         return self._wrap(model, embedding_function, data_loader)
 
     def get_collection(

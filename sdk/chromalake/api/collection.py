@@ -11,6 +11,7 @@ import numpy as np
 
 from chromalake import validation
 from chromalake.api import records
+from chromalake.api.binding import embedded_errors
 from chromalake.embeddings import embed
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Records
@@ -304,16 +305,17 @@ class Collection:
         wanted = _engine_include(included)
         if "data" in included:
             wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
-        found = self._client._engine.query(
-            self._model.id,
-            request.query_embeddings,
-            request.n_results,
-            request.ids,
-            request.where,
-            request.where_document,
-            wanted,
-            **self._engine_scope,
-        )
+        with embedded_errors(write=True):
+            found = self._client._engine.query(
+                self._model.id,
+                request.query_embeddings,
+                request.n_results,
+                request.ids,
+                request.where,
+                request.where_document,
+                wanted,
+                **self._engine_scope,
+            )
         return self._query_result(found, included)
 
     def modify(
@@ -347,15 +349,16 @@ class Collection:
         if embeddings_required and batch.embeddings is None:
             # Preparation embeds documents or refuses the call, so this is a broken invariant.
             raise ValueError("Expected embeddings, or documents/uris and an embedding function")
-        apply(
-            self._model.id,
-            batch.ids,
-            batch.embeddings,
-            batch.metadatas,
-            batch.documents,
-            batch.uris,
-            **self._engine_scope,
-        )
+        with embedded_errors(write=True):
+            apply(
+                self._model.id,
+                batch.ids,
+                batch.embeddings,
+                batch.metadatas,
+                batch.documents,
+                batch.uris,
+                **self._engine_scope,
+            )
         self._refresh_dimension()
 
     def _prepared(self, prepare: Any, *fields: Any) -> records.RecordBatch:

@@ -40,6 +40,7 @@ from chromalake.engine.store import (
     ids_predicate,
 )
 from chromalake.errors import (
+    AlreadyExistsError,
     AuthorizationError,
     InternalError,
     InvalidArgumentError,
@@ -146,7 +147,7 @@ class Engine:
         try:
             self.catalog.create_tenant(name)
         except Conflict:
-            raise InternalError(f"Tenant [{name}] already exists") from None
+            raise AlreadyExistsError(f"Tenant [{name}] already exists") from None
 
     def get_tenant(self, name: str) -> dict[str, str]:
         if not self.catalog.has_tenant(name):
@@ -158,7 +159,7 @@ class Engine:
         try:
             self.catalog.create_database(DatabaseRecord(str(uuid.uuid4()), name, tenant))
         except Conflict:
-            raise InternalError(f"Database [{name}] already exists") from None
+            raise AlreadyExistsError(f"Database [{name}] already exists") from None
 
     def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> DatabaseRecord:
         found = self.catalog.get_database(tenant, name)
@@ -216,7 +217,7 @@ class Engine:
         except Conflict:
             if get_or_create:  # lost a race with another creator: theirs wins
                 return self.get_collection(name, tenant, database)
-            raise InternalError(f"Collection [{name}] already exists") from None
+            raise AlreadyExistsError(f"Collection [{name}] already exists") from None
         return record
 
     def get_collection(
@@ -244,26 +245,13 @@ class Engine:
         return found
 
     def _records_of(
-        self,
-        collection_id: str,
-        tenant: str | None,
-        database: str | None,
-        prefix: str = "",
+        self, collection_id: str, tenant: str | None, database: str | None
     ) -> CollectionRecord:
-        """The collection a record operation works on.
-
-        Chroma words a missing collection per operation: reads say "Collection [id] does not
-        exist.", writes and queries prefix it with "Error getting collection: ".
-        """
+        """The collection a record operation works on (Chroma's record routes end with '.')."""
         try:
             return self.get_collection_by_id(collection_id, tenant, database)
         except NotFoundError:
-            raise NotFoundError(f"{prefix}Collection [{collection_id}] does not exist.") from None
-
-    def _written(
-        self, collection_id: str, tenant: str | None, database: str | None
-    ) -> CollectionRecord:
-        return self._records_of(collection_id, tenant, database, "Error getting collection: ")
+            raise NotFoundError(f"Collection [{collection_id}] does not exist.") from None
 
     def list_collections(
         self,
@@ -356,7 +344,7 @@ class Engine:
         database: str | None = None,
     ) -> None:
         """Insert records; an id that already exists is ignored (first write wins)."""
-        coll = self._written(collection_id, tenant, database)
+        coll = self._records_of(collection_id, tenant, database)
         coll = self._validated(coll, ids, embeddings, metadatas, documents, uris, update=False)
         if not ids or coll.dimension is None:
             return
@@ -438,7 +426,7 @@ class Engine:
         database: str | None,
         insert_missing: bool,
     ) -> None:
-        coll = self._written(collection_id, tenant, database)
+        coll = self._records_of(collection_id, tenant, database)
         # Only update may carry "keep the old embedding" (None) entries.
         coll = self._validated(
             coll, ids, embeddings, metadatas, documents, uris, update=not insert_missing
@@ -548,7 +536,7 @@ class Engine:
         database: str | None = None,
     ) -> list[Records]:
         """The ``n_results`` nearest records of each query embedding, nearest first."""
-        coll = self._written(collection_id, tenant, database)
+        coll = self._records_of(collection_id, tenant, database)
         predicate = _filter(coll, where, where_document)
         empty = [_records([], include, {}, distances=[]) for _ in query_embeddings]
         dimension = validation.validate_batch_dimension(query_embeddings)

@@ -1,0 +1,74 @@
+"""Building an engine from Settings: which catalog, which storage root.
+
+| settings | catalog | collections |
+| --- | --- | --- |
+| not ``is_persistent`` | memory | Lance in memory |
+| ``is_persistent`` | SQLite under ``persist_directory`` | Lance under ``persist_directory`` |
+| ``chromalake_table`` | DynamoDB table | (as the next rows say) |
+| ``chromalake_bucket`` | (as above) | Lance under ``s3://bucket/prefix`` |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chromalake.config import Settings
+from chromalake.engine.catalog import Catalog, MemoryCatalog, SqliteCatalog
+from chromalake.engine.engine import Engine
+from chromalake.engine.store import MEMORY_ROOT, LanceStore
+
+SQLITE_FILE = "chromalake.sqlite3"
+
+
+def persist_root(settings: Settings) -> Path:
+    return Path(settings.persist_directory).expanduser().resolve()
+
+
+def storage_options(settings: Settings) -> dict[str, str] | None:
+    """Lance's object-store options for S3 (endpoint and region when given)."""
+    if settings.chromalake_bucket is None:
+        return None
+    options: dict[str, str] = {}
+    if settings.chromalake_region:
+        options["aws_region"] = settings.chromalake_region
+    if settings.chromalake_s3_endpoint:
+        options["aws_endpoint"] = settings.chromalake_s3_endpoint
+        if settings.chromalake_s3_endpoint.startswith("http://"):
+            options["allow_http"] = "true"
+    return options or None
+
+
+def storage_root(settings: Settings) -> str:
+    if settings.chromalake_bucket is not None:
+        prefix = settings.chromalake_prefix.strip("/")
+        return f"s3://{settings.chromalake_bucket}" + (f"/{prefix}" if prefix else "")
+    if not settings.is_persistent:
+        return MEMORY_ROOT
+    return str(persist_root(settings))
+
+
+def build_catalog(settings: Settings) -> Catalog:
+    if settings.chromalake_table is not None:
+        from chromalake.engine.catalog.dynamodb import DynamoDBCatalog
+
+        return DynamoDBCatalog(
+            settings.chromalake_table,
+            region=settings.chromalake_region,
+            endpoint_url=settings.chromalake_dynamodb_endpoint,
+        )
+    if not settings.is_persistent:
+        return MemoryCatalog()
+    root = persist_root(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    return SqliteCatalog(root / SQLITE_FILE)
+
+
+def build_engine(settings: Settings) -> Engine:
+    """The engine these settings describe.
+
+    Example:
+        >>> build_engine(Settings()).store.in_memory
+        True
+    """
+    store = LanceStore(storage_root(settings), storage_options(settings))
+    return Engine(build_catalog(settings), store, settings.allow_reset)
