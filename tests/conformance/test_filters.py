@@ -303,3 +303,17 @@ def test_where_on_large_ints(oracle: Side, subject: Side) -> None:
         )
 
     conform(oracle, subject, scenario)
+
+
+def test_invalid_regex_on_a_collection_without_records(oracle: Side, subject: Side) -> None:
+    """A bad $regex is refused even before any record exists (nothing to scan yet)."""
+
+    def scenario(side: Side) -> Any:
+        col = side.collection("emptyregex")
+        return steps(
+            get=lambda: col.get(where_document={"$regex": "(("}),
+            query=lambda: col.query(query_embeddings=[[1.0]], where_document={"$regex": "(("}),
+            delete=lambda: col.delete(where_document={"$regex": "[z-a]"}),
+        )
+
+    conform(oracle, subject, scenario)

@@ -26,7 +26,7 @@ from chromalake.configuration import (
     update_configuration,
 )
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
-from chromalake.engine.filters import metadata_key_types, parse_filter, to_sql
+from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
 from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
 from chromalake.engine.search import nearest
@@ -66,20 +66,6 @@ class Records:
     uris: list[str | None] | None = None
     metadatas: list[dict[str, Any] | None] | None = None
     distances: list[float] | None = None
-
-
-def _filter(
-    coll: CollectionRecord, where: dict[str, Any] | None, where_document: dict[str, Any] | None
-) -> str | None:
-    """The Lance predicate for a filter, refusing keys whose index the schema disables."""
-    node = parse_filter(where, where_document)
-    for key, value_type in metadata_key_types(node):
-        if not filterable(coll.schema, key, value_type):
-            raise InvalidArgumentError(
-                f"Cannot filter using metadata key '{key}' with type '{value_type}' "
-                "because indexing is disabled"
-            )
-    return None if node is None else to_sql(node)
 
 
 def _and(*predicates: str | None) -> str | None:
@@ -243,6 +229,27 @@ class Engine:
         if found is None or outside:
             raise NotFoundError(f"Collection [{collection_id}] does not exist")
         return found
+
+    def _filter(
+        self,
+        coll: CollectionRecord,
+        where: dict[str, Any] | None,
+        where_document: dict[str, Any] | None,
+    ) -> str | None:
+        """The Lance predicate for a filter, refusing keys whose index the schema disables."""
+        node = parse_filter(where, where_document)
+        for key, value_type in metadata_key_types(node):
+            if not filterable(coll.schema, key, value_type):
+                raise InvalidArgumentError(
+                    f"Cannot filter using metadata key '{key}' with type '{value_type}' "
+                    "because indexing is disabled"
+                )
+        if node is None:
+            return None
+        predicate = to_sql(node)
+        if regex_patterns(node):
+            self.store.validate(predicate)  # reported even before the collection has data
+        return predicate
 
     def _records_of(
         self, collection_id: str, tenant: str | None, database: str | None
@@ -503,7 +510,7 @@ class Engine:
         coll = self._records_of(collection_id, tenant, database)
         predicate = _and(
             ids_predicate(list(ids)) if ids is not None else None,
-            _filter(coll, where, where_document),
+            self._filter(coll, where, where_document),
         )
         matches = self.store.select(coll, predicate, [ID, SEQ])
         if matches is None:
@@ -537,7 +544,7 @@ class Engine:
     ) -> list[Records]:
         """The ``n_results`` nearest records of each query embedding, nearest first."""
         coll = self._records_of(collection_id, tenant, database)
-        predicate = _filter(coll, where, where_document)
+        predicate = self._filter(coll, where, where_document)
         empty = [_records([], include, {}, distances=[]) for _ in query_embeddings]
         dimension = validation.validate_batch_dimension(query_embeddings)
         if coll.dimension is None or dimension is None:

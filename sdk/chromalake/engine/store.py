@@ -113,6 +113,7 @@ class LanceStore:
         self._connections: dict[str, lancedb.DBConnection] = {}
         self._tables: dict[str, Any] = {}
         self._snapshots: dict[str, Snapshot] = {}
+        self._probe: Any = None
 
     @property
     def in_memory(self) -> bool:
@@ -163,6 +164,21 @@ class LanceStore:
             self._tables.clear()
             self._snapshots.clear()
             self._connections.clear()
+
+    def validate(self, predicate: str) -> None:
+        """Raise Chroma's error if Lance cannot plan ``predicate`` (e.g. a bad regex).
+
+        A collection without a table yet never runs its filter, so its errors would pass
+        unnoticed; planning it on an empty in-memory table of the same schema reports them.
+        """
+        import lancedb
+
+        with self._lock:
+            if self._probe is None:
+                db = lancedb.connect(MEMORY_ROOT)
+                self._probe = db.create_table("probe", schema=record_schema(1))
+            probe = self._probe
+        _lance_call(lambda: probe.search().where(predicate).select([ID]).to_arrow())
 
     def count(self, coll: CollectionRecord) -> int:
         table = self._table(coll)
