@@ -181,6 +181,29 @@ def space_of(configuration: dict[str, Any]) -> str:
     return str((configuration.get("hnsw") or HNSW_DEFAULTS).get("space", "l2"))
 
 
+def schema_with_hnsw(
+    schema: dict[str, Any] | None, configuration: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The schema after a configuration change: its vector indexes carry the new hnsw values.
+
+    Example:
+        >>> config = build_configuration(None, None, None)
+        >>> tuned = update_configuration(config, {"hnsw": {"ef_search": 50}})
+        >>> schema = schema_with_hnsw(default_schema(config), tuned)
+        >>> schema["keys"]["#embedding"]["float_list"]["vector_index"]["config"]["hnsw"]["ef_search"]
+        50
+    """  # noqa: E501
+    if schema is None:
+        return None
+    hnsw = {k: v for k, v in (configuration.get("hnsw") or {}).items() if k != "space"}
+    updated = json.loads(json.dumps(schema))  # a deep copy: stored records stay untouched
+    for scope in (updated.get("defaults", {}), *updated.get("keys", {}).values()):
+        config = (scope.get("float_list") or {}).get("vector_index", {}).get("config", {})
+        if "hnsw" in config:
+            config["hnsw"].update(hnsw)
+    return dict(updated)
+
+
 def _enabled(flag: bool) -> dict[str, Any]:
     return {"enabled": flag, "config": {}}
 

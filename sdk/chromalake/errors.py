@@ -117,6 +117,30 @@ class QuotaError(ChromaError):
     wire_name = "QuotaError"
 
 
+class ForbiddenError(ChromaError):
+    """Chroma's PermissionDenied code: 403 with the generic name (e.g. reset disabled)."""
+
+    status = 403
+
+
+class UnimplementedError(ChromaError):
+    """Chroma's Unimplemented code: 501 with the generic name ``ChromaError``."""
+
+    status = 501
+
+
+class UnsupportedMediaTypeError(ChromaError):
+    """A body sent with a Content-Type other than JSON (Chroma's 415)."""
+
+    status = 415
+
+
+class UnprocessableEntityError(ChromaError):
+    """A JSON body of the wrong shape (Chroma's 422 ChromaError)."""
+
+    status = 422
+
+
 class AlreadyExistsError(ChromaError):
     """A tenant, database or collection name is taken.
 

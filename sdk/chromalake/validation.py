@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chromalake.errors import DuplicateIDError, InternalError, InvalidArgumentError
+from chromalake.errors import (
+    DuplicateIDError,
+    InternalError,
+    InvalidArgumentError,
+    UnimplementedError,
+)
 
 # --------------------------------------------------------------------------------------------
 # Shared constants
@@ -1209,7 +1214,27 @@ def validate_delete_request(
             "Validation error: ids, where: Either ids or where must be specified"
         )
     if limit is not None and no_filter:
-        raise InvalidArgumentError("limit can only be specified when a where clause is provided")
+        raise InvalidArgumentError(
+            "Validation error: limit, where: limit can only be specified when a where clause "
+            "is provided"
+        )
+
+
+def reject_sparse_vectors(metadatas: Sequence[Mapping[str, Any] | None] | None) -> None:
+    """A single node cannot store sparse vectors: Chroma answers 501 naming the key.
+
+    Example:
+        >>> reject_sparse_vectors([{"sv": {"indices": [1], "values": [0.5]}}])
+        Traceback (most recent call last):
+        ...
+        chromalake.errors.UnimplementedError: Unimplemented: Sparse vector is not supported for local chroma: sv
+    """  # noqa: E501
+    for metadata in metadatas or []:
+        for key, value in (metadata or {}).items():
+            if isinstance(value, dict):
+                raise UnimplementedError(
+                    f"Unimplemented: Sparse vector is not supported for local chroma: {key}"
+                )
 
 
 def check_engine_batch_size(size: int, max_batch_size: int) -> None:

@@ -805,7 +805,14 @@ def test_engine_batch_size_matches_chroma(fresh_collection: Any) -> None:
         ),
         ([], {"a": 1}, None, None, None),
         ([], None, {"$contains": "x"}, None, None),
-        (["a"], None, None, 3, "limit can only be specified when a where clause is provided"),
+        (
+            ["a"],
+            None,
+            None,
+            3,
+            "Validation error: limit, where: limit can only be specified when a where clause "
+            "is provided",
+        ),
         (None, {"a": 1}, None, 0, None),
     ],
 )

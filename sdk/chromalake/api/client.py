@@ -141,7 +141,8 @@ class Client:
 
     def reset(self) -> bool:
         """Delete everything; only when the settings allow it (``allow_reset=True``)."""
-        return self._engine.reset()
+        with embedded_errors():
+            return self._engine.reset()
 
     def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
         """Switch to another tenant and database, which must exist."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from chromalake import validation
 from chromalake.api import records
-from chromalake.api.binding import embedded_errors
+from chromalake.api.binding import embedded_errors, prefixed, unterminated
 from chromalake.embeddings import embed
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Records
@@ -305,7 +305,7 @@ class Collection:
         wanted = _engine_include(included)
         if "data" in included:
             wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
-        with embedded_errors(write=True):
+        with embedded_errors(prefixed):
             found = self._client._engine.query(
                 self._model.id,
                 request.query_embeddings,
@@ -332,9 +332,10 @@ class Collection:
             {'topic': 'cats'}
         """
         validation.validate_modify(name, metadata, configuration)
-        self._model = self._client._engine.update_collection(
-            self._model.id, name, metadata, configuration, **self._engine_scope
-        )
+        with embedded_errors(unterminated):
+            self._model = self._client._engine.update_collection(
+                self._model.id, name, metadata, configuration, **self._engine_scope
+            )
         if configuration is not None and self._model.configuration["embedding_function"] is None:
             # chromadb's client updates its local copy from the configuration it sent, where a
             # missing embedding function is written as legacy; the stored one stays null.
@@ -349,7 +350,7 @@ class Collection:
         if embeddings_required and batch.embeddings is None:
             # Preparation embeds documents or refuses the call, so this is a broken invariant.
             raise ValueError("Expected embeddings, or documents/uris and an embedding function")
-        with embedded_errors(write=True):
+        with embedded_errors(prefixed):
             apply(
                 self._model.id,
                 batch.ids,

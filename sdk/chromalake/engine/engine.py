@@ -22,6 +22,7 @@ from chromalake.configuration import (
     build_configuration,
     default_schema,
     filterable,
+    schema_with_hnsw,
     space_of,
     update_configuration,
 )
@@ -41,7 +42,7 @@ from chromalake.engine.store import (
 )
 from chromalake.errors import (
     AlreadyExistsError,
-    AuthorizationError,
+    ForbiddenError,
     InternalError,
     InvalidArgumentError,
     NotFoundError,
@@ -118,7 +119,7 @@ class Engine:
 
     def reset(self) -> bool:
         if not self.allow_reset:
-            raise AuthorizationError("Reset is disabled by config")
+            raise ForbiddenError("Reset is disabled by config")
         for coll in self.catalog.all_collections():
             self.store.drop(coll)
         self.catalog.reset()
@@ -283,16 +284,17 @@ class Engine:
         tenant: str | None = None,
         database: str | None = None,
     ) -> CollectionRecord:
-        current = self.get_collection_by_id(collection_id, tenant, database)
+        current = self._records_of(collection_id, tenant, database)
         validation.validate_update_collection(new_name, new_metadata)
+        configuration, schema = current.configuration, current.schema
+        if new_configuration is not None:
+            configuration = update_configuration(current.configuration, new_configuration)
+            schema = schema_with_hnsw(schema, configuration)
         updated = current.with_changes(
             name=new_name if new_name is not None else current.name,
             metadata=dict(new_metadata) if new_metadata is not None else current.metadata,
-            configuration=(
-                update_configuration(current.configuration, new_configuration)
-                if new_configuration is not None
-                else current.configuration
-            ),
+            configuration=configuration,
+            schema=schema,
         )
         try:
             self.catalog.update_collection(updated)
@@ -324,6 +326,7 @@ class Engine:
         update: bool,
     ) -> CollectionRecord:
         """Check a write batch; the collection after its first write fixed the dimension."""
+        validation.reject_sparse_vectors(metadatas)
         dimension = validation.validate_record_batch(
             ids,
             embeddings,

@@ -1,0 +1,141 @@
+"""The REST app: powertools routers over the engine, Chroma's errors in one place.
+
+``build_app(engine, settings)`` returns an ``APIGatewayHttpResolver``; call its ``resolve``
+with an API Gateway HTTP API (payload format 2.0) event. Request bodies are parsed into the
+models of :mod:`chromalake.wire` before a handler runs, and every failure becomes Chroma's
+``{"error", "message"}`` JSON with its status and a ``chroma-trace-id`` header:
+
+| failure | status | ``error`` |
+| --- | --- | --- |
+| a :class:`~chromalake.errors.ChromaError` | its own | its wire name |
+| a body that is not JSON (or is empty) | 400 | InvalidArgumentError |
+| a JSON body of the wrong shape | 422 | ChromaError |
+| a bad query string | 400 | InvalidArgumentError |
+| a ``Content-Type`` other than JSON on a route with a body | 415 | ChromaError |
+| ``/api/v1/...`` | 410 | Unimplemented |
+| anything unexpected | 500 | InternalError |
+"""
+
+from __future__ import annotations
+
+import logging
+from re import Match
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from chromalake.config import Settings
+from chromalake.engine.engine import Engine
+from chromalake.errors import ChromaError, InternalError, UnsupportedMediaTypeError
+from chromalake.server.http import JSON, TRACE_HEADER, TRACE_ID, error_response, json_response
+from chromalake.server.parsing import (
+    WRONG_CONTENT_TYPE,
+    empty_body_error,
+    is_json,
+    load_json,
+    validation_error,
+)
+from chromalake.server.routers import (
+    collections,
+    databases,
+    records,
+    system,
+    tenants,
+    unsupported,
+)
+
+logger = logging.getLogger(__name__)
+
+TITLE = "chromalake"
+API_VERSION = "1.0.0"
+V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Please use /v2 apis"}
+ROUTERS = (system, tenants, databases, collections, records, unsupported)
+
+
+class ChromaResolver(APIGatewayHttpResolver):
+    """An HTTP API resolver that checks a route's body before powertools validates it."""
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:  # type: ignore[type-arg]
+        if route.dependant.body_params:
+            problem = self._body_problem()
+            if problem is not None:
+                return ResponseBuilder(error_response(problem), self._serializer, route)
+        return super()._call_route(route, route_arguments)
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        # API Gateway passes the raw (percent-encoded) path; Chroma decodes path segments.
+        return {k: unquote(v) for k, v in match.groupdict().items()}
+
+    def _body_problem(self) -> ChromaError | None:
+        event = self.current_event
+        if not is_json(event.headers.get("content-type")):
+            return UnsupportedMediaTypeError(WRONG_CONTENT_TYPE)
+        if not event.decoded_body:
+            return empty_body_error()
+        return None
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods some route accepts at ``path`` (for a 405's ``allow`` header)."""
+        methods = [
+            r.method for r in self._static_routes + self._dynamic_routes if r.rule.match(path)
+        ]
+        if "GET" in methods:
+            methods.append("HEAD")
+        return methods
+
+
+def build_app(engine: Engine, settings: Settings) -> APIGatewayHttpResolver:
+    """The Chroma v2 REST app over ``engine``.
+
+    Example:
+        >>> from chromalake.engine.factory import build_engine
+        >>> app = build_app(build_engine(Settings()), Settings())
+        >>> type(app).__name__
+        'ChromaResolver'
+    """
+    app = ChromaResolver(enable_validation=True, json_body_deserializer=load_json)
+    for module in ROUTERS:
+        app.include_router(module.router(engine, settings))
+
+    def chroma_error(error: ChromaError) -> Response[Any]:
+        return error_response(error)
+
+    def invalid_request(error: RequestValidationError) -> Response[Any]:
+        return error_response(validation_error(error))
+
+    @app.not_found
+    def not_found(error: RouteNotFound) -> Response[Any]:
+        del error
+        path = app.current_event.path
+        if path == "/api/v1" or path.startswith("/api/v1/"):
+            return json_response(V1_GONE, 410)
+        allowed = app.allowed_methods(path)
+        if allowed:  # the path exists, the method does not: Chroma's (axum's) 405
+            headers = {TRACE_HEADER: TRACE_ID, "allow": ",".join(allowed)}
+            return Response(status_code=405, content_type=None, body="", headers=headers)
+        return Response(
+            status_code=404, content_type=None, body="", headers={TRACE_HEADER: TRACE_ID}
+        )
+
+    def unexpected(error: Exception) -> Response[Any]:
+        logger.exception("unhandled error")
+        return error_response(InternalError(f"{type(error).__name__}: {error}"))
+
+    app.exception_handler(ChromaError)(chroma_error)
+    app.exception_handler(RequestValidationError)(invalid_request)
+    app.exception_handler(Exception)(unexpected)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document() -> Response[Any]:
+        text = app.get_openapi_json_schema(title=TITLE, version=API_VERSION)
+        return Response(status_code=200, content_type=JSON, body=text)
+
+    app.enable_swagger(path="/docs", title=TITLE, version=API_VERSION)
+    return app
+
+
+__all__ = ["build_app"]

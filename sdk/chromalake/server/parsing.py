@@ -1,0 +1,93 @@
+"""How a request that cannot be parsed is answered: Chroma's (axum's) rejections.
+
+Chroma's server answers a body that is not JSON with 400 InvalidArgumentError, a JSON body of
+the wrong shape with 422 ChromaError, a bad query string with 400 InvalidArgumentError, and a
+body sent with another Content-Type with 415. Here the same cases, as powertools and pydantic
+report them, become the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from chromalake.errors import (
+    ChromaError,
+    InvalidArgumentError,
+    UnprocessableEntityError,
+)
+from chromalake.server.http import JSON
+
+WRONG_CONTENT_TYPE = "Expected request with `Content-Type: application/json`"
+NOT_JSON = "Failed to parse the request body as JSON"
+WRONG_SHAPE = "Failed to deserialize the JSON body into the target type"
+BAD_QUERY = "Failed to deserialize query string"
+
+
+def load_json(text: str) -> Any:
+    """JSON as serde reads it: no NaN/Infinity literals."""
+
+    def refuse(constant: str) -> Any:
+        raise json.JSONDecodeError(f"expected value ({constant})", text, 0)
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def is_json(content_type: str | None) -> bool:
+    """Whether a Content-Type is JSON as axum's ``Json`` extractor accepts it."""
+    if not content_type:
+        return True  # Chroma treats a missing Content-Type as JSON
+    essence = content_type.split(";", 1)[0].strip().lower()
+    return essence == JSON or (essence.startswith("application/") and essence.endswith("+json"))
+
+
+def _location(loc: Any) -> str:
+    parts = [str(p) for p in loc[1:]] if loc else []
+    return ".".join(parts)
+
+
+def _query_problem(problem: dict[str, Any]) -> str:
+    """serde's wording for a query parameter it cannot parse."""
+    kind = problem.get("type", "")
+    if kind == "literal_error":
+        expected = re.findall(r"'([^']*)'", str(problem.get("ctx", {}).get("expected", "")))
+        variants = ", ".join(f"`{v}`" for v in expected)
+        return f"unknown variant `{problem.get('input', '')}`, expected one of {variants}"
+    if kind in ("int_parsing", "greater_than_equal", "int_from_float"):
+        return "invalid digit found in string"
+    if kind == "less_than_equal":
+        return "number too large to fit in target type"
+    return str(problem.get("msg", ""))
+
+
+def validation_error(error: RequestValidationError) -> ChromaError:
+    """Chroma's answer to a request powertools could not parse or validate."""
+    problems = list(error.errors())
+    first = problems[0] if problems else {}
+    loc = tuple(first.get("loc", ()))
+    if first.get("type") == "json_invalid":
+        detail = first.get("ctx", {}).get("error", "invalid JSON")
+        return InvalidArgumentError(f"{NOT_JSON}: {detail}{_position(error.body, loc)}")
+    if loc and loc[0] in ("query", "path"):
+        return InvalidArgumentError(f"{BAD_QUERY}: {_location(loc)}: {_query_problem(first)}")
+    where = _location(loc)
+    detail = f"{where}: {first.get('msg', '')}" if where else str(first.get("msg", ""))
+    return UnprocessableEntityError(f"{WRONG_SHAPE}: {detail}")
+
+
+def empty_body_error() -> ChromaError:
+    """An empty body where a JSON one is required."""
+    return InvalidArgumentError(f"{NOT_JSON}: EOF while parsing a value at line 1 column 0")
+
+
+def _position(document: Any, loc: tuple[Any, ...]) -> str:
+    """serde's " at line L column C" for a character offset into the body."""
+    if not isinstance(document, str) or len(loc) < 2 or not isinstance(loc[1], int):
+        return ""
+    before = document[: loc[1]]
+    line = before.count("\n") + 1
+    column = loc[1] - (before.rfind("\n") + 1) + 1
+    return f" at line {line} column {column}"

@@ -1,0 +1,1 @@
+"""One powertools Router per concept; each module's ``router(engine, settings)`` builds it."""

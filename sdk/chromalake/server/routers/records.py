@@ -1,0 +1,203 @@
+"""Record routes: add (201), update, upsert, delete, count, get, query."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import numpy as np
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from chromalake.config import Settings
+from chromalake.engine.engine import Engine
+from chromalake.server.http import (
+    collection_uuid,
+    database_name,
+    documented,
+    json_response,
+    new_router,
+)
+from chromalake.server.serialize import get_json, query_json
+from chromalake.wire import (
+    AddCollectionRecordsPayload,
+    DeleteCollectionRecordsPayload,
+    DeleteResponse,
+    GetRequestPayload,
+    GetResponse,
+    QueryRequestPayload,
+    QueryResponse,
+    ReadLevelValue,
+    UpdateCollectionRecordsPayload,
+    UpsertCollectionRecordsPayload,
+    decode_embeddings,
+    decode_required_embeddings,
+)
+
+COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
+DEFAULT_N_RESULTS = 10
+
+
+def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
+    """The record routes."""
+    del settings
+    r = new_router()
+
+    def scope(tenant: str, database: str, collection_id: str) -> dict[str, str]:
+        """The engine's collection arguments from the path, checked as Chroma checks them."""
+        db = database_name(database)
+        return {
+            "collection_id": collection_uuid(collection_id),
+            "tenant": tenant,
+            "database": db,
+        }
+
+    @r.post(
+        COLLECTION + "/add",
+        summary="Add records",
+        tags=["records"],
+        responses=documented(dict[str, Any], 201),
+    )
+    def add(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[AddCollectionRecordsPayload, Body()],
+    ) -> Response[Any]:
+        target = scope(tenant, database, collection_id)
+        engine.add(
+            ids=payload.ids,
+            embeddings=decode_required_embeddings(payload.embeddings),
+            metadatas=payload.metadatas,
+            documents=payload.documents,
+            uris=payload.uris,
+            **target,
+        )
+        return json_response({}, 201)
+
+    @r.post(
+        COLLECTION + "/update",
+        summary="Update records",
+        tags=["records"],
+        responses=documented(dict[str, Any]),
+    )
+    def update(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[UpdateCollectionRecordsPayload, Body()],
+    ) -> Response[Any]:
+        target = scope(tenant, database, collection_id)
+        engine.update(
+            ids=payload.ids,
+            embeddings=decode_embeddings(payload.embeddings),
+            metadatas=payload.metadatas,
+            documents=payload.documents,
+            uris=payload.uris,
+            **target,
+        )
+        return json_response({})
+
+    @r.post(
+        COLLECTION + "/upsert",
+        summary="Upsert records",
+        tags=["records"],
+        responses=documented(dict[str, Any]),
+    )
+    def upsert(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[UpsertCollectionRecordsPayload, Body()],
+    ) -> Response[Any]:
+        target = scope(tenant, database, collection_id)
+        engine.upsert(
+            ids=payload.ids,
+            embeddings=decode_required_embeddings(payload.embeddings),
+            metadatas=payload.metadatas,
+            documents=payload.documents,
+            uris=payload.uris,
+            **target,
+        )
+        return json_response({})
+
+    @r.post(
+        COLLECTION + "/delete",
+        summary="Delete records",
+        tags=["records"],
+        responses=documented(DeleteResponse),
+    )
+    def delete(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[DeleteCollectionRecordsPayload, Body()],
+    ) -> Response[Any]:
+        deleted = engine.delete(
+            ids=payload.ids,
+            where=payload.where,
+            where_document=payload.where_document,
+            limit=payload.limit,
+            **scope(tenant, database, collection_id),
+        )
+        return json_response({"deleted": deleted})
+
+    @r.get(
+        COLLECTION + "/count", summary="Count records", tags=["records"], responses=documented(int)
+    )
+    def count(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        read_level: Annotated[ReadLevelValue, Query()] = "index_and_wal",
+    ) -> Response[Any]:
+        del read_level  # every level sees every committed write here
+        return json_response(engine.count(**scope(tenant, database, collection_id)))
+
+    @r.post(
+        COLLECTION + "/get",
+        summary="Get records",
+        tags=["records"],
+        responses=documented(GetResponse),
+    )
+    def get(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[GetRequestPayload, Body()],
+    ) -> Response[Any]:
+        found = engine.get(
+            ids=payload.ids,
+            where=payload.where,
+            where_document=payload.where_document,
+            limit=payload.limit,
+            offset=payload.offset,
+            include=payload.include,
+            **scope(tenant, database, collection_id),
+        )
+        return json_response(get_json(found, payload.include))
+
+    @r.post(
+        COLLECTION + "/query",
+        summary="Query nearest records",
+        tags=["records"],
+        responses=documented(QueryResponse),
+    )
+    def query(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[QueryRequestPayload, Body()],
+    ) -> Response[Any]:
+        found = engine.query(
+            query_embeddings=[np.asarray(q, dtype=np.float32) for q in payload.query_embeddings],
+            n_results=DEFAULT_N_RESULTS if payload.n_results is None else payload.n_results,
+            ids=payload.ids,
+            where=payload.where,
+            where_document=payload.where_document,
+            include=payload.include,
+            **scope(tenant, database, collection_id),
+        )
+        return json_response(query_json(found, payload.include))
+
+    return r
