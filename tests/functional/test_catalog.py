@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from moto_server import REGION, MotoAws
 
 from chromalake.engine.catalog import (
     Catalog,
@@ -15,14 +17,18 @@ from chromalake.engine.catalog import (
     MemoryCatalog,
     SqliteCatalog,
 )
+from chromalake.engine.catalog.dynamodb import DynamoDBCatalog
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
 def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Catalog]:
     if request.param == "memory":
         yield MemoryCatalog()
-    else:
+    elif request.param == "sqlite":
         yield SqliteCatalog(tmp_path / "catalog.sqlite3")
+    else:  # a fresh table per test on the session's moto server
+        aws: MotoAws = request.getfixturevalue("moto_aws")
+        yield DynamoDBCatalog(aws.new_table(), region=REGION, endpoint_url=aws.endpoint)
 
 
 def _collection(cid: str, name: str, database: str = "db1") -> CollectionRecord:
@@ -121,3 +127,79 @@ def test_sqlite_catalog_is_shared_between_connections(tmp_path: Path) -> None:
     first.create_collection(_collection("a-id", "one"))
     assert second.get_collection("t1", "db1", "one") == _collection("a-id", "one")
     assert first.allocate_seq("a-id", 3) == 0 and second.allocate_seq("a-id", 3) == 3
+
+
+def test_rename_frees_the_old_name(catalog: Catalog) -> None:
+    catalog.create_collection(_collection("a-id", "old"))
+    catalog.update_collection(_collection("a-id", "new"))
+    assert catalog.get_collection("t1", "db1", "old") is None
+    assert catalog.get_collection("t1", "db1", "new") == _collection("a-id", "new")
+    catalog.create_collection(_collection("b-id", "old"))  # the old name is free again
+    catalog.update_collection(_collection("a-id", "new").with_changes(metadata=None))
+    got = catalog.get_collection_by_id("a-id")
+    assert got is not None and got.metadata is None
+
+
+def test_names_with_key_separators_do_not_collide(catalog: Catalog) -> None:
+    """A backend that joins names into keys must keep ("a#b", "c") and ("a", "b#c") apart."""
+    first = _collection("a-id", "x#y").with_changes(tenant="a#b", database="c")
+    second = _collection("b-id", "x#y").with_changes(tenant="a", database="b#c")
+    catalog.create_collection(first)
+    catalog.create_collection(second)
+    assert catalog.get_collection("a#b", "c", "x#y") == first
+    assert catalog.get_collection("a", "b#c", "x#y") == second
+    assert [c.id for c in catalog.list_collections("a", "b#c", None, None)] == ["b-id"]
+    catalog.create_database(DatabaseRecord("d1", "b#c", "a"))
+    catalog.create_database(DatabaseRecord("d2", "c", "a#b"))
+    assert [d.id for d in catalog.list_databases("a", None, None)] == ["d1"]
+
+
+def test_concurrent_allocations_and_creates(catalog: Catalog) -> None:
+    """Threads allocating sequences get disjoint ranges; racing creators of one name get
+    exactly one winner."""
+    catalog.create_collection(_collection("a-id", "name"))
+    starts: list[int] = []
+    winners: list[str] = []
+
+    def work(n: int) -> None:
+        starts.extend(catalog.allocate_seq("a-id", 3) for _ in range(5))
+        try:
+            catalog.create_collection(_collection(f"id-{n}", "contested"))
+            winners.append(f"id-{n}")
+        except Conflict:
+            pass
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(starts) == list(range(0, 60, 3))
+    assert len(winners) == 1
+    found = catalog.get_collection("t1", "db1", "contested")
+    assert found is not None and found.id == winners[0]
+
+
+def test_dynamodb_catalog_is_shared_and_pages_through_big_partitions(
+    moto_aws: MotoAws,
+) -> None:
+    """Two instances on one table see each other's writes; a database bigger than one query
+    page (1 MB) and than one transaction (100 actions) lists and deletes completely."""
+    table = moto_aws.new_table()
+    first = DynamoDBCatalog(table, region=REGION, endpoint_url=moto_aws.endpoint)
+    second = DynamoDBCatalog(table, region=REGION, endpoint_url=moto_aws.endpoint)
+    first.create_database(DatabaseRecord("d1", "db1", "t1"))
+    bulky = {"blob": "x" * 12_000}  # 110 of these exceed one 1 MB query page
+    ids = [f"id-{n:03d}" for n in range(110)]
+    for cid in ids:
+        first.create_collection(_collection(cid, f"name-{cid}").with_changes(metadata=bulky))
+    assert [c.id for c in second.list_collections("t1", "db1", None, None)] == ids
+    assert [c.id for c in second.list_collections("t1", "db1", 2, 105)] == ids[105:107]
+    assert second.count_collections("t1", "db1") == 110
+    assert first.allocate_seq("id-000", 3) == 0 and second.allocate_seq("id-000", 3) == 3
+    second.update_collection(_collection("id-001", "renamed"))
+    assert first.get_collection("t1", "db1", "renamed") is not None
+    gone = second.delete_database("t1", "db1")
+    assert sorted(c.id for c in gone or []) == ids
+    assert first.get_collection_by_id("id-000") is None, "the cached location is not trusted"
+    assert first.list_collections("t1", "db1", None, None) == []

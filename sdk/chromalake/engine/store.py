@@ -7,6 +7,7 @@ existing ids, update merges metadata) is decided by the engine.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,25 @@ def _create_or_open(db: Any, name: str, schema: pa.Schema) -> Any:
         if table is None:
             raise
         return table
+
+
+# Lance refuses a commit that conflicts with one made meanwhile (e.g. two writers creating a
+# collection's table at once commit an "Overwrite"): the loser retries on the latest version.
+_COMMIT_ATTEMPTS = 5
+_CONFLICT = "Incompatible transaction"
+
+
+def _committed(table: Any, commit: Any) -> Any:
+    """Run a write, retrying it on the latest version when it lost a commit race."""
+    for attempt in range(_COMMIT_ATTEMPTS):
+        try:
+            return commit()
+        except Exception as e:
+            if _CONFLICT not in str(e) or attempt == _COMMIT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+            table.checkout_latest()
+    raise AssertionError("unreachable")
 
 
 class LanceStore:
@@ -206,7 +226,11 @@ class LanceStore:
     def insert_new(self, coll: CollectionRecord, rows: pa.Table) -> None:
         """Insert rows whose id is not stored yet; rows with a stored id are ignored."""
         table = self._writable(coll)
-        _lance_call(lambda: table.merge_insert(ID).when_not_matched_insert_all().execute(rows))
+        _lance_call(
+            _committed,
+            table,
+            lambda: table.merge_insert(ID).when_not_matched_insert_all().execute(rows),
+        )
 
     def write(self, coll: CollectionRecord, rows: pa.Table, insert_missing: bool) -> None:
         """Replace the stored rows with these ids; insert the others if ``insert_missing``."""
@@ -214,12 +238,12 @@ class LanceStore:
         builder = table.merge_insert(ID).when_matched_update_all()
         if insert_missing:
             builder = builder.when_not_matched_insert_all()
-        _lance_call(builder.execute, rows)
+        _lance_call(_committed, table, lambda: builder.execute(rows))
 
     def delete(self, coll: CollectionRecord, ids: list[str]) -> None:
         table = self._table(coll)
         if table is not None and ids:
-            _lance_call(table.delete, ids_predicate(ids))
+            _lance_call(_committed, table, lambda: table.delete(ids_predicate(ids)))
 
     def snapshot(self, coll: CollectionRecord) -> Snapshot | None:
         """Ids, sequences and embeddings for exact search, cached per Lance version."""
