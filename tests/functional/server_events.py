@@ -84,9 +84,12 @@ class Reply:
     headers: dict[str, str]
 
 
-def parse_body(text: str) -> Any:
+def parse_body(text: str, content_type: str = "") -> Any:
+    """The body as JSON when it says it is JSON (strictly: a bad JSON body fails the test)."""
     if not text:
         return ""
+    if "json" in content_type:
+        return json.loads(text)
     try:
         return json.loads(text)
     except ValueError:
@@ -99,7 +102,7 @@ def reply_of_event(result: dict[str, Any]) -> Reply:
     text = result.get("body") or ""
     if result.get("isBase64Encoded"):
         text = base64.b64decode(text).decode()
-    return Reply(result["statusCode"], parse_body(text), headers)
+    return Reply(result["statusCode"], parse_body(text, headers.get("content-type", "")), headers)
 
 
 def free_port() -> int:
@@ -155,7 +158,10 @@ class ChromaServer:
         sent = {"content-type": "application/json"} if headers is None else headers
         url = path + (f"?{query}" if query else "")
         response = self.client.request(method, url, content=text, headers=sent)
-        return Reply(response.status_code, parse_body(response.text), dict(response.headers))
+        content_type = response.headers.get("content-type", "")
+        return Reply(
+            response.status_code, parse_body(response.text, content_type), dict(response.headers)
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -627,6 +627,11 @@ def test_max_batch_size_setting() -> None:
     assert small.send("GET", "/api/v2/pre-flight-checks").body["max_batch_size"] == 100
 
 
+def test_version_is_a_json_string(app: App) -> None:
+    event = http_event("GET", "/api/v2/version", None)
+    assert app.app.resolve(event, None)["body"] == '"1.0.0"'  # type: ignore[arg-type]
+
+
 def test_reset_disabled_is_403() -> None:
     reply = App(Settings()).send("POST", "/api/v2/reset")
     assert (reply.status, reply.body) == (

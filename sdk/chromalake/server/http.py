@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -41,7 +42,10 @@ def documented(model: Any, status: int = 200) -> dict[int, OpenAPIResponse]:
 def json_response(body: Any, status: int = 200) -> Response[Any]:
     """A JSON response; every error status carries Chroma's trace header."""
     headers = {TRACE_HEADER: TRACE_ID} if status >= 400 else None
-    return Response(status_code=status, content_type=JSON, body=body, headers=headers)
+    # Powertools serializes every body but a str, which it sends as is; a JSON string value
+    # (the version) must still go out quoted.
+    text = json.dumps(body) if isinstance(body, str) else body
+    return Response(status_code=status, content_type=JSON, body=text, headers=headers)
 
 
 def error_response(error: ChromaError) -> Response[Any]:
