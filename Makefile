@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install run conformance test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chromalake needs Python 3.11+"'
@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/chromalake demo
+	$(VENV)/bin/chromalake run --host 127.0.0.1 --port 8000
+
+# Chroma's own test suite (from the chromadb wheel) against `chromalake run`, in .venv-conformance.
+conformance: $(STAMP)
+	PYTHON=$(PYTHON) bash scripts/conformance.sh $(MODE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sdk tests benchmarks functions conftest.py

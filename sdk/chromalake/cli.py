@@ -5,6 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from typing import Any
+
+# `chromalake run` flags that map onto Settings fields (flag dest -> field).
+STORAGE_FLAGS = {
+    "bucket": "chromalake_bucket",
+    "prefix": "chromalake_prefix",
+    "table": "chromalake_table",
+    "region": "chromalake_region",
+    "s3_endpoint": "chromalake_s3_endpoint",
+    "dynamodb_endpoint": "chromalake_dynamodb_endpoint",
+}
 
 
 def demo() -> int:
@@ -30,13 +41,103 @@ def demo() -> int:
     return 0
 
 
+def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings fields the ``run`` flags set; a flag left out defers to the environment.
+
+    Example:
+        >>> ns = argparse.Namespace(path=None, allow_reset=True, bucket="b", prefix=None,
+        ...     table=None, region=None, s3_endpoint=None, dynamodb_endpoint=None)
+        >>> run_overrides(ns)
+        {'is_persistent': True, 'allow_reset': True, 'chromalake_bucket': 'b'}
+    """
+    # A server always persists (like `chroma run`); --path only moves where.
+    overrides: dict[str, Any] = {"is_persistent": True}
+    if args.path is not None:
+        overrides["persist_directory"] = args.path
+    if args.allow_reset:
+        overrides["allow_reset"] = True
+    for flag, name in STORAGE_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            overrides[name] = value
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve Chroma's HTTP API v2 on a local port (the same app that runs in Lambda)."""
+    from chromalake.config import Settings
+    from chromalake.engine.factory import build_engine
+    from chromalake.server import build_app
+    from chromalake.server.gateway import GatewayServer, serve
+
+    settings = Settings.from_env(**run_overrides(args))
+    app = build_app(build_engine(settings), settings)
+    try:
+        server = GatewayServer((args.host, args.port), app, verbose=args.verbose)
+    except OSError as error:
+        print(f"chromalake: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    print(f"chromalake {_version()}: {_storage(settings)}", flush=True)
+    return serve(server)
+
+
+def _storage(settings: Any) -> str:
+    from chromalake.engine.factory import persist_root, storage_root
+
+    catalog = (
+        f"DynamoDB table {settings.chromalake_table}"
+        if settings.chromalake_table
+        else f"SQLite under {persist_root(settings)}"
+    )
+    return f"catalog in {catalog}, collections in {storage_root(settings)}"
+
+
+def _version() -> str:
+    import chromalake
+
+    return str(chromalake.__version__)
+
+
+def add_run_parser(commands: Any) -> None:
+    """The ``run`` subcommand's flags: Chroma's (``--host --port --path``) plus storage."""
+    parser = commands.add_parser("run", help=run.__doc__, description=run.__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--path", default=None, help="data directory (default: $PERSIST_DIRECTORY or ./chroma)"
+    )
+    parser.add_argument(
+        "--allow-reset", action="store_true", help="allow POST /api/v2/reset (wipes all data)"
+    )
+    parser.add_argument("--bucket", help="keep collections in this S3 bucket")
+    parser.add_argument("--prefix", help="key prefix inside the bucket")
+    parser.add_argument("--table", help="keep the catalog in this DynamoDB table")
+    parser.add_argument("--region", help="AWS region of the bucket and table")
+    parser.add_argument("--s3-endpoint", help="S3 endpoint URL (moto, MinIO, ...)")
+    parser.add_argument("--dynamodb-endpoint", help="DynamoDB endpoint URL (moto, ...)")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``chromalake`` command line.
+
+    Example:
+        >>> main(["run", "--help"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        SystemExit: 0
+    """
     parser = argparse.ArgumentParser(prog="chromalake", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help=demo.__doc__)
+    add_run_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
+    if args.command == "run":
+        try:
+            return run(args)
+        except KeyboardInterrupt:  # Ctrl-C while still starting (imports take seconds)
+            return 130
     return 2
 
 

@@ -1,0 +1,51 @@
+"""Lambda entry point of the ``api`` unit: Chroma's HTTP API v2 behind API Gateway (HTTP API).
+
+Composition only. Settings come from the environment (``CHROMALAKE_BUCKET``,
+``CHROMALAKE_TABLE``, ``CHROMALAKE_REGION``, ``ALLOW_RESET``, ...; see ``chromalake.config``),
+and the engine and the REST app are built once per cold start, so a warm instance reuses its
+catalog client, Lance handles and cached matrices. ``chromalake run`` serves the same app
+through the same ``resolve(event, context)`` call.
+
+Example (``sam local invoke Api -e functions/api/events/heartbeat.json``, or in Python; the
+handler also prints its metrics to stdout as CloudWatch EMF lines):
+
+    import json; from chromalake.server.gateway import LambdaContext
+    event = json.load(open("functions/api/events/heartbeat.json"))
+    handler(event, LambdaContext())["statusCode"]  # 200
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chromalake.config import Settings
+from chromalake.engine.factory import build_engine
+from chromalake.server import build_app
+
+# Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME /
+# POWERTOOLS_METRICS_NAMESPACE when set (template.yaml); these are the fallbacks.
+logger = Logger(service="chromalake-api")
+tracer = Tracer(service="chromalake-api")
+metrics = Metrics(namespace="chromalake", service="chromalake-api")
+
+settings = Settings.from_env()
+app = build_app(build_engine(settings), settings)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Answer one API Gateway HTTP API (payload 2.0) event with the REST app."""
+    result = app.resolve(event, context)
+    # API Gateway counts requests and 4xx/5xx already; these are per function instance, and
+    # keep every invocation's metric document non-empty.
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    if result.get("statusCode", 200) >= 500:
+        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    return result

@@ -1,0 +1,341 @@
+"""The local gateway: HTTP requests to API Gateway v2 events and resolver results back to HTTP.
+
+Unit-level checks of ``build_event`` / ``response_of``, then the real server on 127.0.0.1 with a
+tiny recording resolver (so these tests do not depend on the REST app), then one request through
+the real app.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from chromalake.config import Settings
+from chromalake.engine.factory import build_engine
+from chromalake.server import build_app
+from chromalake.server.gateway import (
+    MAX_BODY_BYTES,
+    GatewayServer,
+    HttpRequest,
+    LambdaContext,
+    build_event,
+    response_of,
+)
+
+JSON_HEADERS = [("Host", "localhost:8000"), ("Content-Type", "application/json")]
+
+
+# -- build_event ----------------------------------------------------------------------------------
+
+
+def test_event_has_the_http_api_v2_shape() -> None:
+    now = datetime(2026, 11, 24, 9, 0, 0, tzinfo=UTC)
+    request = HttpRequest(
+        "POST",
+        "/api/v2/tenants",
+        [*JSON_HEADERS, ("User-Agent", "ua/1")],
+        b'{"name": "t"}',
+        source_ip="10.0.0.7",
+    )
+    event = build_event(request, request_id="rid", now=now)
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "$default"
+    assert event["rawPath"] == "/api/v2/tenants"
+    assert event["rawQueryString"] == ""
+    assert "queryStringParameters" not in event
+    assert "cookies" not in event
+    assert event["body"] == '{"name": "t"}'
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/api/v2/tenants",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "10.0.0.7",
+        "userAgent": "ua/1",
+    }
+    assert context["requestId"] == "rid"
+    assert context["stage"] == "$default"
+    assert context["timeEpoch"] == int(now.timestamp() * 1000)
+    assert context["time"] == "24/Nov/2026:09:00:00 +0000"
+
+
+def test_headers_are_lower_cased_and_repeats_joined() -> None:
+    headers = [("X-Thing", "a"), ("x-thing", "b"), ("Accept", "*/*")]
+    event = build_event(HttpRequest("GET", "/", headers))
+    assert event["headers"] == {"x-thing": "a,b", "accept": "*/*"}
+
+
+def test_query_string_is_kept_raw_and_parsed() -> None:
+    event = build_event(HttpRequest("GET", "/api/v2/x?limit=5&offset=&a=1&a=2&q=a%20b", []))
+    assert event["rawPath"] == "/api/v2/x"
+    assert event["rawQueryString"] == "limit=5&offset=&a=1&a=2&q=a%20b"
+    assert event["queryStringParameters"] == {"limit": "5", "offset": "", "a": "1,2", "q": "a b"}
+
+
+def test_raw_path_stays_encoded_and_context_path_is_decoded() -> None:
+    event = build_event(HttpRequest("GET", "/api/v2/collections/my%20name", []))
+    assert event["rawPath"] == "/api/v2/collections/my%20name"
+    assert event["requestContext"]["http"]["path"] == "/api/v2/collections/my name"
+
+
+def test_cookies_move_out_of_the_headers() -> None:
+    event = build_event(HttpRequest("GET", "/", [("Cookie", "a=1; b=2")]))
+    assert event["cookies"] == ["a=1", "b=2"]
+    assert "cookie" not in event["headers"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "encoded"),
+    [
+        ("application/octet-stream", b"\x00\x01\xff", True),
+        ("application/json", b'{"a": 1}', False),
+        ("text/plain; charset=utf-8", "héllo".encode(), False),
+        (None, b"plain", False),
+        ("application/json", b"\xff\xfe not utf-8", True),
+    ],
+)
+def test_binary_bodies_are_base64(content_type: str | None, body: bytes, encoded: bool) -> None:
+    headers = [("Content-Type", content_type)] if content_type else []
+    event = build_event(HttpRequest("POST", "/", headers, body))
+    assert event["isBase64Encoded"] is encoded
+    sent = base64.b64decode(event["body"]) if encoded else event["body"].encode()
+    assert sent == body
+
+
+def test_no_body_means_no_body_key() -> None:
+    event = build_event(HttpRequest("GET", "/", []))
+    assert "body" not in event
+    assert event["isBase64Encoded"] is False
+
+
+# -- response_of ----------------------------------------------------------------------------------
+
+
+def test_response_copies_status_headers_and_body() -> None:
+    result = {
+        "statusCode": 404,
+        "headers": {"Content-Type": "application/json", "Content-Length": "999"},
+        "body": '{"error": "NotFoundError"}',
+        "isBase64Encoded": False,
+    }
+    response = response_of(result)
+    assert response.status == 404
+    assert response.headers == [("Content-Type", "application/json")]  # length is recomputed
+    assert response.body == b'{"error": "NotFoundError"}'
+
+
+def test_response_writes_multi_value_headers_and_cookies() -> None:
+    result = {
+        "statusCode": 200,
+        "multiValueHeaders": {"X-A": ["1", "2"]},
+        "cookies": ["s=1; Path=/", "t=2"],
+        "body": "",
+    }
+    assert response_of(result).headers == [
+        ("X-A", "1"),
+        ("X-A", "2"),
+        ("Set-Cookie", "s=1; Path=/"),
+        ("Set-Cookie", "t=2"),
+    ]
+
+
+def test_response_decodes_base64_bodies() -> None:
+    data = bytes(range(256))
+    result = {"statusCode": 200, "body": base64.b64encode(data).decode(), "isBase64Encoded": True}
+    assert response_of(result).body == data
+
+
+def test_lambda_context_counts_down() -> None:
+    context = LambdaContext(aws_request_id="r", timeout_ms=1000)
+    assert 0 < context.get_remaining_time_in_millis() <= 1000
+    assert context.function_name and context.invoked_function_arn.startswith("arn:aws:lambda:")
+
+
+# -- the real server with a recording resolver ----------------------------------------------------
+
+
+class Recorder:
+    """A resolver that remembers its events and answers with what the test asks for."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.contexts: list[Any] = []
+        self.result: dict[str, Any] = {"statusCode": 200, "body": "ok"}
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        self.contexts.append(context)
+        return self.result
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+def _start(resolver: Any) -> tuple[GatewayServer, threading.Thread]:
+    server = GatewayServer(("127.0.0.1", 0), resolver)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    return server, thread
+
+
+@pytest.fixture
+def server(recorder: Recorder) -> Iterator[GatewayServer]:
+    running, thread = _start(recorder)
+    yield running
+    running.shutdown()
+    running.server_close()
+    thread.join()
+
+
+def test_server_passes_the_request_as_an_event(server: GatewayServer, recorder: Recorder) -> None:
+    recorder.result = {
+        "statusCode": 201,
+        "headers": {"Content-Type": "application/json"},
+        "cookies": ["c=1"],
+        "body": "{}",
+    }
+    response = httpx.post(
+        f"{server.url}/api/v2/things?x=1&y=%2F",
+        content=b'{"a": 1}',
+        headers={"content-type": "application/json", "Cookie": "k=v"},
+    )
+    assert response.status_code == 201
+    assert response.json() == {}
+    assert response.headers["set-cookie"] == "c=1"
+    (event,) = recorder.events
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert event["rawPath"] == "/api/v2/things"
+    assert event["queryStringParameters"] == {"x": "1", "y": "/"}
+    assert event["body"] == '{"a": 1}'
+    assert event["cookies"] == ["k=v"]
+    assert event["requestContext"]["http"]["sourceIp"] == "127.0.0.1"
+    assert recorder.contexts[0].aws_request_id == event["requestContext"]["requestId"]
+
+
+def test_server_sends_binary_bodies_base64(server: GatewayServer, recorder: Recorder) -> None:
+    data = bytes(range(256))
+    recorder.result = {
+        "statusCode": 200,
+        "body": base64.b64encode(data).decode(),
+        "isBase64Encoded": True,
+    }
+    response = httpx.put(
+        f"{server.url}/blob", content=data, headers={"content-type": "application/octet-stream"}
+    )
+    assert response.content == data
+    (event,) = recorder.events
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == data
+
+
+def test_server_reads_chunked_bodies(server: GatewayServer, recorder: Recorder) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"a": '
+        yield b"1}"
+
+    response = httpx.post(
+        f"{server.url}/c", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert recorder.events[0]["body"] == '{"a": 1}'
+
+
+def test_head_has_no_body(server: GatewayServer, recorder: Recorder) -> None:
+    response = httpx.head(f"{server.url}/api/v2/heartbeat")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert recorder.events[0]["requestContext"]["http"]["method"] == "HEAD"
+
+
+def test_body_over_40_mib_is_413_without_reaching_the_app(
+    server: GatewayServer, recorder: Recorder
+) -> None:
+    # Announce a too-large body but send none: the server must answer from the header alone.
+    host, port = server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=10) as conn:
+        conn.sendall(
+            b"POST /api/v2/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
+        )
+        reply = b""
+        while chunk := conn.recv(4096):  # the server closes the connection after a 413
+            reply += chunk
+        reply_text = reply.decode()
+    assert reply_text.startswith("HTTP/1.1 413")
+    assert reply_text.endswith("\r\n\r\nPayload too large")
+    assert recorder.events == []
+
+
+def test_body_of_exactly_40_mib_is_accepted(server: GatewayServer, recorder: Recorder) -> None:
+    body = b"a" * MAX_BODY_BYTES
+    response = httpx.post(
+        f"{server.url}/x", content=body, headers={"content-type": "text/plain"}, timeout=60
+    )
+    assert response.status_code == 200
+    assert len(recorder.events[0]["body"]) == MAX_BODY_BYTES
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(
+    server: GatewayServer, recorder: Recorder
+) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        for _ in range(3):
+            assert client.get("/a").text == "ok"
+    assert len(recorder.events) == 3
+
+
+def test_an_app_that_raises_gives_chromas_500() -> None:
+    class Broken:
+        def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+            raise RuntimeError("boom")
+
+    running, thread = _start(Broken())
+    try:
+        response = httpx.get(f"{running.url}/x")
+        assert response.status_code == 500
+        assert response.json() == {"error": "InternalError", "message": "RuntimeError: boom"}
+        assert response.headers["chroma-trace-id"] == "0" * 32
+    finally:
+        running.shutdown()
+        running.server_close()
+        thread.join()
+
+
+def test_bad_content_length_is_400(server: GatewayServer, recorder: Recorder) -> None:
+    host, port = server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=10) as conn:
+        conn.sendall(b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n")
+        assert conn.recv(4096).startswith(b"HTTP/1.1 400")
+    assert recorder.events == []
+
+
+# -- through the real REST app --------------------------------------------------------------------
+
+
+def test_the_rest_app_answers_through_the_gateway() -> None:
+    settings = Settings(allow_reset=True)
+    running, thread = _start(build_app(build_engine(settings), settings))
+    try:
+        base = f"{running.url}/api/v2"
+        assert "nanosecond heartbeat" in httpx.get(f"{base}/heartbeat").json()
+        missing = httpx.get(
+            f"{base}/tenants/default_tenant/databases/default_database/collections/nope"
+        )
+        assert missing.status_code == 404
+        assert json.loads(missing.text)["error"] == "NotFoundError"
+        assert len(missing.headers["chroma-trace-id"]) == 32
+    finally:
+        running.shutdown()
+        running.server_close()
+        thread.join()

@@ -1,0 +1,309 @@
+"""``chromalake run`` as a real process, driven by the official ``chromadb.HttpClient``.
+
+Every scenario runs twice: over HTTP against the server, and in process on chromalake's own
+embedded client; both must give the same ids, documents, metadatas, distances and errors.
+Only 127.0.0.1 is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import httpx
+import numpy as np
+import pytest
+
+import chromalake
+from chromalake.cli import add_run_parser, run_overrides
+
+ROOT = Path(__file__).resolve().parents[2]
+TENANT_PATH = "/api/v2/tenants/default_tenant/databases/default_database"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningServer:
+    """``chromalake run --allow-reset`` on a free port with its data under ``path``."""
+
+    def __init__(self, path: Path, port: int | None = None, allow_reset: bool = True) -> None:
+        self.port = port or _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # The flags alone decide where data goes, whatever the caller's environment says.
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CHROMALAKE_")}
+        command = [sys.executable, "-m", "chromalake.cli", "run", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--path", str(path / "data")]
+        command += ["--allow-reset"] if allow_reset else []
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        self._wait()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromalake run exited: {self.process.communicate()}")
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.process.kill()
+        raise RuntimeError("chromalake run did not answer in 30 s")
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        """Send ``sig`` and wait: (exit code, stdout, stderr)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            out, err = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+        return self.process.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = RunningServer(tmp_path_factory.mktemp("run"))
+    yield running
+    running.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def remote(server: RunningServer) -> Any:
+    client = chromadb.HttpClient(
+        host="127.0.0.1",
+        port=server.port,
+        settings=chromadb.Settings(allow_reset=True, anonymized_telemetry=False),
+    )
+    client.reset()
+    return client
+
+
+@pytest.fixture(params=["ephemeral", "persistent"])
+def local(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    settings = chromalake.Settings(allow_reset=True)
+    if request.param == "persistent":
+        return chromalake.PersistentClient(str(tmp_path / "local"), settings=settings)
+    client = chromalake.EphemeralClient(settings)
+    client.reset()  # every EphemeralClient of a process shares one engine: start it empty
+    return client
+
+
+# -- the scenario, on either client ----------------------------------------------------------------
+
+Outcome = dict[str, Any]
+RNG = np.random.default_rng(7)
+EMBEDDINGS = RNG.normal(size=(40, 8)).astype(np.float32)
+IDS = [f"id{i:02d}" for i in range(40)]
+METADATAS: list[dict[str, Any]] = [
+    {"color": ["red", "green", "blue"][i % 3], "size": i, "ratio": i / 4, "even": i % 2 == 0}
+    for i in range(40)
+]
+DOCUMENTS = [f"document {i} about {'cats' if i % 4 == 0 else 'dogs'}" for i in range(40)]
+
+
+def error_of(call: Callable[[], Any]) -> tuple[str, str]:
+    """(class name, message) of the error ``call`` raises."""
+    try:
+        call()
+    except Exception as error:  # the class is what is being compared
+        return type(error).__name__, str(error)
+    raise AssertionError("no error raised")
+
+
+def collections_scenario(client: Any) -> Outcome:
+    out: Outcome = {}
+    client.create_collection("alpha", metadata={"owner": "a"})
+    client.create_collection("beta", metadata={"hnsw:space": "cosine"})
+    client.get_or_create_collection("alpha")
+    out["count"] = client.count_collections()
+    out["names"] = sorted(c.name for c in client.list_collections())
+    out["page"] = len(client.list_collections(limit=1, offset=1))
+    got = client.get_collection("alpha")
+    out["alpha"] = (got.name, got.metadata, got.get_by_id_matches(client))
+    got.modify(name="gamma", metadata={"owner": "g"})
+    out["renamed"] = (client.get_collection("gamma").name, client.get_collection("gamma").metadata)
+    client.delete_collection("gamma")
+    out["after_delete"] = sorted(c.name for c in client.list_collections())
+    out["missing"] = error_of(lambda: client.get_collection("gamma"))
+    # The message only: chromadb itself raises InternalError embedded and ChromaError (409)
+    # over HTTP, and chromalake follows it on both sides.
+    out["duplicate"] = error_of(lambda: client.create_collection("beta"))[1]
+    return out
+
+
+def records_scenario(client: Any) -> Outcome:
+    out: Outcome = {}
+    col = client.create_collection("records", metadata={"hnsw:space": "l2"})
+    col.add(ids=IDS, embeddings=EMBEDDINGS, metadatas=METADATAS, documents=DOCUMENTS)
+    out["count"] = col.count()
+    out["get_all"] = col.get(include=["documents", "metadatas", "embeddings"])
+    out["get_ids"] = col.get(ids=["id05", "id01", "zzz"], include=["metadatas"])
+    out["get_where"] = col.get(
+        where={"$and": [{"color": "red"}, {"size": {"$gte": 10}}]}, include=["documents"]
+    )
+    out["get_doc"] = col.get(where_document={"$contains": "cats"}, limit=3, offset=1)
+    out["query"] = col.query(
+        query_embeddings=EMBEDDINGS[:3], n_results=5, include=["distances", "metadatas"]
+    )
+    out["query_where"] = col.query(
+        query_embeddings=EMBEDDINGS[10:12],
+        n_results=4,
+        where={"$or": [{"color": {"$in": ["green"]}}, {"ratio": {"$lt": 2.0}}]},
+        where_document={"$not_contains": "cats"},
+        include=["distances", "documents"],
+    )
+    col.update(ids=["id00", "id01"], metadatas=[{"color": "black"}, {"size": None}])
+    col.upsert(
+        ids=["id02", "new"],
+        embeddings=[EMBEDDINGS[5], EMBEDDINGS[6]],
+        documents=["replaced", "inserted"],
+        metadatas=[{"color": "white"}, {"color": "white"}],
+    )
+    out["after_writes"] = col.get(
+        ids=["id00", "id01", "id02", "new"], include=["metadatas", "documents"]
+    )
+    col.delete(ids=["id03"])
+    col.delete(where={"color": "white"})
+    out["after_delete"] = (col.count(), col.get(include=[])["ids"])
+    out["dimension"] = error_of(lambda: col.add(ids=["bad"], embeddings=[[1.0, 2.0]]))
+    out["peek"] = col.peek(2)["ids"]
+    return out
+
+
+def records_errors_scenario(client: Any) -> Outcome:
+    col = client.create_collection("doomed")
+    col.add(ids=["a"], embeddings=[[1.0, 2.0, 3.0]])
+    client.delete_collection("doomed")
+    return {
+        "add_deleted": error_of(lambda: col.add(ids=["b"], embeddings=[[1.0, 2.0, 3.0]]))[0],
+        "delete_missing": error_of(lambda: client.delete_collection("doomed")),
+    }
+
+
+# chromadb's Collection has no helper for this; patched onto both for the scenario above.
+def _get_by_id_matches(self: Any, client: Any) -> bool:
+    return bool(client.get_collection(self.name).id == self.id)
+
+
+chromadb.api.models.Collection.Collection.get_by_id_matches = _get_by_id_matches  # type: ignore[attr-defined]
+chromalake.Collection.get_by_id_matches = _get_by_id_matches  # type: ignore[attr-defined]
+
+
+# -- comparison -----------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """Numpy arrays to lists, floats rounded to float32 precision, so results compare by ==."""
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items() if k != "included"}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(f"{float(value):.5g}")
+    return value
+
+
+@pytest.mark.parametrize(
+    "scenario", [collections_scenario, records_scenario, records_errors_scenario]
+)
+def test_http_matches_embedded(scenario: Callable[[Any], Outcome], remote: Any, local: Any) -> None:
+    over_http = plain(scenario(remote))
+    in_process = plain(scenario(local))
+    assert over_http.keys() == in_process.keys()
+    for key in over_http:
+        assert over_http[key] == in_process[key], key
+
+
+def test_records_scenario_sanity(remote: Any) -> None:
+    # Guard against both sides agreeing on nothing: the expected values, spelt out.
+    out = records_scenario(remote)
+    assert out["count"] == 40
+    assert sorted(out["get_ids"]["ids"]) == ["id01", "id05"]
+    assert out["get_where"]["ids"] == [f"id{i:02d}" for i in range(12, 40, 3)]  # red, size >= 10
+    assert [q[0] for q in out["query"]["ids"]] == ["id00", "id01", "id02"]
+    assert out["query"]["distances"][0][0] == pytest.approx(0.0, abs=1e-4)
+    assert out["dimension"][0] == "InvalidArgumentError"
+    assert "dimension" in out["dimension"][1]
+    assert "id03" not in out["after_delete"][1] and "new" not in out["after_delete"][1]
+
+
+def test_not_found_is_chromas(remote: Any) -> None:
+    name, message = error_of(lambda: remote.get_collection("nope"))
+    assert (name, message) == ("NotFoundError", "Collection [nope] does not exist")
+
+
+def test_server_offers_base64_embeddings(server: RunningServer, remote: Any) -> None:
+    checks = httpx.get(f"{server.url}/api/v2/pre-flight-checks").json()
+    assert checks["supports_base64_encoding"] is True
+    assert remote.get_max_batch_size() == checks["max_batch_size"]
+    # float32 values survive the base64 path bit for bit
+    col = remote.create_collection("b64")
+    col.add(ids=["x"], embeddings=[EMBEDDINGS[0]])
+    assert np.array_equal(col.get(include=["embeddings"])["embeddings"][0], EMBEDDINGS[0])
+
+
+def test_heartbeat_and_version(remote: Any) -> None:
+    assert remote.heartbeat() > 0
+    assert isinstance(remote.get_version(), str)
+
+
+def test_data_persists_under_path_across_restarts(tmp_path: Path) -> None:
+    first = RunningServer(tmp_path)
+    try:
+        client = chromadb.HttpClient(host="127.0.0.1", port=first.port)
+        client.create_collection("kept").add(ids=["k"], embeddings=[[1.0, 0.0]])
+    finally:
+        assert first.stop()[0] == 0
+    second = RunningServer(tmp_path, port=first.port, allow_reset=False)
+    try:
+        client = chromadb.HttpClient(host="127.0.0.1", port=second.port)
+        assert client.get_collection("kept").get()["ids"] == ["k"]
+        assert "Reset is disabled" in error_of(client.reset)[1]  # no --allow-reset this time
+    finally:
+        second.stop()
+
+
+def test_flags_beat_the_environment_which_beats_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    add_run_parser(parser.add_subparsers())
+    args = parser.parse_args(["run", "--bucket", "flag-bucket", "--path", "/data"])
+    environ = {"CHROMALAKE_BUCKET": "env-bucket", "CHROMALAKE_TABLE": "env-table"}
+    settings = chromalake.Settings.from_env(environ, **run_overrides(args))
+    assert settings.chromalake_bucket == "flag-bucket"
+    assert settings.chromalake_table == "env-table"
+    assert settings.persist_directory == "/data"
+    assert settings.allow_reset is False
+    assert settings.chromalake_prefix == ""  # the default
+    reset = parser.parse_args(["run"])
+    assert chromalake.Settings.from_env({"ALLOW_RESET": "1"}, **run_overrides(reset)).allow_reset
+    assert (args.host, args.port) == ("127.0.0.1", 8000)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_stops_cleanly(sig: int, tmp_path: Path) -> None:
+    running = RunningServer(tmp_path)
+    httpx.get(f"{running.url}/api/v2/heartbeat")
+    code, out, err = running.stop(sig)
+    assert code == 0, err
+    assert "Traceback" not in err + out
+    assert f"listening on {running.url}" in out
