@@ -21,6 +21,7 @@ import chromadb
 import httpx
 import numpy as np
 import pytest
+from moto_server import REGION, MotoAws
 
 import chromalake
 from chromalake.cli import add_run_parser, run_overrides
@@ -40,7 +41,13 @@ def _free_port() -> int:
 class RunningServer:
     """``chromalake run --allow-reset`` on a free port with its data under ``path``."""
 
-    def __init__(self, path: Path, port: int | None = None, allow_reset: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        port: int | None = None,
+        allow_reset: bool = True,
+        extra: list[str] | None = None,
+    ) -> None:
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # The flags alone decide where data goes, whatever the caller's environment says.
@@ -48,6 +55,7 @@ class RunningServer:
         command = [sys.executable, "-m", "chromalake.cli", "run", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--path", str(path / "data")]
         command += ["--allow-reset"] if allow_reset else []
+        command += extra or []
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
@@ -307,3 +315,28 @@ def test_stops_cleanly(sig: int, tmp_path: Path) -> None:
     assert code == 0, err
     assert "Traceback" not in err + out
     assert f"listening on {running.url}" in out
+
+
+def test_service_path_on_s3_and_dynamodb(moto_aws: MotoAws, tmp_path: Path) -> None:
+    """``chromalake run`` with collections in S3 and the catalog in DynamoDB (a moto server)
+    answers the official client exactly as the in-process client does on local disk."""
+    table = moto_aws.new_table()
+    storage = ["--bucket", moto_aws.bucket, "--prefix", "run-test", "--table", table]
+    storage += ["--region", REGION, "--s3-endpoint", moto_aws.endpoint]
+    storage += ["--dynamodb-endpoint", moto_aws.endpoint]
+    running = RunningServer(tmp_path, extra=storage)
+    try:
+        remote = chromadb.HttpClient(host="127.0.0.1", port=running.port)
+        local = chromalake.PersistentClient(
+            str(tmp_path / "local"), settings=chromalake.Settings(allow_reset=True)
+        )
+        for scenario in (collections_scenario, records_scenario, records_errors_scenario):
+            remote.reset()
+            local.reset()
+            assert plain(scenario(remote)) == plain(scenario(local)), scenario.__name__
+            if scenario is records_scenario:
+                assert moto_aws.keys(moto_aws.bucket, "run-test/"), "collections live in S3"
+        assert not (tmp_path / "data").exists(), "nothing was written to local disk"
+    finally:
+        code, _, err = running.stop()
+    assert code == 0 and "Traceback" not in err
