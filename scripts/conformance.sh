@@ -7,6 +7,7 @@
 # (.venv-conformance) and the project's .venv keeps its own versions.
 #
 # Usage: scripts/conformance.sh [MODE]      MODE: local (default; SQLite + local disk)
+#                                                 aws (S3 + DynamoDB on a moto server on loopback)
 # Env:   PYTHON (python3), CONFORMANCE_VENV (.venv-conformance), PROPERTY_TESTING_PRESET (fast),
 #        CONFORMANCE_FILES (override the list of test files, relative to chromadb/test),
 #        CONFORMANCE_K (pytest -k; default: leave out the tests this machine cannot run)
@@ -42,10 +43,35 @@ TESTS="$("$CPY" -c 'import chromadb.test, os; print(os.path.dirname(chromadb.tes
 # -- where the server keeps its data, per mode -------------------------------------------------
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/chromalake-conformance.XXXXXX")"
 SERVER_ARGS=(--path "$WORK/data")
+MOTO=""
 case "$MODE" in
     local) ;;
-    # A future "aws" mode starts a moto server here and adds --bucket/--table/--*-endpoint.
-    *) echo "unknown mode: $MODE (known: local)" >&2; exit 2 ;;
+    aws)
+        # Lance does its S3 I/O in Rust, so S3 must be a real endpoint: moto's server.
+        "$CPY" -c "import moto.server" 2>/dev/null || "$CPY" -m pip install --quiet "moto[server]"
+        export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+        export AWS_DEFAULT_REGION=us-east-1
+        MOTO_PORT="$("$CPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+        "$CPY" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+        MOTO=$!
+        ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+        for _ in $(seq 1 100); do
+            "$CPY" -c "import urllib.request as u; u.urlopen('$ENDPOINT', timeout=1)" 2>/dev/null && break
+            sleep 0.2
+        done
+        # The catalog table gets template.yaml's key schema, as the deployed one does.
+        PYTHONPATH="$ROOT/tests/functional" "$CPY" - "$ENDPOINT" <<'PY'
+import sys, boto3
+from moto_server import catalog_table_definition
+endpoint = sys.argv[1]
+boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="conformance")
+boto3.client("dynamodb", endpoint_url=endpoint).create_table(
+    TableName="conformance", **catalog_table_definition())
+PY
+        SERVER_ARGS+=(--bucket conformance --prefix chroma --table conformance
+                      --region us-east-1 --s3-endpoint "$ENDPOINT" --dynamodb-endpoint "$ENDPOINT")
+        ;;
+    *) echo "unknown mode: $MODE (known: local, aws)" >&2; exit 2 ;;
 esac
 
 # -- the server ---------------------------------------------------------------------------------
@@ -55,6 +81,7 @@ PORT="$("$CPY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 SERVER=$!
 stop_server() {
     kill -INT "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+    [[ -n "$MOTO" ]] && kill "$MOTO" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap stop_server EXIT
