@@ -52,6 +52,20 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
             "database": db,
         }
 
+    def write(
+        apply: Any, payload: Any, embeddings: Any, tenant: str, database: str, collection_id: str
+    ) -> None:
+        """One add/update/upsert: the payload's columns to the engine's write method."""
+        target = scope(tenant, database, collection_id)
+        apply(
+            ids=payload.ids,
+            embeddings=embeddings,
+            metadatas=payload.metadatas,
+            documents=payload.documents,
+            uris=payload.uris,
+            **target,
+        )
+
     @r.post(
         COLLECTION + "/add",
         summary="Add records",
@@ -64,14 +78,13 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         collection_id: str,
         payload: Annotated[AddCollectionRecordsPayload, Body()],
     ) -> Response[Any]:
-        target = scope(tenant, database, collection_id)
-        engine.add(
-            ids=payload.ids,
-            embeddings=decode_required_embeddings(payload.embeddings),
-            metadatas=payload.metadatas,
-            documents=payload.documents,
-            uris=payload.uris,
-            **target,
+        write(
+            engine.add,
+            payload,
+            decode_required_embeddings(payload.embeddings),
+            tenant,
+            database,
+            collection_id,
         )
         return json_response({}, 201)
 
@@ -87,14 +100,13 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         collection_id: str,
         payload: Annotated[UpdateCollectionRecordsPayload, Body()],
     ) -> Response[Any]:
-        target = scope(tenant, database, collection_id)
-        engine.update(
-            ids=payload.ids,
-            embeddings=decode_embeddings(payload.embeddings),
-            metadatas=payload.metadatas,
-            documents=payload.documents,
-            uris=payload.uris,
-            **target,
+        write(
+            engine.update,
+            payload,
+            decode_embeddings(payload.embeddings),
+            tenant,
+            database,
+            collection_id,
         )
         return json_response({})
 
@@ -110,14 +122,13 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         collection_id: str,
         payload: Annotated[UpsertCollectionRecordsPayload, Body()],
     ) -> Response[Any]:
-        target = scope(tenant, database, collection_id)
-        engine.upsert(
-            ids=payload.ids,
-            embeddings=decode_required_embeddings(payload.embeddings),
-            metadatas=payload.metadatas,
-            documents=payload.documents,
-            uris=payload.uris,
-            **target,
+        write(
+            engine.upsert,
+            payload,
+            decode_required_embeddings(payload.embeddings),
+            tenant,
+            database,
+            collection_id,
         )
         return json_response({})
 
