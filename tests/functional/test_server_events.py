@@ -514,7 +514,6 @@ STEPS: list[Step] = [
 
 # Where chromalake's engine (not the server layer) still differs from Chroma: see the report.
 KNOWN_DIFFERENCES: dict[str, str] = {
-    "scratch_get": "engine: an empty-list metadata value is dropped; Chroma stores and returns []",
     "coll_list_final": "engine: metadata keys seen in writes are not added to the schema's keys",
 }
 

@@ -607,9 +607,23 @@ def _nth_embedding(embeddings: OptionalEmbeddings | None, n: int) -> npt.NDArray
 def _nth_metadata(
     metadatas: Sequence[dict[str, Any] | None] | None, n: int
 ) -> dict[str, Any] | None:
-    """The n-th metadata of a batch; an empty one is no metadata."""
+    """The n-th metadata of a batch as Chroma's server stores it; an empty one is none.
+
+    Chroma's server drops empty arrays, and keeps an array of ints and floats as floats (its
+    f64[] variant). The Python clients refuse both shapes before they get here.
+    """
     metadata = metadatas[n] if metadatas is not None else None
-    return dict(metadata) if metadata else None
+    if not metadata:
+        return None
+    stored = {k: _stored_array(v) if isinstance(v, list) else v for k, v in metadata.items()}
+    return {k: v for k, v in stored.items() if not (isinstance(v, list) and not v)} or None
+
+
+def _stored_array(values: list[Any]) -> list[Any]:
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numbers and any(isinstance(v, float) for v in values):
+        return [float(v) for v in values]
+    return values
 
 
 RESERVED_PREFIX = "chroma:"
