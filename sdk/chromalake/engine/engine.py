@@ -564,13 +564,16 @@ class Engine:
         )
         queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
         found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results, norms)
-        results = []
-        for rows, distances in found:
-            picked = rows if positions is None else positions[rows]
-            page = [str(snap.ids[p]) for p in picked]
-            fields = self._fields(coll, page, include)
-            results.append(_records(page, include, fields, distances=distances.tolist()))
-        return results
+        pages = [
+            [str(snap.ids[p]) for p in (rows if positions is None else positions[rows])]
+            for rows, _ in found
+        ]
+        # One read of the stored fields for every query's results together.
+        fields = self._fields(coll, list(dict.fromkeys(i for page in pages for i in page)), include)
+        return [
+            _records(page, include, fields, distances=distances.tolist())
+            for page, (_, distances) in zip(pages, found, strict=True)
+        ]
 
     def _candidates(
         self,

@@ -14,7 +14,15 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas, encode_metadatas
-from chromalake.engine.store import DOCUMENT, EMBEDDING, ID, SEQ, URI, record_schema
+from chromalake.engine.store import (
+    DOCUMENT,
+    EMBEDDING,
+    ID,
+    SEQ,
+    URI,
+    embedding_matrix,
+    record_schema,
+)
 
 
 @dataclass(frozen=True)
@@ -61,9 +69,7 @@ def to_table(rows: Sequence[Row], dimension: int) -> pa.Table:
 
 def from_table(table: pa.Table) -> list[Row]:
     """Arrow rows read back with every column of the schema."""
-    dimension = table.schema.field(EMBEDDING).type.list_size
-    flat = table[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    matrix = np.asarray(flat, dtype=np.float32).reshape(-1, dimension)
+    matrix = embedding_matrix(table)
     return [
         Row(id=i, seq=s, embedding=e, document=d, uri=u, metadata=m)
         for i, s, e, d, u, m in zip(

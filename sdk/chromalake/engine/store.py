@@ -48,6 +48,13 @@ def record_schema(dimension: int) -> pa.Schema:
     )
 
 
+def embedding_matrix(table: pa.Table) -> npt.NDArray[np.float32]:
+    """The embedding column of Arrow rows as one contiguous (rows x dimension) float32 matrix."""
+    dimension = table.schema.field(EMBEDDING).type.list_size
+    flat = table[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, dimension)
+
+
 def ids_predicate(ids: list[str]) -> str:
     return f"{ID} IN ({', '.join(sql_literal(i) for i in ids)})" if ids else "false"
 
@@ -257,9 +264,7 @@ class LanceStore:
             return cached
         data = _lance_call(lambda: table.search().select([ID, SEQ, EMBEDDING]).to_arrow())
         ids = np.array(data[ID].to_pylist(), dtype=object)
-        dimension = data.schema.field(EMBEDDING).type.list_size
-        flat = data[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-        embeddings = np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, dimension)
+        embeddings = embedding_matrix(data)
         snap = Snapshot(
             version=version,
             ids=ids,
