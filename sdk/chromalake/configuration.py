@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from chromalake.errors import InvalidArgumentError
@@ -271,3 +272,63 @@ def filterable(schema: dict[str, Any] | None, key: str, value_type: str) -> bool
         if entry is not None:
             return bool(entry.get("enabled", True))
     return True
+
+
+_SCALAR_TYPES = {str: "string", bool: "bool", int: "int", float: "float"}
+
+
+def metadata_value_type(value: Any) -> str | None:
+    """The schema value type Chroma files a record-metadata value under (None: it files none).
+
+    An array files under its elements' type; ints mixed with floats are floats, and an empty
+    array is "bool" (Chroma's server reads it as the first of its array variants).
+
+    Example:
+        >>> [metadata_value_type(v) for v in ("a", 1, 1.5, True, [1, 2.5], [], None)]
+        ['string', 'int', 'float', 'bool', 'float', 'bool', None]
+    """
+    scalar = _SCALAR_TYPES.get(type(value))
+    if scalar is not None:
+        return scalar  # the common case, kept cheap: it runs for every value of every write
+    items = value if isinstance(value, list) else [value]
+    if all(isinstance(v, bool) for v in items):
+        return "bool"
+    if any(isinstance(v, bool) for v in items):
+        return None
+    if all(isinstance(v, int) for v in items):
+        return "int"
+    if all(isinstance(v, int | float) for v in items):
+        return "float"
+    if all(isinstance(v, str) for v in items):
+        return "string"
+    return None
+
+
+def schema_with_metadata_keys(
+    schema: dict[str, Any] | None, keys: Iterable[tuple[str, str]]
+) -> dict[str, Any] | None:
+    """The schema listing each (key, value type) seen in written records, as Chroma does.
+
+    A pair the schema has no entry for gets the defaults' indexes for its type; an entry the
+    schema already has (from the user's schema, or an earlier write) is kept as it is.
+
+    Example:
+        >>> schema = default_schema(build_configuration(None, None, None))
+        >>> merged = schema_with_metadata_keys(schema, [("year", "int")])
+        >>> merged["keys"]["year"]
+        {'int': {'int_inverted_index': {'enabled': True, 'config': {}}}}
+        >>> "year" in schema["keys"]  # the stored schema is not touched
+        False
+    """
+    known = (schema or {}).get("keys", {})
+    missing = sorted((k, t) for k, t in keys if t not in known.get(k, {}))
+    if schema is None or not missing:
+        return schema
+    defaults = schema.get("defaults", {})
+    merged_keys = dict(known)
+    for key, value_type in missing:
+        if value_type in defaults:
+            entry = dict(merged_keys.get(key, {}))
+            entry[value_type] = json.loads(json.dumps(defaults[value_type]))
+            merged_keys[key] = entry
+    return {**schema, "keys": merged_keys}

@@ -417,3 +417,26 @@ def test_reserved_uri_metadata_key(oracle: Side, subject: Side) -> None:
         )
 
     conform(oracle, subject, scenario)
+
+
+def _metadata_schema_keys(side: Side) -> dict[str, Any]:
+    """The collection's schema keys other than Chroma's own (#document, #embedding)."""
+    schema = side.client.get_collection("writes", embedding_function=None).schema
+    as_json = schema.serialize_to_json() if hasattr(schema, "serialize_to_json") else schema
+    return {k: v for k, v in as_json["keys"].items() if not k.startswith("#")}
+
+
+def test_written_metadata_keys_join_the_schema(oracle: Side, subject: Side) -> None:
+    """Each metadata key a write stores is listed in schema.keys with its type's default
+    indexes; keys of ignored records (an add of a stored id, an update of a missing one)
+    and keys an update removes are not."""
+
+    def scenario(side: Side) -> Any:
+        col = _two(side)
+        col.add(ids=["a"], embeddings=[[1.0, 1.0]], metadatas=[{"ignored": 1}])
+        col.update(ids=["missing"], metadatas=[{"missing": 1}])
+        col.update(ids=["a"], metadatas=[{"u": 1.5, "removed": None}])
+        col.upsert(ids=["c"], embeddings=[[2.0, 2.0]], metadatas=[{"up": [True], "s": 3}])
+        return _metadata_schema_keys(side)
+
+    conform(oracle, subject, scenario)

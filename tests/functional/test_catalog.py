@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,68 @@ def test_update_keeps_dimension_and_replaces_metadata(catalog: Catalog) -> None:
     got = catalog.get_collection_by_id("a-id")
     assert got is not None
     assert (got.name, got.metadata, got.dimension) == ("renamed", {"x": "y"}, 3)
+
+
+def test_update_replaces_the_schema_and_keeps_the_metadata_keys(catalog: Catalog) -> None:
+    catalog.create_collection(_collection("a-id", "name").with_changes(schema={"keys": {}}))
+    catalog.add_metadata_keys("a-id", [("year", "int")])
+    catalog.update_collection(_collection("a-id", "name").with_changes(schema={"keys": {"x": {}}}))
+    got = catalog.get_collection_by_id("a-id")
+    assert got is not None
+    assert (got.schema, got.metadata_keys) == ({"keys": {"x": {}}}, {("year", "int")})
+
+
+def test_metadata_keys_grow_as_a_set(catalog: Catalog) -> None:
+    catalog.create_collection(_collection("a-id", "name"))
+    assert catalog.get_collection("t1", "db1", "name") == _collection("a-id", "name")
+    catalog.add_metadata_keys("a-id", [("k", "int"), ("s", "string")])
+    catalog.add_metadata_keys("a-id", [("k", "string"), ("k", "int")])
+    catalog.add_metadata_keys("a-id", [])
+    catalog.add_metadata_keys("gone-id", [("k", "int")])  # a deleted collection: no-op
+    expected = {("k", "int"), ("k", "string"), ("s", "string")}
+    assert [c.metadata_keys for c in catalog.list_collections("t1", "db1", None, None)] == [
+        expected
+    ]
+    assert catalog.get_collection_by_id("gone-id") is None
+
+
+def test_concurrent_metadata_keys_are_all_kept(catalog: Catalog) -> None:
+    """Writers recording keys at once (several Lambdas) never lose each other's keys."""
+    catalog.create_collection(_collection("a-id", "name"))
+
+    def work(n: int) -> None:
+        for k in range(5):
+            catalog.add_metadata_keys("a-id", [(f"key-{n}-{k}", "int"), ("shared", "bool")])
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = catalog.get_collection_by_id("a-id")
+    assert got is not None
+    expected = {(f"key-{n}-{k}", "int") for n in range(4) for k in range(5)} | {("shared", "bool")}
+    assert got.metadata_keys == expected
+
+
+def test_sqlite_catalog_adds_columns_to_an_older_file(tmp_path: Path) -> None:
+    """A catalog file written before the metadata_keys column existed is upgraded in place."""
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE collections (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
+            "tenant TEXT NOT NULL, database TEXT NOT NULL, metadata TEXT, "
+            "configuration TEXT NOT NULL, schema TEXT, dimension INTEGER, "
+            "next_seq INTEGER NOT NULL DEFAULT 0, UNIQUE (tenant, database, name))"
+        )
+        db.execute(
+            "INSERT INTO collections (id, name, tenant, database, configuration, dimension) "
+            "VALUES ('a-id', 'old', 't1', 'db1', '{}', 3)"
+        )
+    catalog = SqliteCatalog(path)
+    catalog.add_metadata_keys("a-id", [("k", "int")])
+    got = SqliteCatalog(path).get_collection_by_id("a-id")
+    assert got is not None and (got.dimension, got.metadata_keys) == (3, {("k", "int")})
 
 
 def test_sequences_are_disjoint(catalog: Catalog) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +22,14 @@ from chromalake.configuration import (
     build_configuration,
     default_schema,
     filterable,
+    metadata_value_type,
     schema_with_hnsw,
+    schema_with_metadata_keys,
     space_of,
     update_configuration,
 )
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
+from chromalake.engine.catalog.base import MetadataKey
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
 from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
@@ -189,7 +192,7 @@ class Engine:
         if get_or_create:
             existing = self.catalog.get_collection(tenant, database, name)
             if existing is not None:
-                return existing
+                return _described(existing)
         record = CollectionRecord(
             id=str(uuid.uuid4()),
             name=name,
@@ -213,7 +216,7 @@ class Engine:
         found = self.catalog.get_collection(tenant, database, name)
         if found is None:
             raise NotFoundError(f"Collection [{name}] does not exist")
-        return found
+        return _described(found)
 
     def get_collection_by_id(
         self,
@@ -229,7 +232,7 @@ class Engine:
         )
         if found is None or outside:
             raise NotFoundError(f"Collection [{collection_id}] does not exist")
-        return found
+        return _described(found)
 
     def _filter(
         self,
@@ -268,7 +271,9 @@ class Engine:
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> list[CollectionRecord]:
-        return self.catalog.list_collections(tenant, database, limit, offset)
+        return [
+            _described(c) for c in self.catalog.list_collections(tenant, database, limit, offset)
+        ]
 
     def count_collections(
         self, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
@@ -374,7 +379,14 @@ class Engine:
             for k, (record_id, n) in enumerate(first.items())
             for uri, metadata in [_uri_and_metadata(_nth(uris, n), _nth_metadata(metadatas, n))]
         ]
+        new_keys = _metadata_keys(metadatas, first.values()) - coll.metadata_keys
         self.store.insert_new(coll, to_table(rows, coll.dimension))
+        if new_keys:
+            # Only the records this add inserted count (a stored id is ignored); they are the
+            # ones holding its sequence numbers.
+            inserted = self._ids_in_seq_range(coll, seq, len(first))
+            written = [n for record_id, n in first.items() if record_id in inserted]
+            self._remember_metadata_keys(coll, metadatas, written)
 
     def update(
         self,
@@ -467,6 +479,24 @@ class Engine:
                 final[change.id] = row
         if final:
             self.store.write(coll, to_table(list(final.values()), coll.dimension), insert_missing)
+            written = [n for n, record_id in enumerate(ids) if record_id in final]
+            self._remember_metadata_keys(coll, metadatas, written)
+
+    def _ids_in_seq_range(self, coll: CollectionRecord, start: int, count: int) -> set[str]:
+        stored = self.store.select(coll, f"{SEQ} >= {start} AND {SEQ} < {start + count}", [ID])
+        return set(stored[ID].to_pylist()) if stored is not None else set()
+
+    def _remember_metadata_keys(
+        self,
+        coll: CollectionRecord,
+        metadatas: Sequence[dict[str, Any] | None] | None,
+        written: Iterable[int],
+    ) -> None:
+        """Record the metadata keys (and value types) of written records, as Chroma lists
+        them in the collection's schema; only keys new to the collection cost a catalog write."""
+        new = _metadata_keys(metadatas, written) - coll.metadata_keys
+        if new:
+            self.catalog.add_metadata_keys(coll.id, new)
 
     def delete(
         self,
@@ -596,6 +626,30 @@ class Engine:
 
 
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
+
+
+def _described(record: CollectionRecord) -> CollectionRecord:
+    """The collection as Chroma describes it: its schema lists the metadata keys written."""
+    if not record.metadata_keys:
+        return record
+    return record.with_changes(
+        schema=schema_with_metadata_keys(record.schema, record.metadata_keys)
+    )
+
+
+def _metadata_keys(
+    metadatas: Sequence[dict[str, Any] | None] | None, indices: Iterable[int]
+) -> set[MetadataKey]:
+    """Each (key, schema value type) in the metadata of these records; internal keys aside."""
+    found: set[MetadataKey] = set()
+    if metadatas is None:
+        return found
+    for n in indices:
+        for key, value in (metadatas[n] or {}).items():
+            value_type = metadata_value_type(value)
+            if value_type is not None and not key.startswith(RESERVED_PREFIX):
+                found.add((key, value_type))
+    return found
 
 
 def _nth(values: Sequence[str | None] | None, n: int) -> str | None:

@@ -7,8 +7,13 @@ catalog reports conflicts with :class:`Conflict` and absences with ``None``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
+
+# A metadata key seen in a written record, with the schema value type it was written as
+# ("string", "int", "float" or "bool"); Chroma lists these among the collection schema's keys.
+MetadataKey = tuple[str, str]
 
 
 class Conflict(Exception):
@@ -33,6 +38,9 @@ class CollectionRecord:
     schema: dict[str, Any] | None = None
     dimension: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Kept apart from ``schema`` so that recording them is a set union, which concurrent
+    # writers can do atomically without re-writing (and racing on) the whole schema.
+    metadata_keys: frozenset[MetadataKey] = frozenset()
 
     def with_changes(self, **changes: Any) -> CollectionRecord:
         return replace(self, **changes)
@@ -77,7 +85,10 @@ class Catalog(Protocol):
         """Every collection of every tenant (for reset)."""
 
     def update_collection(self, record: CollectionRecord) -> None:
-        """Replace name, metadata and configuration; raises Conflict on a taken name."""
+        """Replace name, metadata, configuration and schema; raises Conflict on a taken name.
+
+        The dimension and the metadata keys are left as they are: writers own those.
+        """
 
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         """Remove a collection; returns it, or None if absent."""
@@ -87,6 +98,9 @@ class Catalog(Protocol):
 
     def allocate_seq(self, collection_id: str, count: int) -> int:
         """Reserve ``count`` insertion sequence numbers; returns the first."""
+
+    def add_metadata_keys(self, collection_id: str, keys: Iterable[MetadataKey]) -> None:
+        """Add to the collection's metadata keys (a set union; no-op if it is gone)."""
 
     def reset(self) -> None:
         """Remove everything (the engine then recreates the defaults)."""

@@ -16,22 +16,33 @@ a name claimed by nothing or a collection without its claim. Reads are strongly 
 another Lambda must see a collection the moment its creator returned.
 
 Metadata, configuration and schema are stored as JSON strings: DynamoDB numbers are decimals,
-so ``1`` and ``1.0`` would come back alike and Chroma tells them apart.
+so ``1`` and ``1.0`` would come back alike and Chroma tells them apart. The metadata keys seen
+in writes are a string set (each element ``["key", "type"]`` as JSON), grown with ``ADD`` so
+concurrent writers never lose each other's keys.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
 import boto3  # type: ignore[import-untyped]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from chromalake.engine.catalog.base import CollectionRecord, Conflict, DatabaseRecord, page
+from chromalake.engine.catalog.base import (
+    CollectionRecord,
+    Conflict,
+    DatabaseRecord,
+    MetadataKey,
+    page,
+)
+
+logger = logging.getLogger(__name__)
 
 Item = dict[str, dict[str, Any]]
 
@@ -151,6 +162,10 @@ def _record(item: Item) -> CollectionRecord:
         metadata=_loads(item, "metadata"),
         schema=_loads(item, "schema"),
         dimension=int(item["dimension"]["N"]) if "dimension" in item else None,
+        metadata_keys=frozenset(
+            (key, value_type)
+            for key, value_type in map(json.loads, item.get("metadata_keys", {}).get("SS", []))
+        ),
     )
 
 
@@ -416,11 +431,14 @@ class DynamoDBCatalog:
         sets = ["#name = :name", "configuration = :configuration"]
         values[":configuration"] = _s(json.dumps(record.configuration))
         removes = []
-        if record.metadata is None:
-            removes.append("metadata")
-        else:
-            sets.append("metadata = :metadata")
-            values[":metadata"] = _s(json.dumps(record.metadata))
+        names = {"#name": "name"}
+        for name, value in (("metadata", record.metadata), ("schema", record.schema)):
+            names[f"#{name}"] = name  # "schema" is a DynamoDB reserved word
+            if value is None:
+                removes.append(f"#{name}")
+            else:
+                sets.append(f"#{name} = :{name}")
+                values[f":{name}"] = _s(json.dumps(value))
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         update = {
             "Update": {
@@ -428,7 +446,7 @@ class DynamoDBCatalog:
                 "Key": _key(database_pk(record.tenant, record.database), COLLECTION_SK + record.id),
                 "UpdateExpression": expression,
                 "ConditionExpression": "attribute_exists(pk) AND #name = :old",
-                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
         }
@@ -515,6 +533,30 @@ class DynamoDBCatalog:
                 return 0
             raise
         return int(result["Attributes"]["next_seq"]["N"]) - count
+
+    def add_metadata_keys(self, collection_id: str, keys: Iterable[MetadataKey]) -> None:
+        """One atomic ``ADD`` to the collection item's string set."""
+        elements = sorted({json.dumps([key, value_type]) for key, value_type in keys})
+        key = self._counter_key(collection_id)
+        if key is None or not elements:
+            return
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="ADD metadata_keys :keys",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":keys": {"SS": elements}},
+            )
+        except ClientError as e:
+            if _is_condition_failure(e):
+                return  # deleted meanwhile
+            if _error_code(e) != "ValidationException" or "size" not in str(e).lower():
+                raise
+            # The item is at DynamoDB's 400 KB limit (tens of thousands of distinct keys).
+            # The keys only describe the schema (their indexes are the defaults either way),
+            # so the records stay written and the schema stops growing.
+            logger.warning("metadata keys of collection %s not recorded: %s", collection_id, e)
 
     # -- reset ----------------------------------------------------------------------------------
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
-from chromalake.engine.catalog.base import CollectionRecord, Conflict, DatabaseRecord, page
+from chromalake.engine.catalog.base import (
+    CollectionRecord,
+    Conflict,
+    DatabaseRecord,
+    MetadataKey,
+    page,
+)
 
 
 class MemoryCatalog:
@@ -100,7 +107,9 @@ class MemoryCatalog:
             if other is not None and other.id != record.id:
                 raise Conflict(record.name)
             current = self._collections[record.id]
-            self._collections[record.id] = record.with_changes(dimension=current.dimension)
+            self._collections[record.id] = record.with_changes(
+                dimension=current.dimension, metadata_keys=current.metadata_keys
+            )
 
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         with self._lock:
@@ -122,3 +131,10 @@ class MemoryCatalog:
             start = self._next_seq.get(collection_id, 0)
             self._next_seq[collection_id] = start + count
             return start
+
+    def add_metadata_keys(self, collection_id: str, keys: Iterable[MetadataKey]) -> None:
+        with self._lock:
+            current = self._collections.get(collection_id)
+            if current is not None:
+                union = current.metadata_keys | frozenset(keys)
+                self._collections[collection_id] = current.with_changes(metadata_keys=union)

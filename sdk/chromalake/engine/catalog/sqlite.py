@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from chromalake.engine.catalog.base import CollectionRecord, Conflict, DatabaseRecord
+from chromalake.engine.catalog.base import CollectionRecord, Conflict, DatabaseRecord, MetadataKey
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY);
@@ -23,10 +23,13 @@ CREATE TABLE IF NOT EXISTS databases (
 CREATE TABLE IF NOT EXISTS collections (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, tenant TEXT NOT NULL, database TEXT NOT NULL,
     metadata TEXT, configuration TEXT NOT NULL, schema TEXT, dimension INTEGER,
-    next_seq INTEGER NOT NULL DEFAULT 0, UNIQUE (tenant, database, name));
+    next_seq INTEGER NOT NULL DEFAULT 0, metadata_keys TEXT, UNIQUE (tenant, database, name));
 """
+# Columns added after the first release, with their definitions: an older file gets them.
+_ADDED_COLUMNS = {"metadata_keys": "TEXT"}
 
 _COLLECTION_COLUMNS = "id, name, tenant, database, metadata, configuration, schema, dimension"
+_SELECTED_COLUMNS = _COLLECTION_COLUMNS + ", metadata_keys"
 
 
 def _dumps(value: Any) -> str | None:
@@ -47,7 +50,13 @@ def _collection(row: sqlite3.Row) -> CollectionRecord:
         configuration=_loads(row["configuration"]),
         schema=_loads(row["schema"]),
         dimension=row["dimension"],
+        metadata_keys=_metadata_keys(row["metadata_keys"]),
     )
+
+
+def _metadata_keys(text: str | None) -> frozenset[MetadataKey]:
+    """The stored JSON list of ``[key, value type]`` pairs."""
+    return frozenset((key, value_type) for key, value_type in json.loads(text or "[]"))
 
 
 def _limit_clause(limit: int | None, offset: int | None) -> str:
@@ -67,6 +76,14 @@ class SqliteCatalog:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=60000")
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        with self._write() as db:
+            present = {row["name"] for row in db.execute("PRAGMA table_info(collections)")}
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    db.execute(f"ALTER TABLE collections ADD COLUMN {name} {definition}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -132,7 +149,7 @@ class SqliteCatalog:
             if not gone:
                 return None
             rows = db.execute(
-                f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE tenant = ? AND database = ?",
+                f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE tenant = ? AND database = ?",
                 (tenant, name),
             ).fetchall()
             db.execute("DELETE FROM collections WHERE tenant = ? AND database = ?", (tenant, name))
@@ -159,7 +176,7 @@ class SqliteCatalog:
 
     def get_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         rows = self._query(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections "
+            f"SELECT {_SELECTED_COLUMNS} FROM collections "
             "WHERE tenant = ? AND database = ? AND name = ?",
             tenant,
             database,
@@ -169,7 +186,7 @@ class SqliteCatalog:
 
     def get_collection_by_id(self, collection_id: str) -> CollectionRecord | None:
         rows = self._query(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE id = ?", collection_id
+            f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE id = ?", collection_id
         )
         return _collection(rows[0]) if rows else None
 
@@ -177,7 +194,7 @@ class SqliteCatalog:
         self, tenant: str, database: str, limit: int | None, offset: int | None
     ) -> list[CollectionRecord]:
         rows = self._query(
-            f"SELECT {_COLLECTION_COLUMNS} FROM collections WHERE tenant = ? AND database = ? "
+            f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE tenant = ? AND database = ? "
             "ORDER BY id" + _limit_clause(limit, offset),
             tenant,
             database,
@@ -193,19 +210,19 @@ class SqliteCatalog:
         return int(rows[0]["n"])
 
     def all_collections(self) -> list[CollectionRecord]:
-        return [
-            _collection(r) for r in self._query(f"SELECT {_COLLECTION_COLUMNS} FROM collections")
-        ]
+        return [_collection(r) for r in self._query(f"SELECT {_SELECTED_COLUMNS} FROM collections")]
 
     def update_collection(self, record: CollectionRecord) -> None:
         try:
             with self._write() as db:
                 db.execute(
-                    "UPDATE collections SET name = ?, metadata = ?, configuration = ? WHERE id = ?",
+                    "UPDATE collections SET name = ?, metadata = ?, configuration = ?, schema = ? "
+                    "WHERE id = ?",
                     (
                         record.name,
                         _dumps(record.metadata),
                         json.dumps(record.configuration),
+                        _dumps(record.schema),
                         record.id,
                     ),
                 )
@@ -215,7 +232,7 @@ class SqliteCatalog:
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         with self._write() as db:
             rows = db.execute(
-                f"SELECT {_COLLECTION_COLUMNS} FROM collections "
+                f"SELECT {_SELECTED_COLUMNS} FROM collections "
                 "WHERE tenant = ? AND database = ? AND name = ?",
                 (tenant, database, name),
             ).fetchall()
@@ -242,6 +259,19 @@ class SqliteCatalog:
                 (count, collection_id),
             ).fetchone()
         return int(row["next_seq"]) - count if row is not None else 0
+
+    def add_metadata_keys(self, collection_id: str, keys: Iterable[MetadataKey]) -> None:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT metadata_keys FROM collections WHERE id = ?", (collection_id,)
+            ).fetchone()
+            if row is None:
+                return
+            union = _metadata_keys(row["metadata_keys"]) | frozenset(keys)
+            db.execute(
+                "UPDATE collections SET metadata_keys = ? WHERE id = ?",
+                (json.dumps(sorted(union)), collection_id),
+            )
 
     def close(self) -> None:
         with self._lock:
