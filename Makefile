@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run conformance test lint typecheck unit bench clean
+.PHONY: install run conformance conformance-clients test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chromalake needs Python 3.11+"'
@@ -22,6 +22,10 @@ run: $(STAMP)
 # Chroma's own test suite (from the chromadb wheel) against `chromalake run`, in .venv-conformance.
 conformance: $(STAMP)
 	PYTHON=$(PYTHON) bash scripts/conformance.sh $(MODE)
+
+# Every conformance scenario on every client, remote ones included (make test runs a subset).
+conformance-clients: $(STAMP)
+	CONFORMANCE_FULL=1 $(PY) -m pytest -n 2 -q tests/conformance
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sdk tests benchmarks functions conftest.py

@@ -13,6 +13,9 @@ SDK = Path(__file__).resolve().parent.parent / "sdk"
 
 if importlib.util.find_spec("chromalake") is None:
     sys.path.insert(0, str(SDK))
+# The helpers that start real servers (moto, ``chromalake run``, Chroma's ``chroma run``) live
+# beside the functional tests; the conformance suite starts servers with them too.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "functional"))
 
 
 @pytest.fixture(scope="session")

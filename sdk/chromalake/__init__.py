@@ -2,7 +2,8 @@
 
 ``import chromalake as chromadb`` runs code written for chromadb. Importing the package loads
 neither Lance nor pyarrow: the embedded clients import the engine when first used, so the slim
-install (remote clients only) stays slim and cold starts stay short.
+install (remote clients: ``HttpClient``, ``AsyncHttpClient``, ``CloudClient``) stays slim and
+cold starts stay short.
 """
 
 from __future__ import annotations
@@ -30,16 +31,28 @@ _LAZY = {
     "AdminClient": "chromalake.api.client",
     "Client": "chromalake.api.client",
     "Collection": "chromalake.api.collection",
+    "HttpClient": "chromalake.api.remote",
+    "AsyncHttpClient": "chromalake.api.remote",
+    "CloudClient": "chromalake.api.remote",
+    "AsyncClient": "chromalake.api.async_client",
+    "AsyncAdminClient": "chromalake.api.async_client",
+    "AsyncCollection": "chromalake.api.async_client",
 }
 
 __all__ = [
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
     "AdminClient",
+    "AsyncAdminClient",
+    "AsyncClient",
+    "AsyncCollection",
+    "AsyncHttpClient",
     "Client",
+    "CloudClient",
     "Collection",
     "EphemeralClient",
     "GetResult",
+    "HttpClient",
     "IndexingStatus",
     "PersistentClient",
     "QueryResult",

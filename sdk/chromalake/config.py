@@ -43,6 +43,19 @@ class Settings(BaseModel):
     chroma_http_keepalive_secs: float | None = 40.0
     chroma_http_max_connections: int | None = None
     chroma_http_max_keepalive_connections: int | None = None
+    # CloudClient's fallbacks for its arguments (environment: CHROMA_API_KEY, ...).
+    chroma_api_key: str | None = None
+    chroma_tenant: str | None = None
+    chroma_database: str | None = None
+
+    # -- remote clients (environment: CHROMALAKE_*) ------------------------------------------
+    # The API URL of a chromalake deployment (CloudClient connects there), e.g. the URL that
+    # `sam deploy` prints: https://<id>.execute-api.<region>.amazonaws.com
+    chromalake_url: str | None = None
+    # Seconds to wait for a reply (None: as long as it takes, as chromadb's client does).
+    chromalake_http_timeout: float | None = None
+    # How often a failed request is resent when that is safe (see chromalake.http.endpoint).
+    chromalake_http_retries: int = 3
 
     # -- where a server keeps its data (environment: CHROMALAKE_*) -------------------------
     # Local disk by default; S3 for collections when a bucket is named, DynamoDB for the

@@ -1003,6 +1003,14 @@ def validate_create_collection(name: Any, metadata: Mapping[str, Any] | None) ->
     _raise_validation_errors(
         [("name", name_problem(name)), ("metadata", collection_metadata_problem(metadata))]
     )
+    _refuse_empty_lists(metadata)
+
+
+def _refuse_empty_lists(metadata: Mapping[str, Any] | None) -> None:
+    """An empty list in collection metadata: Chroma's embedded binding refuses it, and its
+    server drops the connection (it panics); chromalake's server refuses it in words."""
+    if any(isinstance(v, list) and not v for v in (metadata or {}).values()):
+        raise InvalidArgumentError("Empty lists are not allowed as metadata values")
 
 
 def validate_update_collection(new_name: Any, new_metadata: Mapping[str, Any] | None) -> None:
@@ -1015,6 +1023,7 @@ def validate_update_collection(new_name: Any, new_metadata: Mapping[str, Any] | 
             ("new_metadata", collection_metadata_problem(new_metadata)),
         ]
     )
+    _refuse_empty_lists(new_metadata)
 
 
 def validate_collection_metadata(metadata: Mapping[str, Any] | None, *, field: str) -> None:

@@ -170,7 +170,7 @@ def _as_sent(model: BaseModel | None) -> dict[str, Any] | None:
 class CreateCollectionPayload(_Payload):
     name: StrictStr
     configuration: CollectionConfiguration | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Metadata | None = None
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     get_or_create: StrictBool = False
 

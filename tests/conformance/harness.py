@@ -69,9 +69,21 @@ class Side:
 
     label: str
     module: ModuleType
-    client: Any
+    connect: Callable[[], Any]
     new_client: Callable[..., Any]
     admin: Callable[[], Any]
+    # Set on an oracle whose outcomes several subjects share (the remote kinds all compare
+    # with chromadb's HttpClient): each outcome is computed once per test, then reused.
+    memo_key: str | None = None
+    _client: Any = field(default=None, init=False, repr=False)
+    _conforms: int = field(default=0, init=False, repr=False)
+
+    @property
+    def client(self) -> Any:
+        """The client scenarios use, built (and its store reset) on first use."""
+        if self._client is None:
+            self._client = self.connect()
+        return self._client
 
     @property
     def errors(self) -> ModuleType:
@@ -273,10 +285,15 @@ def _distance(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
+def _collection_type(col: Any) -> str:
+    """Collection, or AsyncCollection seen through a blocking view: both are "Collection"."""
+    return type(getattr(col, "_target", col)).__name__.removeprefix("Async")
+
+
 def _normalize_collection(col: Any) -> CollectionView:
     return CollectionView(
         {
-            "type": ("type", type(col).__name__),
+            "type": ("type", _collection_type(col)),
             "name": normalize(col.name),
             "metadata": normalize(col.metadata),
             "configuration_json": normalize(col.configuration_json),
@@ -516,13 +533,28 @@ def _show(value: Any) -> str:
 
 
 def outcome(side: Side, scenario: Scenario) -> Any:
-    """Run ``scenario`` on ``side`` and normalise what it returned or raised."""
+    """Run ``scenario`` on ``side`` (its store reset first) and normalise what it returned
+    or raised."""
+    assert side.client is not None  # connecting resets the side's store
     return normalize(attempt(lambda: scenario(side)))
+
+
+_ORACLE_OUTCOMES: dict[tuple[str, int], Any] = {}
+
+
+def _oracle_outcome(oracle: Side, scenario: Scenario) -> Any:
+    if oracle.memo_key is None:
+        return outcome(oracle, scenario)
+    key = (oracle.memo_key, oracle._conforms)
+    oracle._conforms += 1
+    if key not in _ORACLE_OUTCOMES:
+        _ORACLE_OUTCOMES[key] = outcome(oracle, scenario)
+    return _ORACLE_OUTCOMES[key]
 
 
 def conform(oracle: Side, subject: Side, scenario: Scenario, *, dim: int = 1) -> Any:
     """Assert that ``scenario`` gives the same outcome on both sides; return the oracle's."""
-    expected = outcome(oracle, scenario)
+    expected = _oracle_outcome(oracle, scenario)
     got = outcome(subject, scenario)
     problems = diff(expected, got, "result", Tolerance(dim))
     assert not problems, f"{subject.label} differs from chromadb:\n  " + "\n  ".join(problems)

@@ -8,11 +8,7 @@ Only 127.0.0.1 is used.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,68 +18,13 @@ import httpx
 import numpy as np
 import pytest
 from moto_server import REGION, MotoAws
+from running_server import RunningServer
 
 import chromalake
 from chromalake.cli import add_run_parser, run_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT_PATH = "/api/v2/tenants/default_tenant/databases/default_database"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RunningServer:
-    """``chromalake run --allow-reset`` on a free port with its data under ``path``."""
-
-    def __init__(
-        self,
-        path: Path,
-        port: int | None = None,
-        allow_reset: bool = True,
-        extra: list[str] | None = None,
-    ) -> None:
-        self.port = port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        # The flags alone decide where data goes, whatever the caller's environment says.
-        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CHROMALAKE_")}
-        command = [sys.executable, "-m", "chromalake.cli", "run", "--host", "127.0.0.1"]
-        command += ["--port", str(self.port), "--path", str(path / "data")]
-        command += ["--allow-reset"] if allow_reset else []
-        command += extra or []
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-        )
-        self._wait()
-
-    def _wait(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chromalake run exited: {self.process.communicate()}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.process.kill()
-        raise RuntimeError("chromalake run did not answer in 30 s")
-
-    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
-        """Send ``sig`` and wait: (exit code, stdout, stderr)."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        try:
-            out, err = self.process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, err = self.process.communicate()
-        return self.process.returncode, out, err
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +86,7 @@ def collections_scenario(client: Any) -> Outcome:
     out["names"] = sorted(c.name for c in client.list_collections())
     out["page"] = len(client.list_collections(limit=1, offset=1))
     got = client.get_collection("alpha")
-    out["alpha"] = (got.name, got.metadata, got.get_by_id_matches(client))
+    out["alpha"] = (got.name, got.metadata, _same_collection(client, got))
     got.modify(name="gamma", metadata={"owner": "g"})
     out["renamed"] = (client.get_collection("gamma").name, client.get_collection("gamma").metadata)
     client.delete_collection("gamma")
@@ -206,13 +147,9 @@ def records_errors_scenario(client: Any) -> Outcome:
     }
 
 
-# chromadb's Collection has no helper for this; patched onto both for the scenario above.
-def _get_by_id_matches(self: Any, client: Any) -> bool:
-    return bool(client.get_collection(self.name).id == self.id)
-
-
-chromadb.api.models.Collection.Collection.get_by_id_matches = _get_by_id_matches  # type: ignore[attr-defined]
-chromalake.Collection.get_by_id_matches = _get_by_id_matches  # type: ignore[attr-defined]
+def _same_collection(client: Any, collection: Any) -> bool:
+    """The collection got by name is the one we hold (same id)."""
+    return bool(client.get_collection(collection.name).id == collection.id)
 
 
 # -- comparison -----------------------------------------------------------------------------------

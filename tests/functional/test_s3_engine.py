@@ -17,7 +17,7 @@ import pytest
 from moto_server import REGION, MotoAws
 
 import chromalake
-from chromalake.api.client import clear_system_cache
+from chromalake.api.embedded import clear_system_cache
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine

@@ -23,3 +23,16 @@ def test_embedded_client_loads_the_engine_on_first_use() -> None:
         "import chromalake; chromalake.EphemeralClient().create_collection('col', "
         "embedding_function=None).add(ids=['a'], embeddings=[[1.0]])"
     )
+
+
+def test_remote_clients_need_only_the_slim_install() -> None:
+    """HttpClient, AsyncHttpClient and CloudClient import neither Lance, pyarrow nor boto3."""
+    code = (
+        "import chromalake; from chromalake.api import remote, async_client; "
+        "from chromalake.utils import batch_utils; "
+        "chromalake.HttpClient, chromalake.AsyncHttpClient, chromalake.CloudClient; "
+        "from chromalake.http.endpoint import endpoint_for; "
+        "from chromalake.api.backends import HttpBackend; "
+        "HttpBackend(endpoint_for(chromalake.Settings(chroma_server_host='127.0.0.1')))"
+    )
+    assert _loaded_after(code) == set()

@@ -5,9 +5,9 @@ from chromalake.api.client import (
     Client,
     EphemeralClient,
     PersistentClient,
-    clear_system_cache,
 )
 from chromalake.api.collection import Collection
+from chromalake.api.embedded import clear_system_cache
 
 __all__ = [
     "AdminClient",

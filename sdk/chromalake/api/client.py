@@ -1,25 +1,24 @@
-"""Embedded clients: ``Client`` and ``AdminClient`` over an in-process engine.
+"""``Client`` and ``AdminClient``: Chroma's client API over an engine or a server.
 
-As in Chroma, clients built with the same settings share one engine (one in-memory database
-for every ``EphemeralClient()``, one per path for ``PersistentClient``) until
-``clear_system_cache()``.
+The settings choose the backend as chromadb's do: ``chroma_api_impl`` naming an HTTP client
+(``chromadb.api.fastapi.FastAPI``, or what ``HttpClient`` sets) talks to a server at
+``chroma_server_host``; anything else runs the engine in-process. Every method is an
+operation of :mod:`chromalake.api.ops`; this module only wraps results in objects.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
-from chromalake import validation
-from chromalake.api.binding import embedded_errors
+from chromalake.api import ops
+from chromalake.api.backends import EngineBackend, HttpBackend
 from chromalake.api.collection import Collection
+from chromalake.api.embedded import clear_system_cache, engine_for
 from chromalake.config import Settings
-from chromalake.embeddings import embedding_function_config
-from chromalake.engine.catalog import CollectionRecord
-from chromalake.engine.engine import Engine
-from chromalake.engine.factory import build_engine, storage_root
+from chromalake.http.endpoint import endpoint_for
+from chromalake.models import CollectionRecord
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
@@ -29,35 +28,21 @@ from chromalake.types import (
     UserIdentity,
 )
 
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
+# What HttpClient writes into the settings; chromadb's own value is accepted too.
+HTTP_IMPL = "chromalake.api.client.HttpClient"
+ASYNC_HTTP_IMPL = "chromalake.api.async_client.AsyncHttpClient"
 
 
-def _engine_key(settings: Settings) -> str:
-    """Clients share an engine when they share storage: the catalog and the collections' root."""
-    return f"{settings.chromalake_table or ''}|{storage_root(settings)}"
+def is_http(settings: Settings) -> bool:
+    """Whether these settings name a remote server rather than the in-process engine."""
+    impl = settings.chroma_api_impl.lower()
+    return "fastapi" in impl or "http" in impl
 
 
-def engine_for(settings: Settings) -> Engine:
-    """The engine shared by every client with these settings' storage."""
-    key = _engine_key(settings)
-    with _engines_lock:
-        engine = _engines.get(key)
-        if engine is None:
-            engine = _engines[key] = build_engine(settings)
-        # The latest client's allow_reset decides, as Chroma's per-system settings do.
-        engine.allow_reset = settings.allow_reset
-        return engine
-
-
-def clear_system_cache() -> None:
-    """Forget every shared engine (ephemeral data is dropped)."""
-    with _engines_lock:
-        _engines.clear()
-
-
-def _database(record: Any) -> Database:
-    return {"id": uuid.UUID(record.id), "name": record.name, "tenant": record.tenant}  # type: ignore[typeddict-item]
+def backend_for(settings: Settings) -> EngineBackend | HttpBackend:
+    if is_http(settings):
+        return HttpBackend(endpoint_for(settings))
+    return EngineBackend(engine_for(settings))
 
 
 class AdminClient:
@@ -72,29 +57,27 @@ class AdminClient:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self._settings = settings or Settings()
-        self._engine = engine_for(self._settings)
+        self._backend = backend_for(self._settings)
 
     def create_tenant(self, name: str) -> None:
-        with embedded_errors():
-            self._engine.create_tenant(name)
+        self._backend.run(ops.create_tenant(self._backend.dialect, name))
 
     def get_tenant(self, name: str) -> Tenant:
-        return {"name": self._engine.get_tenant(name)["name"]}
+        return self._backend.run(ops.get_tenant(name))
 
     def create_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        with embedded_errors():
-            self._engine.create_database(name, tenant)
+        self._backend.run(ops.create_database(self._backend.dialect, name, tenant))
 
     def get_database(self, name: str, tenant: str = DEFAULT_TENANT) -> Database:
-        return _database(self._engine.get_database(name, tenant))
+        return self._backend.run(ops.get_database(self._backend.dialect, name, tenant))
 
     def delete_database(self, name: str, tenant: str = DEFAULT_TENANT) -> None:
-        self._engine.delete_database(name, tenant)
+        self._backend.run(ops.simple("delete_database", name, tenant))
 
     def list_databases(
         self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
     ) -> list[Database]:
-        return [_database(d) for d in self._engine.list_databases(limit, offset, tenant)]
+        return self._backend.run(ops.list_databases(self._backend.dialect, limit, offset, tenant))
 
 
 class Client:
@@ -115,40 +98,57 @@ class Client:
         database: str = DEFAULT_DATABASE,
     ) -> None:
         self._settings = settings or Settings()
-        self._engine = engine_for(self._settings)
-        self._admin = AdminClient(self._settings)
-        self.tenant = tenant
-        self.database = database
-        self.set_tenant(tenant, database)
+        self._backend = backend_for(self._settings)
+        self._scope = ops.Scope(self._backend.dialect)
+        from_identity = self._settings.chroma_overwrite_singleton_tenant_database_access_from_auth
+        try:
+            self._run(ops.connect(self._scope, tenant, database, from_identity))
+        except BaseException:
+            self._backend.close()
+            raise
+
+    def _run(self, op: ops.Op[Any]) -> Any:
+        return self._backend.run(op)
+
+    @property
+    def tenant(self) -> str:
+        return self._scope.tenant
+
+    @property
+    def database(self) -> str:
+        return self._scope.database
 
     # -- system ------------------------------------------------------------------------------
 
     def heartbeat(self) -> int:
-        """Nanoseconds since the epoch; proves the engine is alive."""
-        return self._engine.heartbeat()
+        """Nanoseconds since the epoch; proves the server (or engine) is alive.
+
+        Example:
+            >>> client.heartbeat() > 0
+            True
+        """
+        return int(self._run(ops.simple("heartbeat")))
 
     def get_version(self) -> str:
-        return self._engine.version()
+        return str(self._run(ops.simple("version")))
 
     def get_settings(self) -> Settings:
         return self._settings
 
     def get_max_batch_size(self) -> int:
-        return self._engine.max_batch_size()
+        return int(self._run(ops.simple("max_batch_size")))
 
     def get_user_identity(self) -> UserIdentity:
-        return UserIdentity(user_id="", tenant=self.tenant, databases=[self.database])
+        result: UserIdentity = self._run(ops.get_user_identity(self._scope))
+        return result
 
     def reset(self) -> bool:
-        """Delete everything; only when the settings allow it (``allow_reset=True``)."""
-        with embedded_errors():
-            return self._engine.reset()
+        """Delete everything; only when the server allows it (``allow_reset=True``)."""
+        return bool(self._run(ops.reset(self._backend.dialect)))
 
     def set_tenant(self, tenant: str, database: str = DEFAULT_DATABASE) -> None:
         """Switch to another tenant and database, which must exist."""
-        self._admin.get_tenant(tenant)
-        self._admin.get_database(database, tenant)
-        self.tenant, self.database = tenant, database
+        self._run(ops.set_tenant(self._scope, tenant, database))
 
     def set_database(self, database: str) -> None:
         self.set_tenant(self.tenant, database)
@@ -158,7 +158,8 @@ class Client:
         clear_system_cache()
 
     def close(self) -> None:
-        """Nothing to release: engines are shared and live as long as the process."""
+        """Release the connection pool of a remote client (embedded engines are shared)."""
+        self._backend.close()
 
     def __enter__(self) -> Client:
         return self
@@ -167,10 +168,6 @@ class Client:
         self.close()
 
     # -- collections -------------------------------------------------------------------------
-
-    @property
-    def _scope(self) -> dict[str, str]:
-        return {"tenant": self.tenant, "database": self.database}
 
     def _wrap(
         self, model: CollectionRecord, embedding_function: Any, data_loader: Any
@@ -181,13 +178,11 @@ class Client:
         self, limit: int | None = None, offset: int | None = None
     ) -> list[Collection]:
         """The collections of this database, ordered by id."""
-        limit = validation.check_u32_argument(limit, "limit")
-        offset = validation.check_u32_argument(offset, "offset")
-        models = self._engine.list_collections(limit, offset, **self._scope)
+        models = self._run(ops.list_collections(self._scope, limit, offset))
         return [self._wrap(m, None, None) for m in models]
 
     def count_collections(self) -> int:
-        return self._engine.count_collections(**self._scope)
+        return int(self._run(ops.simple("count_collections", **self._scope.kwargs)))
 
     def create_collection(
         self,
@@ -205,33 +200,30 @@ class Client:
             >>> client.create_collection("docs", metadata={"hnsw:space": "cosine"}).metadata
             {'hnsw:space': 'cosine'}
         """
-        validation.check_collection_metadata_convertible(metadata)
-        if configuration and configuration.get("hnsw") and configuration.get("spann"):
-            raise ValueError("hnsw and spann cannot both be provided")
-        wire_config = _wire_configuration(configuration, embedding_function)
-        with embedded_errors():
-            model = self._engine.create_collection(
+        model = self._run(
+            ops.create_collection(
+                self._scope,
                 name,
-                wire_config,
-                dict(metadata) if metadata is not None else None,
-                _serialized_schema(schema),
+                schema,
+                configuration,
+                metadata,
+                embedding_function,
                 get_or_create,
-                **self._scope,
             )
+        )
         return self._wrap(model, embedding_function, data_loader)
 
     def get_collection(
         self, name: str, embedding_function: Any = None, data_loader: Any = None
     ) -> Collection:
         """The collection named ``name``; NotFoundError if there is none."""
-        return self._wrap(
-            self._engine.get_collection(name, **self._scope), embedding_function, data_loader
-        )
+        model = self._run(ops.simple("get_collection", name, **self._scope.kwargs))
+        return self._wrap(model, embedding_function, data_loader)
 
     def get_collection_by_id(
         self, id: uuid.UUID | str, embedding_function: Any = None, data_loader: Any = None
     ) -> Collection:
-        model = self._engine.get_collection_by_id(str(id), **self._scope)
+        model = self._run(ops.simple("get_collection_by_id", str(id), **self._scope.kwargs))
         return self._wrap(model, embedding_function, data_loader)
 
     def get_or_create_collection(
@@ -254,32 +246,7 @@ class Client:
         )
 
     def delete_collection(self, name: str) -> None:
-        self._engine.delete_collection(name, **self._scope)
-
-
-def _wire_configuration(
-    configuration: dict[str, Any] | None, embedding_function: Any
-) -> dict[str, Any] | None:
-    """The configuration the client sends: an embedding function is recorded in it.
-
-    Chroma records ``legacy`` when a configuration is given without a function.
-    """
-    ef_config = embedding_function_config(embedding_function)
-    if configuration is None and ef_config is None:
-        return None
-    config = dict(configuration or {})
-    if config.get("embedding_function") is not None:
-        config["embedding_function"] = embedding_function_config(config["embedding_function"])
-    else:
-        config["embedding_function"] = ef_config or {"type": "legacy"}
-    return config
-
-
-def _serialized_schema(schema: Any) -> dict[str, Any] | None:
-    if schema is None or isinstance(schema, dict):
-        return schema
-    serialize = getattr(schema, "serialize_to_json", None)
-    return serialize() if callable(serialize) else None
+        self._run(ops.simple("delete_collection", name, **self._scope.kwargs))
 
 
 def EphemeralClient(

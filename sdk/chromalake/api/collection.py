@@ -1,20 +1,15 @@
-"""``Collection``: Chroma's collection object over the embedded engine."""
+"""``Collection``: Chroma's collection object; ``CollectionCommon`` holds what the async one shares.
+
+Every method runs an operation of :mod:`chromalake.api.ops` on the client's backend.
+"""
 
 from __future__ import annotations
 
-import sys
 import uuid
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from chromalake import validation
-from chromalake.api import records
-from chromalake.api.binding import embedded_errors, prefixed, unterminated
-from chromalake.embeddings import embed
-from chromalake.engine.catalog import CollectionRecord
-from chromalake.engine.engine import Records
+from chromalake.api import ops
+from chromalake.models import CollectionRecord
 from chromalake.types import (
     DEFAULT_GET_INCLUDE,
     DEFAULT_QUERY_INCLUDE,
@@ -31,29 +26,22 @@ if TYPE_CHECKING:
     from chromalake.api.client import Client
 
 
-class Collection:
-    """A named set of records with embeddings, documents, metadata and uris.
-
-    Example:
-        >>> import chromalake
-        >>> client = chromalake.EphemeralClient()
-        >>> col = client.get_or_create_collection("doctest-col", embedding_function=None)
-        >>> col.add(ids=["a"], embeddings=[[1.0, 2.0]])
-        >>> col.count()
-        1
-    """
+class CollectionCommon:
+    """A collection's properties, the same for ``Collection`` and ``AsyncCollection``."""
 
     def __init__(
         self,
-        client: Client,
+        client: Any,
         model: CollectionRecord,
         embedding_function: Any = None,
         data_loader: Any = None,
     ) -> None:
         self._client = client
-        self._model = model
-        self._embedding_function = embedding_function
-        self._data_loader = data_loader
+        self._state = ops.CollectionState(model, client._scope, embedding_function, data_loader)
+
+    @property
+    def _model(self) -> CollectionRecord:
+        return self._state.model
 
     # -- properties --------------------------------------------------------------------------
 
@@ -84,7 +72,7 @@ class Collection:
     @property
     def configuration(self) -> dict[str, Any]:
         """The configuration, with the embedding function this collection embeds with."""
-        return {**self._model.configuration, "embedding_function": self._embedding_function}
+        return {**self._model.configuration, "embedding_function": self._state.embedding_function}
 
     @property
     def schema(self) -> dict[str, Any] | None:
@@ -92,11 +80,11 @@ class Collection:
 
     @property
     def embedding_function(self) -> Any:
-        return self._embedding_function
+        return self._state.embedding_function
 
     @property
     def data_loader(self) -> Any:
-        return self._data_loader
+        return self._state.data_loader
 
     def get_model(self) -> CollectionRecord:
         return self._model
@@ -105,32 +93,28 @@ class Collection:
         return f"Collection(name={self.name})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Collection) and other._model == self._model
+        return isinstance(other, CollectionCommon) and other._model == self._model
 
     def __hash__(self) -> int:
         return hash(self._model.id)
 
-    # -- plumbing ----------------------------------------------------------------------------
 
-    @property
-    def _engine_scope(self) -> dict[str, Any]:
-        return {"tenant": self.tenant, "database": self.database}
+class Collection(CollectionCommon):
+    """A named set of records with embeddings, documents, metadata and uris.
 
-    def _embed(self, inputs: list[Any]) -> list[np.ndarray]:
-        return embed(self._embedding_function, inputs)
+    Example:
+        >>> import chromalake
+        >>> client = chromalake.EphemeralClient()
+        >>> col = client.get_or_create_collection("doctest-col", embedding_function=None)
+        >>> col.add(ids=["a"], embeddings=[[1.0, 2.0]])
+        >>> col.count()
+        1
+    """
 
-    def _embed_query(self, inputs: list[Any]) -> list[np.ndarray]:
-        return embed(self._embedding_function, inputs, query=True)
+    _client: Client
 
-    @property
-    def _embedder(self) -> Any:
-        return self._embed if self._embedding_function is not None else None
-
-    @property
-    def _query_embedder(self) -> Any:
-        return self._embed_query if self._embedding_function is not None else None
-
-    # -- records -----------------------------------------------------------------------------
+    def _run(self, op: ops.Op[Any]) -> Any:
+        return self._client._backend.run(op)
 
     def count(self, read_level: ReadLevel | str = ReadLevel.INDEX_AND_WAL) -> int:
         """The number of records.
@@ -139,7 +123,7 @@ class Collection:
             >>> col.count()
             2
         """
-        return self._client._engine.count(self._model.id, **self._engine_scope)
+        return int(self._run(ops.count(self._state)))
 
     def add(
         self,
@@ -158,7 +142,7 @@ class Collection:
             ['x', 'y', 'z']
         """
         fields = (ids, embeddings, metadatas, documents, images, uris)
-        self._write(records.prepare_add, self._client._engine.add, fields, True)
+        self._run(ops.write(self._state, "add", fields, True))
 
     def update(
         self,
@@ -177,7 +161,7 @@ class Collection:
             [{'year': 2021}]
         """
         fields = (ids, embeddings, metadatas, documents, images, uris)
-        self._write(records.prepare_update, self._client._engine.update, fields, False)
+        self._run(ops.write(self._state, "update", fields, False))
 
     def upsert(
         self,
@@ -196,7 +180,7 @@ class Collection:
             ['new', 'y', None]
         """
         fields = (ids, embeddings, metadatas, documents, images, uris)
-        self._write(records.prepare_upsert, self._client._engine.upsert, fields, True)
+        self._run(ops.write(self._state, "upsert", fields, True))
 
     def delete(
         self,
@@ -211,16 +195,10 @@ class Collection:
             >>> col.delete(where={"source": "old"})
             {'deleted': 1}
         """
-        request = records.prepare_delete(ids, where, where_document, limit)
-        deleted = self._client._engine.delete(
-            self._model.id,
-            request.ids,
-            request.where,
-            request.where_document,
-            request.limit,
-            **self._engine_scope,
+        result: dict[str, int] = self._run(
+            ops.delete(self._state, ids, where, where_document, limit)
         )
-        return {"deleted": deleted}
+        return result
 
     def get(
         self,
@@ -237,26 +215,10 @@ class Collection:
             >>> col.get(where={"year": {"$gte": 2022}}, limit=10)["ids"]
             ['b']
         """
-        request = records.prepare_get(
-            ids,
-            where,
-            limit,
-            offset,
-            where_document,
-            include,
-            has_data_loader=self._data_loader is not None,
+        result: GetResult = self._run(
+            ops.get(self._state, ids, where, limit, offset, where_document, include)
         )
-        found = self._client._engine.get(
-            self._model.id,
-            request.ids,
-            request.where,
-            request.where_document,
-            request.limit,
-            request.offset,
-            _engine_include(request.include),
-            **self._engine_scope,
-        )
-        return self._get_result(found, request.include)
+        return result
 
     def peek(self, limit: int = 10) -> GetResult:
         """The first ``limit`` records, with their embeddings.
@@ -286,37 +248,21 @@ class Collection:
             >>> hits["ids"], hits["distances"], hits["documents"]
             ([['b']], [[1.0]], [['y']])
         """
-        request = records.prepare_query(
-            query_embeddings,
-            query_texts,
-            query_images,
-            query_uris,
-            ids,
-            n_results,
-            where,
-            where_document,
-            include,
-            embed_query=self._query_embedder,
-            data_loader=self._data_loader,
-        )
-        included = list(request.include)
-        if "data" in included and "uris" not in included:
-            included.append("uris")  # chromadb appends it to the caller's list
-        wanted = _engine_include(included)
-        if "data" in included:
-            wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
-        with embedded_errors(prefixed):
-            found = self._client._engine.query(
-                self._model.id,
-                request.query_embeddings,
-                request.n_results,
-                request.ids,
-                request.where,
-                request.where_document,
-                wanted,
-                **self._engine_scope,
+        result: QueryResult = self._run(
+            ops.query(
+                self._state,
+                query_embeddings,
+                query_texts,
+                query_images,
+                query_uris,
+                ids,
+                n_results,
+                where,
+                where_document,
+                include,
             )
-        return self._query_result(found, included)
+        )
+        return result
 
     def modify(
         self,
@@ -331,105 +277,4 @@ class Collection:
             >>> col.metadata
             {'topic': 'cats'}
         """
-        validation.validate_modify(name, metadata, configuration)
-        with embedded_errors(unterminated):
-            self._model = self._client._engine.update_collection(
-                self._model.id, name, metadata, configuration, **self._engine_scope
-            )
-        if configuration is not None and self._model.configuration["embedding_function"] is None:
-            # chromadb's client updates its local copy from the configuration it sent, where a
-            # missing embedding function is written as legacy; the stored one stays null.
-            local = {**self._model.configuration, "embedding_function": {"type": "legacy"}}
-            self._model = self._model.with_changes(configuration=local)
-
-    def _write(
-        self, prepare: Any, apply: Any, fields: tuple[Any, ...], embeddings_required: bool
-    ) -> None:
-        """Prepare a write batch as chromadb does and hand it to the engine."""
-        batch = self._prepared(prepare, *fields)
-        if embeddings_required and batch.embeddings is None:
-            # Preparation embeds documents or refuses the call, so this is a broken invariant.
-            raise ValueError("Expected embeddings, or documents/uris and an embedding function")
-        with embedded_errors(prefixed):
-            apply(
-                self._model.id,
-                batch.ids,
-                batch.embeddings,
-                batch.metadatas,
-                batch.documents,
-                batch.uris,
-                **self._engine_scope,
-            )
-        self._refresh_dimension()
-
-    def _prepared(self, prepare: Any, *fields: Any) -> records.RecordBatch:
-        """A write batch checked as chromadb's embedded client checks it.
-
-        Its binding, not its Python layer, refuses oversized batches, after embedding and
-        with its own wording (an InternalError), so the HTTP-style check is not used here.
-        """
-        batch: records.RecordBatch = prepare(
-            *fields,
-            embed=self._embedder,
-            max_batch_size=sys.maxsize,
-            data_loader=self._data_loader,
-        )
-        validation.check_engine_batch_size(len(batch.ids), self._client.get_max_batch_size())
-        return batch
-
-    def _refresh_dimension(self) -> None:
-        if self._model.dimension is None:
-            self._model = self._client._engine.get_collection_by_id(self._model.id)
-
-    # -- results -----------------------------------------------------------------------------
-
-    def _data(self, uris: list[Any] | None, include: Sequence[str]) -> Any:
-        if "data" not in include or self._data_loader is None:
-            return None
-        return self._data_loader(uris or [])
-
-    def _get_result(self, found: Records, include: Sequence[str]) -> GetResult:
-        return {
-            "ids": found.ids,
-            "embeddings": None if found.embeddings is None else _as_array(found.embeddings),
-            "documents": found.documents,
-            "uris": found.uris if "uris" in include else None,
-            "data": self._data(found.uris, include),
-            "metadatas": found.metadatas,
-            "included": cast(Include, list(include)),
-        }
-
-    def _query_result(self, found: list[Records], include: Sequence[str]) -> QueryResult:
-        def per_query(name: str) -> Any:
-            values = [getattr(r, name) for r in found]
-            return None if any(v is None for v in values) else values
-
-        embeddings = per_query("embeddings")
-        uris = per_query("uris")
-        return {
-            "ids": [r.ids for r in found],
-            "embeddings": None if embeddings is None else [_as_array(e) for e in embeddings],
-            "documents": per_query("documents"),
-            "uris": uris if "uris" in include else None,
-            "data": (
-                [self._data(u, include) for u in uris]
-                if uris is not None and "data" in include and self._data_loader is not None
-                else None
-            ),
-            "metadatas": per_query("metadatas"),
-            "distances": per_query("distances"),
-            "included": cast(Include, list(include)),
-        }
-
-
-def _as_array(embeddings: list[Any]) -> Any:
-    """Embeddings as Chroma returns them: float64, holding the stored float32 values."""
-    return np.array(embeddings, dtype=np.float64)
-
-
-def _engine_include(include: Sequence[str]) -> list[str]:
-    """What the engine must read: "data" is the client's, and needs the uris."""
-    wanted: list[str] = [i for i in include if i != "data"]
-    if "data" in include and "uris" not in wanted:
-        wanted.append("uris")
-    return wanted
+        self._run(ops.modify(self._state, name, metadata, configuration))

@@ -146,6 +146,7 @@ def prepare_add(
     embed: EmbedFn | None,
     max_batch_size: int,
     data_loader: DataLoader | None = None,
+    binding: bool = True,
 ) -> RecordBatch:
     """Normalize, validate and (if needed) embed the arguments of ``Collection.add``.
 
@@ -163,6 +164,7 @@ def prepare_add(
         embed,
         max_batch_size,
         data_loader,
+        binding,
     )
 
 
@@ -177,6 +179,7 @@ def prepare_update(
     embed: EmbedFn | None,
     max_batch_size: int,
     data_loader: DataLoader | None = None,
+    binding: bool = True,
 ) -> RecordBatch:
     """Normalize, validate and (if needed) embed the arguments of ``Collection.update``.
 
@@ -192,6 +195,7 @@ def prepare_update(
         embed,
         max_batch_size,
         data_loader,
+        binding,
     )
 
 
@@ -206,6 +210,7 @@ def prepare_upsert(
     embed: EmbedFn | None,
     max_batch_size: int,
     data_loader: DataLoader | None = None,
+    binding: bool = True,
 ) -> RecordBatch:
     """Normalize, validate and (if needed) embed the arguments of ``Collection.upsert``.
 
@@ -217,6 +222,7 @@ def prepare_upsert(
         embed,
         max_batch_size,
         data_loader,
+        binding,
     )
 
 
@@ -245,6 +251,7 @@ def _prepare_write(
     embed: EmbedFn | None,
     max_batch_size: int,
     data_loader: DataLoader | None,
+    binding: bool,
 ) -> RecordBatch:
     """Validate, check the batch size (no suffix, as in Chroma), embed, then convert."""
     with validation_context(rule.operation):
@@ -257,7 +264,7 @@ def _prepare_write(
         if vectors is None and _wants_embedding(rule, fields):
             chosen = v.validate_exactly_one(_embeddable(fields, rule.embeddable))
             vectors = _embed_field(fields, chosen, embed, data_loader)
-    return _to_batch(fields, vectors, allow_none_values=rule.allow_none_values)
+    return _to_batch(fields, vectors, allow_none_values=rule.allow_none_values, binding=binding)
 
 
 def _wants_embedding(rule: _WriteRule, fields: _WriteFields) -> bool:
@@ -316,12 +323,14 @@ def _embeddable(fields: _WriteFields, names: Sequence[str]) -> dict[str, object]
 
 
 def _to_batch(
-    fields: _WriteFields, vectors: list[Any] | None, *, allow_none_values: bool
+    fields: _WriteFields, vectors: list[Any] | None, *, allow_none_values: bool, binding: bool
 ) -> RecordBatch:
-    """Convert to the engine's types, failing where Chroma's embedded binding fails."""
+    """Convert to the engine's types, failing where Chroma's embedded binding fails (with
+    ``binding``; a remote client leaves those values to the server to refuse)."""
     float_vectors = v.embeddings_to_float32(vectors) if vectors is not None else None
-    v.check_metadatas_convertible(fields.metadatas, allow_none_values=allow_none_values)
-    v.check_strings_convertible(fields.uris, "uris")
+    if binding:
+        v.check_metadatas_convertible(fields.metadatas, allow_none_values=allow_none_values)
+        v.check_strings_convertible(fields.uris, "uris")
     return RecordBatch(
         ids=list(fields.ids),
         embeddings=float_vectors,
@@ -376,6 +385,7 @@ def prepare_get(
     include: Any = DEFAULT,
     *,
     has_data_loader: bool = False,
+    binding: bool = True,
 ) -> GetRequest:
     """Validate the arguments of ``Collection.get``.
 
@@ -400,10 +410,15 @@ def prepare_get(
         ids=request_ids,
         where=where,
         where_document=where_document,
-        limit=v.check_u32_argument(limit, "limit"),
-        offset=v.check_u32_argument(offset, "offset"),
+        limit=_u32(limit, "limit", binding),
+        offset=_u32(offset, "offset", binding),
         include=_with_uris_for_data(include),
     )
+
+
+def _u32(value: Any, name: str, binding: bool) -> Any:
+    """The binding's integer conversion; a remote client sends the value as it is."""
+    return v.check_u32_argument(value, name) if binding else value
 
 
 def _with_uris_for_data(include: list[str]) -> list[str]:
@@ -439,6 +454,7 @@ def prepare_query(
     *,
     embed_query: EmbedFn | None,
     data_loader: DataLoader | None = None,
+    binding: bool = True,
 ) -> QueryRequest:
     """Validate the arguments of ``Collection.query`` and embed texts/images/uris if needed.
 
@@ -466,9 +482,10 @@ def prepare_query(
             chosen = v.validate_exactly_one(_query_embeddable(fields))
             vectors = _embed_field(fields, chosen, embed_query, data_loader)
     # The embedded binding converts its arguments in this order: ids, embeddings, n_results.
-    v.check_strings_convertible(filter_ids, "ids")
+    if binding:
+        v.check_strings_convertible(filter_ids, "ids")
     query_vectors = v.embeddings_to_float32(vectors, "query_embeddings")
-    checked_n_results = v.check_u32_argument(n_results, "n_results")
+    checked_n_results = _u32(n_results, "n_results", binding)
     assert checked_n_results is not None  # validate_n_results refused None
     return QueryRequest(
         query_embeddings=query_vectors,
@@ -508,7 +525,12 @@ def _query_embeddable(fields: _QueryFields) -> dict[str, object]:
 
 
 def prepare_delete(
-    ids: Any = None, where: Any = None, where_document: Any = None, limit: Any = None
+    ids: Any = None,
+    where: Any = None,
+    where_document: Any = None,
+    limit: Any = None,
+    *,
+    binding: bool = True,
 ) -> DeleteRequest:
     """Validate the arguments of ``Collection.delete``.
 
@@ -526,5 +548,5 @@ def prepare_delete(
         ids=request_ids,
         where=where,
         where_document=where_document,
-        limit=v.check_u32_argument(limit, "limit"),
+        limit=_u32(limit, "limit", binding),
     )

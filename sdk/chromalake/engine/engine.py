@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,6 @@ from chromalake.configuration import (
     update_configuration,
 )
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
-from chromalake.engine.catalog.base import MetadataKey
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
 from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
@@ -50,6 +48,7 @@ from chromalake.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
+from chromalake.models import MetadataKey, Records
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT
 
 VERSION = "1.5.9"
@@ -58,18 +57,6 @@ MAX_BATCH_SIZE = 5461
 
 Embeddings = Sequence[npt.NDArray[np.float32]]
 OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
-
-
-@dataclass(frozen=True)
-class Records:
-    """Columnar records a read returns; a field is None unless it was asked for."""
-
-    ids: list[str]
-    embeddings: list[npt.NDArray[np.float32]] | None = None
-    documents: list[str | None] | None = None
-    uris: list[str | None] | None = None
-    metadatas: list[dict[str, Any] | None] | None = None
-    distances: list[float] | None = None
 
 
 def _and(*predicates: str | None) -> str | None:

@@ -105,7 +105,9 @@ def build_app(engine: Engine, settings: Settings) -> APIGatewayHttpResolver:
         return error_response(error)
 
     def invalid_request(error: RequestValidationError) -> Response[Any]:
-        return error_response(validation_error(error))
+        # serde's messages say where in the raw body it stopped, and which route it was.
+        event = app.current_event
+        return error_response(validation_error(error, event.decoded_body, event.path))
 
     @app.not_found
     def not_found(error: RouteNotFound) -> Response[Any]:

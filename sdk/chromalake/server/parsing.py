@@ -20,6 +20,7 @@ from chromalake.errors import (
     UnprocessableEntityError,
 )
 from chromalake.server.http import JSON
+from chromalake.server.serde_errors import shape_error
 
 WRONG_CONTENT_TYPE = "Expected request with `Content-Type: application/json`"
 NOT_JSON = "Failed to parse the request body as JSON"
@@ -63,7 +64,9 @@ def _query_problem(problem: dict[str, Any]) -> str:
     return str(problem.get("msg", ""))
 
 
-def validation_error(error: RequestValidationError) -> ChromaError:
+def validation_error(
+    error: RequestValidationError, raw_body: str | None = None, path: str = ""
+) -> ChromaError:
     """Chroma's answer to a request powertools could not parse or validate."""
     problems = list(error.errors())
     first = problems[0] if problems else {}
@@ -73,8 +76,7 @@ def validation_error(error: RequestValidationError) -> ChromaError:
         return InvalidArgumentError(f"{NOT_JSON}: {detail}{_position(error.body, loc)}")
     if loc and loc[0] in ("query", "path"):
         return InvalidArgumentError(f"{BAD_QUERY}: {_location(loc)}: {_query_problem(first)}")
-    where = _location(loc)
-    detail = f"{where}: {first.get('msg', '')}" if where else str(first.get("msg", ""))
+    detail = shape_error(first, raw_body, route=path.rsplit("/", 1)[-1])
     return UnprocessableEntityError(f"{WRONG_SHAPE}: {detail}")
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chromalake.engine.catalog import CollectionRecord, DatabaseRecord
-from chromalake.engine.engine import Records
+from chromalake.models import CollectionRecord, DatabaseRecord, Records
 
 
 def collection_json(record: CollectionRecord) -> dict[str, Any]:

@@ -8,42 +8,13 @@ catalog reports conflicts with :class:`Conflict` and absences with ``None``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-# A metadata key seen in a written record, with the schema value type it was written as
-# ("string", "int", "float" or "bool"); Chroma lists these among the collection schema's keys.
-MetadataKey = tuple[str, str]
+from chromalake.models import CollectionRecord, DatabaseRecord, MetadataKey
 
 
 class Conflict(Exception):
     """A uniqueness constraint would be broken (a name is taken)."""
-
-
-@dataclass(frozen=True)
-class DatabaseRecord:
-    id: str
-    name: str
-    tenant: str
-
-
-@dataclass(frozen=True)
-class CollectionRecord:
-    id: str
-    name: str
-    tenant: str
-    database: str
-    configuration: dict[str, Any]
-    metadata: dict[str, Any] | None = None
-    schema: dict[str, Any] | None = None
-    dimension: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Kept apart from ``schema`` so that recording them is a set union, which concurrent
-    # writers can do atomically without re-writing (and racing on) the whole schema.
-    metadata_keys: frozenset[MetadataKey] = frozenset()
-
-    def with_changes(self, **changes: Any) -> CollectionRecord:
-        return replace(self, **changes)
 
 
 class Catalog(Protocol):
@@ -104,6 +75,9 @@ class Catalog(Protocol):
 
     def reset(self) -> None:
         """Remove everything (the engine then recreates the defaults)."""
+
+
+__all__ = ["Catalog", "CollectionRecord", "Conflict", "DatabaseRecord", "MetadataKey", "page"]
 
 
 def page(items: list[Any], limit: int | None, offset: int | None) -> list[Any]:

@@ -1,0 +1,55 @@
+"""The records every layer passes around: collections, databases and columnar results.
+
+They live below the engine so that the remote clients (slim install: no Lance, no pyarrow)
+build the same objects from JSON that the embedded clients get from the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+# A metadata key seen in a written record, with the schema value type it was written as
+# ("string", "int", "float" or "bool"); Chroma lists these among the collection schema's keys.
+MetadataKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class DatabaseRecord:
+    id: str
+    name: str
+    tenant: str
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    id: str
+    name: str
+    tenant: str
+    database: str
+    configuration: dict[str, Any]
+    metadata: dict[str, Any] | None = None
+    schema: dict[str, Any] | None = None
+    dimension: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Kept apart from ``schema`` so that recording them is a set union, which concurrent
+    # writers can do atomically without re-writing (and racing on) the whole schema.
+    metadata_keys: frozenset[MetadataKey] = frozenset()
+
+    def with_changes(self, **changes: Any) -> CollectionRecord:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Records:
+    """Columnar records a read returns; a field is None unless it was asked for."""
+
+    ids: list[str]
+    embeddings: list[npt.NDArray[np.float32]] | None = None
+    documents: list[str | None] | None = None
+    uris: list[str | None] | None = None
+    metadatas: list[dict[str, Any] | None] | None = None
+    distances: list[float] | None = None

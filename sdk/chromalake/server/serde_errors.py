@@ -1,0 +1,194 @@
+"""pydantic's complaint about a JSON body, worded as serde words it in Chroma's server.
+
+Chroma answers a body of the wrong shape with 422 and serde's message, e.g.
+``configuration.hnsw.space: unknown variant `x`, expected one of `l2`, `cosine`, `ip` at line
+1 column 58``. chromadb's clients show that message to users, so chromalake's server builds
+the same one: serde's path (``metadatas[0].k``), its description of the value, and the
+position where it stopped reading in the raw body (:mod:`chromalake.server.json_spans`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from chromalake.configuration import HNSW_CREATE_KEYS, HNSW_UPDATE_KEYS, SPANN_UPDATE_KEYS
+from chromalake.server.json_spans import locate, position
+
+# serde's deny_unknown_fields lists the fields of the struct, in declaration order.
+_CLOSED_FIELDS = {
+    "hnsw": HNSW_CREATE_KEYS,
+    "spann": (
+        "search_nprobe",
+        "write_nprobe",
+        "space",
+        "ef_construction",
+        "ef_search",
+        "max_neighbors",
+        "reassign_neighbor_count",
+        "split_threshold",
+        "merge_threshold",
+    ),
+    "update_hnsw": HNSW_UPDATE_KEYS,
+    "update_spann": SPANN_UPDATE_KEYS,
+}
+# Chroma's Rust integer type per field (the rest of the unsigned fields are usize).
+_U32_FIELDS = frozenset(
+    {
+        "limit",
+        "offset",
+        "n_results",
+        "search_nprobe",
+        "write_nprobe",
+        "reassign_neighbor_count",
+        "split_threshold",
+        "merge_threshold",
+    }
+)
+_METADATA_FIELDS = {"metadata": 1, "new_metadata": 1, "metadatas": 2}
+_VECTOR_FIELDS = frozenset({"embeddings", "query_embeddings"})
+# How pydantic names the members of a union in an error's location (``int``, ``list[int]``).
+_UNION_TAG = re.compile(r"^(int|float|str|bool|none)$|\[")
+
+
+def _without_union_tags(path: list[Any], body: str | None) -> list[Any]:
+    """The location in the body: pydantic appends the union member that failed."""
+    while (
+        path
+        and isinstance(path[-1], str)
+        and _UNION_TAG.search(path[-1])
+        and (body is None or locate(body, path) is None)
+    ):
+        path = path[:-1]
+    return path
+
+
+def serde_path(path: Sequence[Any]) -> str:
+    """serde's path: fields joined by dots, indices in brackets.
+
+    Example:
+        >>> serde_path(["metadatas", 0, "k"])
+        'metadatas[0].k'
+    """
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def unexpected(value: Any) -> str:
+    """serde's ``Unexpected`` for a JSON value.
+
+    Example:
+        >>> [unexpected(v) for v in ("x", 1, 1.5, True, None, [1], {})]
+        ['string "x"', 'integer `1`', 'floating point `1.5`', 'boolean `true`', 'null', 'sequence', 'map']
+    """  # noqa: E501
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean `{str(value).lower()}`"
+    if isinstance(value, int):
+        return f"integer `{value}`"
+    if isinstance(value, float):
+        return f"floating point `{value}`"
+    if isinstance(value, str):
+        return f"string {json.dumps(value)}"
+    return "sequence" if isinstance(value, list) else "map"
+
+
+def _untagged_enum(path: list[Any], route: str) -> tuple[list[Any], str] | None:
+    """A value that matched no variant of one of Chroma's untagged enums (a metadata value,
+    a batch of embeddings): its path and serde's message."""
+    if path and path[0] == "embeddings" and len(path) > 1 and isinstance(path[1], str):
+        enum = "UpdateEmbeddingsPayload" if route == "update" else "EmbeddingsPayload"
+    else:
+        depth = _METADATA_FIELDS.get(str(path[0])) if path else None
+        if depth is None or len(path) <= depth:
+            return None
+        path = path[: depth + 1]
+        update = route in ("update", "upsert") and path[0] == "metadatas"
+        enum = "UpdateMetadataValue" if update else "MetadataValue"
+    return path[:1] if path[0] == "embeddings" else path, (
+        f"data did not match any variant of untagged enum {enum}"
+    )
+
+
+def _closed_struct(path: list[Any]) -> tuple[str, ...]:
+    update = path[0] == "new_configuration"
+    return _CLOSED_FIELDS[("update_" if update else "") + str(path[-2])]
+
+
+def _integer_type(path: list[Any]) -> str:
+    return "u32" if path and path[-1] in _U32_FIELDS else "usize"
+
+
+def _expected_type(kind: str, path: list[Any]) -> str:
+    if path and path[0] in _VECTOR_FIELDS:
+        return "f32"
+    if kind.startswith("int") or kind in ("greater_than_equal", "less_than_equal"):
+        return _integer_type(path)
+    return {
+        "string_type": "a string",
+        "bool_type": "a boolean",
+        "list_type": "a sequence",
+        "dict_type": "a map",
+        "float_type": "f32",
+    }.get(kind, "a valid value")
+
+
+def _describe(problem: dict[str, Any], path: list[Any]) -> tuple[str, str]:
+    """(serde's detail, which end of the span it is reported at: "key", "end" or "after")."""
+    kind = str(problem.get("type", ""))
+    value = problem.get("input")
+    if kind == "extra_forbidden":
+        fields = ", ".join(f"`{f}`" for f in _closed_struct(path))
+        return f"unknown field `{path[-1]}`, expected one of {fields}", "key"
+    if kind in ("literal_error", "enum"):
+        expected = re.findall(r"'([^']*)'", str(problem.get("ctx", {}).get("expected", "")))
+        variants = ", ".join(f"`{v}`" for v in expected)
+        return f"unknown variant `{value}`, expected one of {variants}", "end"
+    if kind == "missing":
+        return f"missing field `{path[-1]}`", "parent"
+    if kind in ("greater_than_equal", "less_than_equal") or (
+        kind == "int_from_float" and isinstance(value, int)
+    ):
+        return f"invalid value: {unexpected(value)}, expected {_expected_type(kind, path)}", "end"
+    return f"invalid type: {unexpected(value)}, expected {_expected_type(kind, path)}", "end"
+
+
+def shape_error(problem: dict[str, Any], body: str | None, route: str = "") -> str:
+    """``path: detail at line L column C`` for pydantic's first problem with a JSON body.
+
+    ``route``: the last segment of the request path (``add``, ``update``, ``upsert``...),
+    which decides the Rust type serde names.
+
+    Example:
+        >>> body = '{"name":"c","configuration":{"hnsw":{"space":"x"}}}'
+        >>> problem = {"type": "literal_error", "loc": ("body", "configuration", "hnsw",
+        ...     "space"), "input": "x", "ctx": {"expected": "'l2', 'cosine' or 'ip'"}}
+        >>> shape_error(problem, body)
+        'configuration.hnsw.space: unknown variant `x`, expected one of `l2`, `cosine`, `ip` at line 1 column 48'
+    """  # noqa: E501
+    loc = list(problem.get("loc", ()))[1:]
+    enum = _untagged_enum(loc, route)
+    path = _without_union_tags(loc, body)
+    if enum is not None:
+        path, detail = enum
+        anchor = "after"
+    else:
+        detail, anchor = _describe(problem, path)
+    where = serde_path(path[:-1] if anchor == "parent" else path)
+    message = f"{where}: {detail}" if where else detail
+    return message + _position(body, path, anchor)
+
+
+def _position(body: str | None, path: list[Any], anchor: str) -> str:
+    if not isinstance(body, str):
+        return ""
+    span = locate(body, path[:-1] if anchor == "parent" else path)
+    if span is None:
+        return ""
+    offset = {"key": span.key_end, "end": span.end, "after": span.end + 1}.get(anchor, span.end)
+    return position(body, offset if offset is not None else span.end)

@@ -1,0 +1,1 @@
+"""Helpers that chromadb keeps under ``chromadb.utils`` (batching, embedding functions)."""

@@ -1,0 +1,67 @@
+"""``chromalake run`` as a real process on 127.0.0.1, for tests that need a live server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningServer:
+    """``chromalake run --allow-reset`` on a free port with its data under ``path``."""
+
+    def __init__(
+        self,
+        path: Path,
+        port: int | None = None,
+        allow_reset: bool = True,
+        extra: list[str] | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # The flags alone decide where data goes, whatever the caller's environment says.
+        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CHROMALAKE_")}
+        command = [sys.executable, "-m", "chromalake.cli", "run", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--path", str(path / "data")]
+        command += ["--allow-reset"] if allow_reset else []
+        command += extra or []
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        self._wait()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chromalake run exited: {self.process.communicate()}")
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.process.kill()
+        raise RuntimeError("chromalake run did not answer in 30 s")
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
+        """Send ``sig`` and wait: (exit code, stdout, stderr)."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            out, err = self.process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+        return self.process.returncode, out, err
