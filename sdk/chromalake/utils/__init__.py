@@ -1,0 +1,1 @@
+"""Helpers with chromadb's import paths (``chromalake.utils.embedding_functions``)."""
