@@ -15,6 +15,12 @@ from typing import Any
 from chromalake import validation
 from chromalake.api.binding import embedded_errors
 from chromalake.api.collection import Collection
+from chromalake.api.embedding_choice import (
+    DEFAULT_EMBEDDING_FUNCTION,
+    check_conflict_on_create,
+    check_conflict_on_get,
+    with_default_space,
+)
 from chromalake.config import Settings
 from chromalake.embeddings import embedding_function_config
 from chromalake.engine.catalog import CollectionRecord
@@ -184,7 +190,7 @@ class Client:
         limit = validation.check_u32_argument(limit, "limit")
         offset = validation.check_u32_argument(offset, "offset")
         models = self._engine.list_collections(limit, offset, **self._scope)
-        return [self._wrap(m, None, None) for m in models]
+        return [self._wrap(m, DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
 
     def count_collections(self) -> int:
         return self._engine.count_collections(**self._scope)
@@ -195,7 +201,7 @@ class Client:
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: CollectionMetadata | None = None,
-        embedding_function: Any = None,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
         get_or_create: bool = False,
     ) -> Collection:
@@ -208,7 +214,10 @@ class Client:
         validation.check_collection_metadata_convertible(metadata)
         if configuration and configuration.get("hnsw") and configuration.get("spann"):
             raise ValueError("hnsw and spann cannot both be provided")
-        wire_config = _wire_configuration(configuration, embedding_function)
+        check_conflict_on_create(
+            embedding_function, (configuration or {}).get("embedding_function")
+        )
+        wire_config = _wire_configuration(configuration, embedding_function, metadata)
         with embedded_errors():
             model = self._engine.create_collection(
                 name,
@@ -218,20 +227,29 @@ class Client:
                 get_or_create,
                 **self._scope,
             )
+        if get_or_create:
+            check_conflict_on_get(embedding_function, model.configuration.get("embedding_function"))
         return self._wrap(model, embedding_function, data_loader)
 
     def get_collection(
-        self, name: str, embedding_function: Any = None, data_loader: Any = None
+        self,
+        name: str,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
     ) -> Collection:
         """The collection named ``name``; NotFoundError if there is none."""
-        return self._wrap(
-            self._engine.get_collection(name, **self._scope), embedding_function, data_loader
-        )
+        model = self._engine.get_collection(name, **self._scope)
+        check_conflict_on_get(embedding_function, model.configuration.get("embedding_function"))
+        return self._wrap(model, embedding_function, data_loader)
 
     def get_collection_by_id(
-        self, id: uuid.UUID | str, embedding_function: Any = None, data_loader: Any = None
+        self,
+        id: uuid.UUID | str,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
     ) -> Collection:
         model = self._engine.get_collection_by_id(str(id), **self._scope)
+        check_conflict_on_get(embedding_function, model.configuration.get("embedding_function"))
         return self._wrap(model, embedding_function, data_loader)
 
     def get_or_create_collection(
@@ -240,7 +258,7 @@ class Client:
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: CollectionMetadata | None = None,
-        embedding_function: Any = None,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
         return self.create_collection(
@@ -258,9 +276,12 @@ class Client:
 
 
 def _wire_configuration(
-    configuration: dict[str, Any] | None, embedding_function: Any
+    configuration: dict[str, Any] | None,
+    embedding_function: Any,
+    metadata: CollectionMetadata | None = None,
 ) -> dict[str, Any] | None:
-    """The configuration the client sends: an embedding function is recorded in it.
+    """The configuration the client sends: an embedding function is recorded in it, and its
+    default space fills in a space nobody chose.
 
     Chroma records ``legacy`` when a configuration is given without a function.
     """
@@ -268,6 +289,8 @@ def _wire_configuration(
     if configuration is None and ef_config is None:
         return None
     config = dict(configuration or {})
+    ef = config.get("embedding_function") or embedding_function
+    config = with_default_space(config, dict(metadata) if metadata else None, ef)
     if config.get("embedding_function") is not None:
         config["embedding_function"] = embedding_function_config(config["embedding_function"])
     else:

@@ -12,7 +12,8 @@ import numpy as np
 from chromalake import validation
 from chromalake.api import records
 from chromalake.api.binding import embedded_errors, prefixed, unterminated
-from chromalake.embeddings import embed
+from chromalake.api.embedding_choice import has_embedding_function, resolve
+from chromalake.embeddings import embed, embedding_function_from_config
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Records
 from chromalake.types import (
@@ -83,8 +84,10 @@ class Collection:
 
     @property
     def configuration(self) -> dict[str, Any]:
-        """The configuration, with the embedding function this collection embeds with."""
-        return {**self._model.configuration, "embedding_function": self._embedding_function}
+        """The configuration, with its embedding function built from ``configuration_json``."""
+        config = self._model.configuration
+        ef = embedding_function_from_config(config.get("embedding_function"))
+        return {**config, "embedding_function": ef}
 
     @property
     def schema(self) -> dict[str, Any] | None:
@@ -116,19 +119,28 @@ class Collection:
     def _engine_scope(self) -> dict[str, Any]:
         return {"tenant": self.tenant, "database": self.database}
 
+    def _chosen_embedding_function(self) -> Any:
+        return resolve(self._embedding_function, self._model.configuration, self.schema)
+
     def _embed(self, inputs: list[Any]) -> list[np.ndarray]:
-        return embed(self._embedding_function, inputs)
+        return embed(self._chosen_embedding_function(), inputs)
 
     def _embed_query(self, inputs: list[Any]) -> list[np.ndarray]:
-        return embed(self._embedding_function, inputs, query=True)
+        return embed(self._chosen_embedding_function(), inputs, query=True)
+
+    @property
+    def _can_embed(self) -> bool:
+        return has_embedding_function(
+            self._embedding_function, self._model.configuration, self.schema
+        )
 
     @property
     def _embedder(self) -> Any:
-        return self._embed if self._embedding_function is not None else None
+        return self._embed if self._can_embed else None
 
     @property
     def _query_embedder(self) -> Any:
-        return self._embed_query if self._embedding_function is not None else None
+        return self._embed_query if self._can_embed else None
 
     # -- records -----------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ def erf(x: Array) -> Array:
     t = 1.0 / (1.0 + _ERF_P * a)
     a1, a2, a3, a4, a5 = _ERF_A
     poly = ((((a5 * t + a4) * t + a3) * t + a2) * t + a1) * t
-    return (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return np.asarray(sign * (1.0 - poly * np.exp(-a * a)), dtype=np.float32)
 
 
 def gelu(x: Array) -> Array:
@@ -48,7 +48,7 @@ def gelu(x: Array) -> Array:
 def layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    return np.asarray((x - mean) / np.sqrt(var + eps) * weight + bias, dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ DIMENSION = 384
 Encoder = Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], npt.NDArray[np.float32]]
 
 
-def mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+def mean_pool(
+    hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
     """Average of each text's token states, padding excluded (denominator at least 1e-9).
 
     Example:
@@ -35,7 +37,7 @@ def mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> n
     """
     weights = mask[..., None].astype(np.float32)
     summed = (hidden * weights).sum(axis=1)
-    return (summed / np.clip(weights.sum(axis=1), 1e-9, None)).astype(np.float32)
+    return np.asarray(summed / np.clip(weights.sum(axis=1), 1e-9, None), dtype=np.float32)
 
 
 def normalize(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -48,7 +50,7 @@ def normalize(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1e-12
-    return (vectors / norms).astype(np.float32)
+    return np.asarray(vectors / norms, dtype=np.float32)
 
 
 class MiniLM:
@@ -71,7 +73,9 @@ class MiniLM:
         vectors: list[npt.NDArray[np.float32]] = [np.empty(0, np.float32)] * len(texts)
         for start in range(0, len(order), BATCH_SIZE):
             chosen = order[start : start + BATCH_SIZE]
-            for i, row in zip(chosen, self._embed_batch([encodings[i] for i in chosen]), strict=True):
+            for i, row in zip(
+                chosen, self._embed_batch([encodings[i] for i in chosen]), strict=True
+            ):
                 vectors[i] = row
         return vectors
 

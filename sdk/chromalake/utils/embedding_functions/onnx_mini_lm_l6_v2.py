@@ -11,7 +11,7 @@ from chromalake.embeddings import EmbeddingFunction
 from chromalake.minilm.embedder import MAX_TOKENS, shared_model
 
 
-class ONNXMiniLM_L6_V2(EmbeddingFunction):  # noqa: N801 (chromadb's name)
+class ONNXMiniLM_L6_V2(EmbeddingFunction):
     """all-MiniLM-L6-v2 as Chroma runs it; its collections default to the cosine space.
 
     The model is loaded on the first call (see :mod:`chromalake.minilm`).
