@@ -38,6 +38,7 @@ test: lint typecheck
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_embedded.py
+	$(PY) benchmarks/bench_embedding.py
 
 clean:
 	rm -rf $(VENV)

@@ -106,6 +106,14 @@ class BertEncoder:
 
     def __call__(self, input_ids: IntArray, attention_mask: IntArray) -> Array:
         """Hidden states of shape (batch, tokens, hidden); token types are all 0, as Chroma's."""
+        from threadpoolctl import threadpool_limits
+
+        # Attention is many small matrix products: BLAS threads only add synchronisation to
+        # them, and on a busy machine that costs 30x (measured here: 4 vs 126 texts/s).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._forward(input_ids, attention_mask)
+
+    def _forward(self, input_ids: IntArray, attention_mask: IntArray) -> Array:
         tokens = input_ids.shape[1]
         x = self.word[input_ids] + self.position[:tokens] + self.token_type[0]
         x = layer_norm(x, self.ln_w, self.ln_b, self.eps)
