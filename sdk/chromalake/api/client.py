@@ -227,8 +227,6 @@ class Client:
                 get_or_create,
                 **self._scope,
             )
-        if get_or_create:
-            check_conflict_on_get(embedding_function, model.configuration.get("embedding_function"))
         return self._wrap(model, embedding_function, data_loader)
 
     def get_collection(
@@ -261,7 +259,7 @@ class Client:
         embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
-        return self.create_collection(
+        collection = self.create_collection(
             name,
             schema,
             configuration,
@@ -270,6 +268,10 @@ class Client:
             data_loader,
             get_or_create=True,
         )
+        # As chromadb: an existing collection's persisted function must not conflict.
+        persisted = collection.configuration_json.get("embedding_function")
+        check_conflict_on_get(embedding_function, persisted)
+        return collection
 
     def delete_collection(self, name: str) -> None:
         self._engine.delete_collection(name, **self._scope)
