@@ -12,8 +12,8 @@ the project's virtualenv, embeds ``minilm_reference.json``'s sentences with:
 and prints the smallest cosine and largest absolute difference of each pair, and against the
 sentence-transformers vectors stored beside this script::
 
-    /tmp/ref/bin/python tests/data/check_against_chromadb.py export /tmp/onnxhome
-    HOME=/tmp/onnxhome .venv/bin/python tests/data/check_against_chromadb.py compare
+    ref/bin/python tests/data/check_against_chromadb.py export "$PWD/scratch-home"
+    HOME="$PWD/scratch-home" .venv/bin/python tests/data/check_against_chromadb.py compare
 
 The ONNX file is our export, not Chroma's published archive (same weights, another export),
 so this checks chromadb's pipeline around the model, not Chroma's file byte for byte.

