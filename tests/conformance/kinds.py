@@ -24,6 +24,11 @@ KNOWN_REMOTE_DIFFERENCES = {
         "metadata; chromalake's answers 400 InvalidArgumentError, in the embedded "
         "binding's words"
     ),
+    "test_query_texts_use_embed_query[remote]": (
+        "chromadb's HttpClient fails with AttributeError ('list' object has no attribute "
+        "'tolist') when embed_query returns plain lists, where its embedded client embeds; "
+        "chromalake's remote clients embed as the embedded ones do"
+    ),
 }
 
 

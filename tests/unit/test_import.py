@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("lancedb", "pyarrow", "boto3", "aws_lambda_powertools")
+HEAVY = ("lancedb", "pyarrow", "boto3", "aws_lambda_powertools", "tokenizers", "onnxruntime")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -36,3 +36,11 @@ def test_remote_clients_need_only_the_slim_install() -> None:
         "HttpBackend(endpoint_for(chromalake.Settings(chroma_server_host='127.0.0.1')))"
     )
     assert _loaded_after(code) == set()
+
+
+def test_default_embedding_function_loads_no_model_until_it_embeds() -> None:
+    loaded = _loaded_after(
+        "import chromalake; col = chromalake.EphemeralClient().create_collection('col'); "
+        "col.add(ids=['a'], embeddings=[[1.0]]); col.query(query_embeddings=[[1.0]])"
+    )
+    assert not {"tokenizers", "onnxruntime"} & loaded

@@ -13,6 +13,7 @@ from chromalake.api import ops
 from chromalake.api.backends import AsyncHttpBackend
 from chromalake.api.collection import CollectionCommon
 from chromalake.api.embedded import clear_system_cache
+from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
 from chromalake.config import Settings
 from chromalake.http.endpoint import endpoint_for
 from chromalake.models import CollectionRecord
@@ -168,7 +169,7 @@ class AsyncClient:
         self, limit: int | None = None, offset: int | None = None
     ) -> list[AsyncCollection]:
         models = await self._run(ops.list_collections(self._scope, limit, offset))
-        return [self._wrap(m, None, None) for m in models]
+        return [self._wrap(m, DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
 
     async def count_collections(self) -> int:
         return int(await self._run(ops.simple("count_collections", **self._scope.kwargs)))
@@ -179,7 +180,7 @@ class AsyncClient:
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: CollectionMetadata | None = None,
-        embedding_function: Any = None,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
         get_or_create: bool = False,
     ) -> AsyncCollection:
@@ -197,15 +198,21 @@ class AsyncClient:
         return self._wrap(model, embedding_function, data_loader)
 
     async def get_collection(
-        self, name: str, embedding_function: Any = None, data_loader: Any = None
+        self,
+        name: str,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
     ) -> AsyncCollection:
-        model = await self._run(ops.simple("get_collection", name, **self._scope.kwargs))
+        model = await self._run(ops.get_collection(self._scope, name, embedding_function))
         return self._wrap(model, embedding_function, data_loader)
 
     async def get_collection_by_id(
-        self, id: uuid.UUID | str, embedding_function: Any = None, data_loader: Any = None
+        self,
+        id: uuid.UUID | str,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
     ) -> AsyncCollection:
-        model = await self._run(ops.simple("get_collection_by_id", str(id), **self._scope.kwargs))
+        model = await self._run(ops.get_collection_by_id(self._scope, str(id), embedding_function))
         return self._wrap(model, embedding_function, data_loader)
 
     async def get_or_create_collection(
@@ -214,18 +221,15 @@ class AsyncClient:
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: CollectionMetadata | None = None,
-        embedding_function: Any = None,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> AsyncCollection:
-        return await self.create_collection(
-            name,
-            schema,
-            configuration,
-            metadata,
-            embedding_function,
-            data_loader,
-            get_or_create=True,
+        model = await self._run(
+            ops.get_or_create_collection(
+                self._scope, name, schema, configuration, metadata, embedding_function
+            )
         )
+        return self._wrap(model, embedding_function, data_loader)
 
     async def delete_collection(self, name: str) -> None:
         await self._run(ops.simple("delete_collection", name, **self._scope.kwargs))

@@ -16,6 +16,7 @@ from chromalake.api import ops
 from chromalake.api.backends import EngineBackend, HttpBackend
 from chromalake.api.collection import Collection
 from chromalake.api.embedded import clear_system_cache, engine_for
+from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
 from chromalake.config import Settings
 from chromalake.http.endpoint import endpoint_for
 from chromalake.models import CollectionRecord
@@ -179,7 +180,7 @@ class Client:
     ) -> list[Collection]:
         """The collections of this database, ordered by id."""
         models = self._run(ops.list_collections(self._scope, limit, offset))
-        return [self._wrap(m, None, None) for m in models]
+        return [self._wrap(m, DEFAULT_EMBEDDING_FUNCTION, None) for m in models]
 
     def count_collections(self) -> int:
         return int(self._run(ops.simple("count_collections", **self._scope.kwargs)))
@@ -190,7 +191,7 @@ class Client:
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: CollectionMetadata | None = None,
-        embedding_function: Any = None,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
         get_or_create: bool = False,
     ) -> Collection:
@@ -214,16 +215,22 @@ class Client:
         return self._wrap(model, embedding_function, data_loader)
 
     def get_collection(
-        self, name: str, embedding_function: Any = None, data_loader: Any = None
+        self,
+        name: str,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
     ) -> Collection:
         """The collection named ``name``; NotFoundError if there is none."""
-        model = self._run(ops.simple("get_collection", name, **self._scope.kwargs))
+        model = self._run(ops.get_collection(self._scope, name, embedding_function))
         return self._wrap(model, embedding_function, data_loader)
 
     def get_collection_by_id(
-        self, id: uuid.UUID | str, embedding_function: Any = None, data_loader: Any = None
+        self,
+        id: uuid.UUID | str,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
+        data_loader: Any = None,
     ) -> Collection:
-        model = self._run(ops.simple("get_collection_by_id", str(id), **self._scope.kwargs))
+        model = self._run(ops.get_collection_by_id(self._scope, str(id), embedding_function))
         return self._wrap(model, embedding_function, data_loader)
 
     def get_or_create_collection(
@@ -232,18 +239,15 @@ class Client:
         schema: Any = None,
         configuration: dict[str, Any] | None = None,
         metadata: CollectionMetadata | None = None,
-        embedding_function: Any = None,
+        embedding_function: Any = DEFAULT_EMBEDDING_FUNCTION,
         data_loader: Any = None,
     ) -> Collection:
-        return self.create_collection(
-            name,
-            schema,
-            configuration,
-            metadata,
-            embedding_function,
-            data_loader,
-            get_or_create=True,
+        model = self._run(
+            ops.get_or_create_collection(
+                self._scope, name, schema, configuration, metadata, embedding_function
+            )
         )
+        return self._wrap(model, embedding_function, data_loader)
 
     def delete_collection(self, name: str) -> None:
         self._run(ops.simple("delete_collection", name, **self._scope.kwargs))

@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from chromalake.api import ops
+from chromalake.embeddings import embedding_function_from_config
 from chromalake.models import CollectionRecord
 from chromalake.types import (
     DEFAULT_GET_INCLUDE,
@@ -71,8 +72,10 @@ class CollectionCommon:
 
     @property
     def configuration(self) -> dict[str, Any]:
-        """The configuration, with the embedding function this collection embeds with."""
-        return {**self._model.configuration, "embedding_function": self._state.embedding_function}
+        """The configuration, with its embedding function built from ``configuration_json``."""
+        config = self._model.configuration
+        ef = embedding_function_from_config(config.get("embedding_function"))
+        return {**config, "embedding_function": ef}
 
     @property
     def schema(self) -> dict[str, Any] | None:

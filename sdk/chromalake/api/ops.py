@@ -26,6 +26,13 @@ import numpy as np
 from chromalake import validation
 from chromalake.api import records
 from chromalake.api.binding import embedded_errors, prefixed, same, unterminated
+from chromalake.api.embedding_choice import (
+    check_conflict_on_create,
+    check_conflict_on_get,
+    has_embedding_function,
+    resolve,
+    with_default_space,
+)
 from chromalake.embeddings import embed, embedding_function_config
 from chromalake.errors import ChromaAuthError, ChromaError
 from chromalake.models import CollectionRecord, DatabaseRecord, Records
@@ -275,7 +282,8 @@ def create_collection(
         validation.check_collection_metadata_convertible(metadata)
     if configuration and configuration.get("hnsw") and configuration.get("spann"):
         raise ValueError("hnsw and spann cannot both be provided")
-    wire_config = _wire_configuration(configuration, embedding_function)
+    check_conflict_on_create(embedding_function, (configuration or {}).get("embedding_function"))
+    wire_config = _wire_configuration(configuration, embedding_function, metadata)
     with scope.dialect.errors():
         record = yield call(
             "create_collection",
@@ -289,10 +297,41 @@ def create_collection(
     return cast(CollectionRecord, record)
 
 
+def get_or_create_collection(
+    scope: Scope,
+    name: str,
+    schema: Any,
+    configuration: dict[str, Any] | None,
+    metadata: Any,
+    embedding_function: Any,
+) -> Op[CollectionRecord]:
+    record = yield from create_collection(
+        scope, name, schema, configuration, metadata, embedding_function, True
+    )
+    # As chromadb: an existing collection's persisted function must not conflict.
+    check_conflict_on_get(embedding_function, record.configuration.get("embedding_function"))
+    return record
+
+
+def get_collection(scope: Scope, name: str, embedding_function: Any) -> Op[CollectionRecord]:
+    record: CollectionRecord = yield call("get_collection", name, **scope.kwargs)
+    check_conflict_on_get(embedding_function, record.configuration.get("embedding_function"))
+    return record
+
+
+def get_collection_by_id(
+    scope: Scope, collection_id: str, embedding_function: Any
+) -> Op[CollectionRecord]:
+    record: CollectionRecord = yield call("get_collection_by_id", collection_id, **scope.kwargs)
+    check_conflict_on_get(embedding_function, record.configuration.get("embedding_function"))
+    return record
+
+
 def _wire_configuration(
-    configuration: dict[str, Any] | None, embedding_function: Any
+    configuration: dict[str, Any] | None, embedding_function: Any, metadata: Any = None
 ) -> dict[str, Any] | None:
-    """The configuration the client sends: an embedding function is recorded in it.
+    """The configuration the client sends: an embedding function is recorded in it, and its
+    default space fills in a space nobody chose.
 
     Chroma records ``legacy`` when a configuration is given without a function.
     """
@@ -300,6 +339,8 @@ def _wire_configuration(
     if configuration is None and ef_config is None:
         return None
     config = dict(configuration or {})
+    ef = config.get("embedding_function") or embedding_function
+    config = with_default_space(config, dict(metadata) if metadata else None, ef)
     if config.get("embedding_function") is not None:
         config["embedding_function"] = embedding_function_config(config["embedding_function"])
     else:
@@ -336,9 +377,12 @@ class CollectionState:
         return self.scope.dialect
 
     def embedder(self, query: bool = False) -> records.EmbedFn | None:
-        ef = self.embedding_function
-        if ef is None:
+        """How this collection embeds documents (None: it has no function), in chromadb's
+        order: a function passed in, the one its configuration names, its schema's."""
+        model = self.model
+        if not has_embedding_function(self.embedding_function, model.configuration, model.schema):
             return None
+        ef = resolve(self.embedding_function, model.configuration, model.schema)
         return lambda inputs: embed(ef, inputs, query=query)
 
 

@@ -1,1 +1,1 @@
-"""Helpers that chromadb keeps under ``chromadb.utils`` (batching, embedding functions)."""
+"""Helpers with chromadb's import paths: ``batch_utils``, ``embedding_functions``."""
