@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,61 @@ def test_quickstart_over_http_and_async_http(tmp_path: Path) -> None:
         assert asyncio.run(query_async())["ids"] == [["pets-2"]]
     finally:
         server.stop()
+
+
+CHROMADB_CODE = """
+import chromadb
+
+client = make_client(chromadb)
+collection = client.get_or_create_collection(name="my_collection")
+collection.upsert(
+    documents=["This is a document about pineapple", "This is a document about oranges"],
+    ids=["id1", "id2"],
+)
+results = collection.query(query_texts=["This is a query document about hawaii"], n_results=2)
+out["nearest"] = results["ids"][0][0]
+
+collection.add(
+    ids=["v1", "v2", "v3"],
+    documents=["For God so loved the world", "Jesus wept", "In the beginning"],
+    metadatas=[{"chapter": 3, "verse": 16}, {"chapter": 11, "verse": 35}, {"chapter": 1}],
+)
+out["get"] = collection.get(where={"chapter": {"$gte": 3}}, include=["metadatas"])
+out["filtered"] = collection.query(
+    query_texts=["the world"],
+    n_results=5,
+    where={"$and": [{"chapter": {"$lt": 12}}, {"chapter": {"$gt": 2}}]},
+    where_document={"$contains": "world"},
+    include=["documents", "distances"],
+)
+out["count"] = collection.count()
+"""
+
+
+@pytest.mark.parametrize("kind", ["ephemeral", "http"])
+def test_chromadb_code_runs_unchanged(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma's quickstart and its where/include examples, with ``chromadb`` being chromalake."""
+    from running_server import RunningServer
+
+    server = RunningServer(tmp_path / "server") if kind == "http" else None
+    chromalake.EphemeralClient().clear_system_cache()  # a fresh in-memory store
+
+    def make_client(module: Any) -> Any:
+        if server is None:
+            return module.EphemeralClient()
+        return module.HttpClient(host="127.0.0.1", port=server.port)
+
+    out: dict[str, Any] = {}
+    monkeypatch.setitem(sys.modules, "chromadb", chromalake)
+    try:
+        exec(CHROMADB_CODE, {"make_client": make_client, "out": out})
+    finally:
+        if server is not None:
+            server.stop()
+    assert out["nearest"] == "id1", "pineapples are from hawaii"
+    assert out["get"]["ids"] == ["v1", "v2"] and out["get"]["documents"] is None
+    assert out["filtered"]["ids"] == [["v1"]]
+    assert out["filtered"]["documents"] == [["For God so loved the world"]]
+    assert out["count"] == 5
