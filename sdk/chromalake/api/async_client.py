@@ -39,10 +39,11 @@ from chromalake.types import (
 class AsyncAdminClient:
     """Tenants and databases of a server, with asyncio.
 
-    Example:
-        >>> admin = AsyncAdminClient(server_settings)  # doctest: +SKIP
-        >>> await admin.get_tenant("default_tenant")  # doctest: +SKIP
-        {'name': 'default_tenant'}
+    Example (against a running server)::
+
+        admin = AsyncAdminClient(server_settings)
+        await admin.get_tenant("default_tenant")
+        # {'name': 'default_tenant'}
     """
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -77,11 +78,12 @@ class AsyncClient:
     Build it with ``await AsyncHttpClient(...)`` (or ``await AsyncClient.create(settings)``):
     construction talks to the server.
 
-    Example:
-        >>> client = await chromalake.AsyncHttpClient(port=8000)  # doctest: +SKIP
-        >>> col = await client.get_or_create_collection("docs")  # doctest: +SKIP
-        >>> await col.count()  # doctest: +SKIP
-        0
+    Example (against a running server)::
+
+        client = await chromalake.AsyncHttpClient(port=8000)
+        col = await client.get_or_create_collection("docs")
+        await col.count()
+        # 0
     """
 
     def __init__(self, settings: Settings, backend: AsyncHttpBackend) -> None:

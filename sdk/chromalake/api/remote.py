@@ -59,10 +59,11 @@ def HttpClient(
 
     ``host`` may also be a full URL (``https://<api-id>.execute-api.<region>.amazonaws.com``).
 
-    Example:
-        >>> client = chromalake.HttpClient(host="localhost", port=8000)  # doctest: +SKIP
-        >>> client.heartbeat() > 0  # doctest: +SKIP
-        True
+    Example (against a running server)::
+
+        client = chromalake.HttpClient(host="localhost", port=8000)
+        client.heartbeat() > 0
+        # True
     """
     server = _server_settings(settings, HTTP_IMPL, host, port, ssl, headers)
     return Client(server, str(tenant), str(database))
@@ -79,10 +80,11 @@ async def AsyncHttpClient(
 ) -> AsyncClient:
     """The asyncio ``HttpClient``: ``client = await AsyncHttpClient(...)``.
 
-    Example:
-        >>> client = await chromalake.AsyncHttpClient(port=8000)  # doctest: +SKIP
-        >>> await client.heartbeat() > 0  # doctest: +SKIP
-        True
+    Example (against a running server)::
+
+        client = await chromalake.AsyncHttpClient(port=8000)
+        await client.heartbeat() > 0
+        # True
     """
     server = _server_settings(settings, ASYNC_HTTP_IMPL, host, port, ssl, headers)
     return await AsyncClient.create(str(tenant), str(database), server)
@@ -105,10 +107,11 @@ def CloudClient(
     ``cloud_host``). Without a tenant or database, the key's own decide (a key scoped to one
     tenant and one database needs neither), as with Chroma Cloud.
 
-    Example:
-        >>> client = chromalake.CloudClient(api_key="ck-...")  # doctest: +SKIP
-        >>> client.tenant  # doctest: +SKIP
-        'acme'
+    Example (against a running server)::
+
+        client = chromalake.CloudClient(api_key="ck-...")
+        client.tenant
+        # 'acme'
     """
     env = Settings.from_env()
     api_key = api_key or env.chroma_api_key
