@@ -7,6 +7,7 @@ no answer to a key of tenant A may contain their names or ids.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from chromalake.auth.keys import MemoryKeyStore
 from chromalake.auth.scope import Level, Scope
 from chromalake.config import Settings
 from chromalake.engine.factory import build_engine
+from chromalake.errors import AlreadyExistsError
 from chromalake.server import build_app
 from chromalake.server.local_auth import AuthorizingResolver
 
@@ -110,10 +112,8 @@ class World:
         self.key_ids: dict[str, str] = {}
 
     def _collection(self, tenant: str, database: str, name: str) -> None:
-        try:
+        with contextlib.suppress(AlreadyExistsError):  # a second collection of a database
             self.engine.create_database(database, tenant)
-        except Exception:  # already there
-            pass
         created = self.engine.create_collection(name, tenant=tenant, database=database)
         self.engine.add(
             ids=["r1"], embeddings=[[1.0, 2.0]], collection_id=created.id, tenant=tenant,
@@ -144,7 +144,7 @@ def _path(template: str, world: World, target: Target) -> str:
 
 
 def expected(key_name: str | None, level: Level, target: Target, path: str) -> str:
-    """"ok", "forbidden" (403), "hidden" (404) or "unauthenticated" (403 AuthError)."""
+    """ "ok", "forbidden" (403), "hidden" (404) or "unauthenticated" (403 AuthError)."""
     if level == Level.PUBLIC:
         return "ok"
     if key_name is None:
@@ -160,7 +160,9 @@ def expected(key_name: str | None, level: Level, target: Target, path: str) -> s
 
 @pytest.mark.parametrize("key_name", [None, *KEYS])
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_every_route_with_every_key(route: tuple[str, str, Any, Level, int], key_name: str | None) -> None:
+def test_every_route_with_every_key(
+    route: tuple[str, str, Any, Level, int], key_name: str | None
+) -> None:
     method, template, body, level, success = route
     for target_name, target in TARGETS.items():
         world = World()  # fresh: the allowed calls change the data
@@ -172,7 +174,10 @@ def test_every_route_with_every_key(route: tuple[str, str, Any, Level, int], key
         if want == "ok":
             assert status == success, where
         elif want == "unauthenticated":
-            assert (status, json.loads(text)) == (403, {"error": "AuthError", "message": "Forbidden"}), where
+            assert (status, json.loads(text)) == (
+                403,
+                {"error": "AuthError", "message": "Forbidden"},
+            ), where
         elif want == "hidden":
             assert status == 404 and json.loads(text)["error"] == "NotFoundError", where
             assert "not found" in json.loads(text)["message"], where
@@ -190,7 +195,7 @@ def test_every_route_has_a_policy() -> None:
     from chromalake.server.authz import POLICY
 
     app = build_app(build_engine(Settings()), Settings())
-    routes = {(r.method, r.path) for r in app._static_routes + app._dynamic_routes}  # noqa: SLF001
+    routes = {(r.method, r.path) for r in app._static_routes + app._dynamic_routes}
     routes = {r for r in routes if not r[1].startswith("/docs") or r[1] == "/docs"}
     assert routes - set(POLICY) == set()
 
@@ -267,6 +272,8 @@ def test_key_admin_routes_stay_in_the_admins_tenant() -> None:
     assert world.call("POST", keys, wider, key=limited)[0] == 403
     status, text = world.call("POST", keys, {**wider, "databases": ["db_one"]}, key=limited)
     created = json.loads(text)
-    assert status == 200 and created["key"].startswith("clk_") and created["databases"] == ["db_one"]
+    assert (
+        status == 200 and created["key"].startswith("clk_") and created["databases"] == ["db_one"]
+    )
     assert world.call("GET", V2 + "/auth/identity", key=created["key"])[0] == 200
     assert world.call("POST", keys, {**new, "tenant": "tenant_zz"}, key=root)[0] == 404

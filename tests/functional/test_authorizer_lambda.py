@@ -28,12 +28,14 @@ ENV = ("CHROMALAKE_TABLE", "CHROMALAKE_REGION", "CHROMALAKE_DYNAMODB_ENDPOINT", 
 
 def load(unit: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
     """A cold start of ``functions/<unit>/app.py`` under ``env``."""
-    for name in ENV + ("IS_PERSISTENT", "PERSIST_DIRECTORY", "CHROMALAKE_BUCKET"):
+    for name in (*ENV, "IS_PERSISTENT", "PERSIST_DIRECTORY", "CHROMALAKE_BUCKET"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "chromalake-test")
-    spec = importlib.util.spec_from_file_location(f"chromalake_{unit}_lambda", ROOT / "functions" / unit / "app.py")
+    spec = importlib.util.spec_from_file_location(
+        f"chromalake_{unit}_lambda", ROOT / "functions" / unit / "app.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -93,7 +95,11 @@ def test_the_api_function_enforces_the_authorizers_context(
     key = deployment["key"]
     assert through_gateway(key, "/api/v2/auth/identity") == (
         200,
-        {"user_id": deployment["store"].list_keys("acme")[0].id, "tenant": "acme", "databases": ["sales"]},
+        {
+            "user_id": deployment["store"].list_keys("acme")[0].id,
+            "tenant": "acme",
+            "databases": ["sales"],
+        },
     )
     assert through_gateway(None, "/api/v2/auth/identity") == (
         403,

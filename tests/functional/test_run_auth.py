@@ -18,7 +18,9 @@ from chromalake.errors import ChromaAuthError, NotFoundError
 
 def cli(*args: str) -> str:
     """``chromalake ...`` as a user runs it; its stdout (it must succeed)."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("CHROMALAKE_", "CHROMA_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.upper().startswith(("CHROMALAKE_", "CHROMA_"))
+    }
     done = subprocess.run(
         [sys.executable, "-m", "chromalake.cli", *args],
         capture_output=True, text=True, env=env, timeout=120,
@@ -34,7 +36,9 @@ def printed_key(output: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
     path = tmp_path_factory.mktemp("auth")
-    root = printed_key(cli("keys", "create-root", "--name", "bootstrap", "--path", str(path / "data")))
+    root = printed_key(
+        cli("keys", "create-root", "--name", "bootstrap", "--path", str(path / "data"))
+    )
     running = RunningServer(path, allow_reset=False, extra=["--auth"])
     try:
         yield running, root

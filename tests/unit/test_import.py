@@ -36,3 +36,14 @@ def test_remote_clients_need_only_the_slim_install() -> None:
         "HttpBackend(endpoint_for(chromalake.Settings(chroma_server_host='127.0.0.1')))"
     )
     assert _loaded_after(code) == set()
+
+
+def test_the_authorizer_loads_neither_lance_nor_the_rest_app() -> None:
+    """The authorizer is a small zip function: DynamoDB keys only (boto3 is in the runtime)."""
+    code = (
+        "from chromalake.auth.factory import build_authenticator, build_key_store; "
+        "from chromalake.config import Settings; "
+        "s = Settings(chromalake_table='t', chromalake_region='us-east-1'); "
+        "build_authenticator(s, build_key_store(s))"
+    )
+    assert _loaded_after(code) == {"boto3"}

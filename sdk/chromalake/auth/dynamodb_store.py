@@ -2,7 +2,7 @@
 
 | item | pk | sk | holds |
 | --- | --- | --- | --- |
-| key | ``APIKEY#<id>`` | ``APIKEY`` | the record: hash, tenant, databases, role, name, times, revoked |
+| key | ``APIKEY#<id>`` | ``APIKEY`` | the record (hash, tenant, databases, role, ...) |
 | hash lookup | ``KEYHASH#<sha256 hex>`` | ``KEYHASH`` | the id of the key with that hash |
 | tenant's list | ``TENANT#<tenant>`` | ``APIKEY#<id>`` | the id (a tenant's keys are one Query) |
 
@@ -149,7 +149,10 @@ class DynamoDBKeyStore:
     def _batch_get(self, ids: list[str]) -> list[ApiKey]:
         found: list[ApiKey] = []
         for start in range(0, len(ids), _BATCH_GET_LIMIT):
-            keys = [{"pk": _s(key_pk(i)), "sk": _s(KEY_SK)} for i in ids[start : start + _BATCH_GET_LIMIT]]
+            keys = [
+                {"pk": _s(key_pk(i)), "sk": _s(KEY_SK)}
+                for i in ids[start : start + _BATCH_GET_LIMIT]
+            ]
             pending: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
             while pending:
                 result = self._client.batch_get_item(RequestItems=pending)

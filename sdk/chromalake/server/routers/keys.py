@@ -2,9 +2,9 @@
 
 | method | path | body / query | answer |
 | --- | --- | --- | --- |
-| POST | ``/api/v2/chromalake/keys`` | ``{"tenant", "databases", "role", "name"}`` | the key record plus ``key`` (shown once) |
-| GET | ``/api/v2/chromalake/keys`` | ``?tenant=`` | the key records (no keys, no hashes) |
-| DELETE | ``/api/v2/chromalake/keys/{id}`` | – | the revoked record |
+| POST | ``/api/v2/chromalake/keys`` | tenant, databases, role, name | record + ``key`` (once) |
+| GET | ``/api/v2/chromalake/keys`` | ``?tenant=`` | records (no keys, no hashes) |
+| DELETE | ``/api/v2/chromalake/keys/{id}`` | (none) | the revoked record |
 
 They need an admin key (:mod:`chromalake.server.authz`); a tenant's admin reaches only its own
 tenant's keys (:mod:`chromalake.auth.admin`). A server without a key store (not started with
