@@ -23,6 +23,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chromalake.auth.factory import build_key_admin
 from chromalake.config import Settings
 from chromalake.engine.factory import build_engine
 from chromalake.server import build_app
@@ -34,7 +35,12 @@ tracer = Tracer(service="chromalake-api")
 metrics = Metrics(namespace="chromalake", service="chromalake-api")
 
 settings = Settings.from_env()
-app = build_app(build_engine(settings), settings)
+# With CHROMALAKE_AUTH=true (behind the authorizer) the key admin routes are served too.
+app = build_app(
+    build_engine(settings),
+    settings,
+    build_key_admin(settings) if settings.chromalake_auth else None,
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,6 +7,8 @@ import sys
 import tempfile
 from typing import Any
 
+from chromalake.cli_admin import add_admin_parsers, run_admin
+
 # `chromalake run` flags that map onto Settings fields (flag dest -> field).
 STORAGE_FLAGS = {
     "bucket": "chromalake_bucket",
@@ -56,6 +58,8 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["persist_directory"] = args.path
     if args.allow_reset:
         overrides["allow_reset"] = True
+    if getattr(args, "auth", False):
+        overrides["chromalake_auth"] = True
     for flag, name in STORAGE_FLAGS.items():
         value = getattr(args, flag)
         if value is not None:
@@ -66,12 +70,10 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Serve Chroma's HTTP API v2 on a local port (the same app that runs in Lambda)."""
     from chromalake.config import Settings
-    from chromalake.engine.factory import build_engine
-    from chromalake.server import build_app
     from chromalake.server.gateway import GatewayServer, serve
 
     settings = Settings.from_env(**run_overrides(args))
-    app = build_app(build_engine(settings), settings)
+    app = _app(settings)
     try:
         server = GatewayServer((args.host, args.port), app, verbose=args.verbose)
     except OSError as error:
@@ -79,6 +81,22 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"chromalake {_version()}: {_storage(settings)}", flush=True)
     return serve(server)
+
+
+def _app(settings: Any) -> Any:
+    """The REST app; with auth, behind the same authorizer API Gateway would call."""
+    from chromalake.engine.factory import build_engine
+    from chromalake.server import build_app
+
+    engine = build_engine(settings)
+    if not settings.chromalake_auth:
+        return build_app(engine, settings)
+    from chromalake.auth.factory import build_authenticator, build_key_admin, build_key_store
+    from chromalake.server.local_auth import AuthorizingResolver
+
+    authenticator = build_authenticator(settings, build_key_store(settings))
+    app = build_app(engine, settings, build_key_admin(settings, authenticator))
+    return AuthorizingResolver(app, authenticator)
 
 
 def _storage(settings: Any) -> str:
@@ -115,6 +133,11 @@ def add_run_parser(commands: Any) -> None:
     parser.add_argument("--region", help="AWS region of the bucket and table")
     parser.add_argument("--s3-endpoint", help="S3 endpoint URL (moto, MinIO, ...)")
     parser.add_argument("--dynamodb-endpoint", help="DynamoDB endpoint URL (moto, ...)")
+    parser.add_argument(
+        "--auth",
+        action="store_true",
+        help="require API keys (see `chromalake keys`); default: open, like `chroma run`",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
 
 
@@ -130,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help=demo.__doc__)
     add_run_parser(commands)
+    add_admin_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
@@ -138,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(args)
         except KeyboardInterrupt:  # Ctrl-C while still starting (imports take seconds)
             return 130
+    if args.command in ("keys", "tenants"):
+        return run_admin(args)
     return 2
 
 

@@ -68,6 +68,21 @@ class Settings(BaseModel):
     chromalake_dynamodb_endpoint: str | None = None
     chromalake_max_batch_size: int | None = None
 
+    # -- API keys (environment: CHROMALAKE_AUTH, ...; see chromalake.auth) -----------------
+    # Require an API key on every route but the public ones (heartbeat, version, ...). The
+    # API function also enforces keys whenever an authorizer context is present.
+    chromalake_auth: bool = False
+    # A server-side secret mixed into key hashes (HMAC-SHA256); None: plain SHA-256. Every
+    # process that checks or creates keys of one store must use the same value.
+    chromalake_key_pepper: str | None = None
+    # How long a warm process trusts a key it looked up (a revoke elsewhere takes this long
+    # to reach it), and how long it remembers a key that was refused.
+    chromalake_auth_cache_seconds: float = 30.0
+    chromalake_auth_miss_seconds: float = 60.0
+    # Store lookups of keys not in either cache, per second per process (bursts of twice
+    # that); beyond it requests with unknown keys get 429 without touching the store.
+    chromalake_auth_lookups_per_second: float = 20.0
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from environment variables, with explicit ``overrides`` winning.

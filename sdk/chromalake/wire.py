@@ -276,6 +276,37 @@ class Identity(BaseModel):
     databases: list[str]
 
 
+# -- chromalake's key administration (extensions under /api/v2/chromalake) -----------------------
+
+
+class CreateApiKeyPayload(_Payload):
+    """A new key: its tenant (``*``: every tenant, root admins only), databases (null: all)."""
+
+    tenant: StrictStr
+    databases: list[StrictStr] | None = None
+    role: Literal["admin", "read-write", "read-only"]
+    name: StrictStr
+
+
+class ApiKeyModel(BaseModel):
+    """A stored key as admins see it: never the key, never its hash."""
+
+    id: str
+    tenant: str
+    databases: list[str] | None
+    role: str
+    name: str
+    created_at: str
+    last_used_at: str | None = None
+    revoked: bool = False
+
+
+class CreatedApiKey(ApiKeyModel):
+    """The answer to a create: the record and, this once, the key itself."""
+
+    key: str
+
+
 class Heartbeat(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -427,11 +458,14 @@ __all__ = [
     "GET_DEFAULT_INCLUDE",
     "QUERY_DEFAULT_INCLUDE",
     "AddCollectionRecordsPayload",
+    "ApiKeyModel",
     "CollectionConfiguration",
     "CollectionModel",
+    "CreateApiKeyPayload",
     "CreateCollectionPayload",
     "CreateDatabasePayload",
     "CreateTenantPayload",
+    "CreatedApiKey",
     "Database",
     "DeleteCollectionRecordsPayload",
     "DeleteResponse",

@@ -44,3 +44,14 @@ def test_default_embedding_function_loads_no_model_until_it_embeds() -> None:
         "col.add(ids=['a'], embeddings=[[1.0]]); col.query(query_embeddings=[[1.0]])"
     )
     assert not {"tokenizers", "onnxruntime"} & loaded
+
+
+def test_the_authorizer_loads_neither_lance_nor_the_rest_app() -> None:
+    """The authorizer is a small zip function: DynamoDB keys only (boto3 is in the runtime)."""
+    code = (
+        "from chromalake.auth.factory import build_authenticator, build_key_store; "
+        "from chromalake.config import Settings; "
+        "s = Settings(chromalake_table='t', chromalake_region='us-east-1'); "
+        "build_authenticator(s, build_key_store(s))"
+    )
+    assert _loaded_after(code) == {"boto3"}

@@ -7,6 +7,7 @@ asyncio HTTP backend; a test checks that each pair has the same methods and sign
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from chromalake.api import ops
@@ -70,6 +71,28 @@ class AsyncAdminClient:
     ) -> list[Database]:
         dialect = self._backend.dialect
         return await self._backend.run(ops.list_databases(dialect, limit, offset, tenant))
+
+    async def create_api_key(
+        self, tenant: str, role: str, name: str, databases: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """A new API key (chromalake extension; needs an admin key). The reply's ``key`` is
+        the key itself, shown this once.
+
+        Example:
+            >>> (await admin.create_api_key("acme", "read-only", "ci"))["key"]  # doctest: +SKIP
+            'clk_...'
+        """
+        return await self._backend.run(
+            ops.create_api_key(self._backend.dialect, tenant, role, name, databases)
+        )
+
+    async def list_api_keys(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        """The API keys of ``tenant`` (of every tenant for a root key): no keys, no hashes."""
+        return await self._backend.run(ops.list_api_keys(self._backend.dialect, tenant))
+
+    async def revoke_api_key(self, key_id: str) -> dict[str, Any]:
+        """Revoke an API key by its id; the key's record as it now is."""
+        return await self._backend.run(ops.revoke_api_key(self._backend.dialect, key_id))
 
 
 class AsyncClient:

@@ -9,6 +9,7 @@ operation of :mod:`chromalake.api.ops`; this module only wraps results in object
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,28 @@ class AdminClient:
         self, limit: int | None = None, offset: int | None = None, tenant: str = DEFAULT_TENANT
     ) -> list[Database]:
         return self._backend.run(ops.list_databases(self._backend.dialect, limit, offset, tenant))
+
+    def create_api_key(
+        self, tenant: str, role: str, name: str, databases: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """A new API key (chromalake extension; needs an admin key). The reply's ``key`` is
+        the key itself, shown this once.
+
+        Example:
+            >>> admin.create_api_key("acme", "read-only", "dashboards")["key"]  # doctest: +SKIP
+            'clk_...'
+        """
+        return self._backend.run(
+            ops.create_api_key(self._backend.dialect, tenant, role, name, databases)
+        )
+
+    def list_api_keys(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        """The API keys of ``tenant`` (of every tenant for a root key): no keys, no hashes."""
+        return self._backend.run(ops.list_api_keys(self._backend.dialect, tenant))
+
+    def revoke_api_key(self, key_id: str) -> dict[str, Any]:
+        """Revoke an API key by its id; the key's record as it now is."""
+        return self._backend.run(ops.revoke_api_key(self._backend.dialect, key_id))
 
 
 class Client:

@@ -192,6 +192,38 @@ def list_databases(
     return [_database(d, dialect) for d in found]
 
 
+# -- API keys (chromalake's admin routes; a server keeps the keys) ------------------------------
+
+NO_KEY_STORE = (
+    "API keys are kept by a chromalake server: use an AdminClient whose settings name the "
+    "server (and an admin key), or the `chromalake keys` command"
+)
+
+
+def _remote_only(dialect: Dialect) -> None:
+    if dialect.embedded:
+        raise NotImplementedError(NO_KEY_STORE)
+
+
+def create_api_key(
+    dialect: Dialect, tenant: str, role: str, name: str, databases: Sequence[str] | None
+) -> Op[dict[str, Any]]:
+    _remote_only(dialect)
+    return cast(
+        dict[str, Any], (yield call("create_api_key", tenant, role, name, databases=databases))
+    )
+
+
+def list_api_keys(dialect: Dialect, tenant: str | None) -> Op[list[dict[str, Any]]]:
+    _remote_only(dialect)
+    return cast(list[dict[str, Any]], (yield call("list_api_keys", tenant)))
+
+
+def revoke_api_key(dialect: Dialect, key_id: str) -> Op[dict[str, Any]]:
+    _remote_only(dialect)
+    return cast(dict[str, Any], (yield call("revoke_api_key", key_id)))
+
+
 # -- the client's scope ----------------------------------------------------------------------
 
 

@@ -263,6 +263,33 @@ def list_databases(
     return Call(request, lambda b: [database_record(d) for d in b])
 
 
+# -- chromalake's key administration (extension routes) -----------------------------------------
+
+KEYS = "/chromalake/keys"
+
+
+def create_api_key(
+    tenant: str, role: str, name: str, databases: Sequence[str] | None = None
+) -> Call[dict[str, Any]]:
+    """POST a new key; the reply holds the key itself, which no later call shows."""
+    body = {"tenant": tenant, "databases": _list_or_none(databases), "role": role, "name": name}
+    return Call(Request("POST", KEYS, body=body, retry_safe=False), dict)
+
+
+def list_api_keys(tenant: str | None = None) -> Call[list[dict[str, Any]]]:
+    request = Request("GET", KEYS, params=_clean({"tenant": tenant}))
+    return Call(request, lambda b: [dict(k) for k in b])
+
+
+def revoke_api_key(key_id: str) -> Call[dict[str, Any]]:
+    # Revoking twice leaves the key revoked: safe to resend.
+    return Call(Request("DELETE", _path("chromalake", "keys", key_id)), dict)
+
+
+def _list_or_none(values: Sequence[str] | None) -> list[str] | None:
+    return None if values is None else list(values)
+
+
 # -- collections -----------------------------------------------------------------------------------
 
 
@@ -522,6 +549,9 @@ CALLS: dict[str, Callable[..., Call[Any]]] = {
         count,
         get,
         query,
+        create_api_key,
+        list_api_keys,
+        revoke_api_key,
     )
 }
 # Writes whose embeddings go base64-encoded when the server says it accepts that.

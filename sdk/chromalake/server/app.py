@@ -13,6 +13,7 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 | a bad query string | 400 | InvalidArgumentError |
 | a ``Content-Type`` other than JSON on a route with a body | 415 | ChromaError |
 | ``/api/v1/...`` | 410 | Unimplemented |
+| no accepted API key, where keys are required (:mod:`chromalake.server.authz`) | 403 | AuthError |
 | anything unexpected | 500 | InternalError |
 """
 
@@ -28,9 +29,11 @@ from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Rou
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from chromalake.auth.admin import KeyAdmin
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import ChromaError, InternalError, UnsupportedMediaTypeError
+from chromalake.server import authz
 from chromalake.server.http import JSON, TRACE_HEADER, TRACE_ID, error_response, json_response
 from chromalake.server.parsing import (
     WRONG_CONTENT_TYPE,
@@ -42,6 +45,7 @@ from chromalake.server.parsing import (
 from chromalake.server.routers import (
     collections,
     databases,
+    keys,
     records,
     system,
     tenants,
@@ -57,9 +61,17 @@ ROUTERS = (system, tenants, databases, collections, records, unsupported)
 
 
 class ChromaResolver(APIGatewayHttpResolver):
-    """An HTTP API resolver that checks a route's body before powertools validates it."""
+    """An HTTP API resolver that checks a route's key, then its body, before powertools
+    validates it."""
+
+    auth_required = False  # keys are checked anyway when the event has an authorizer context
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:  # type: ignore[type-arg]
+        try:
+            event = self.current_event.raw_event
+            authz.check(route.method, route.path, route_arguments, event, self.auth_required)
+        except ChromaError as refused:
+            return ResponseBuilder(error_response(refused), self._serializer, route)
         if route.dependant.body_params:
             problem = self._body_problem()
             if problem is not None:
@@ -88,8 +100,13 @@ class ChromaResolver(APIGatewayHttpResolver):
         return methods
 
 
-def build_app(engine: Engine, settings: Settings) -> APIGatewayHttpResolver:
-    """The Chroma v2 REST app over ``engine``.
+def build_app(
+    engine: Engine, settings: Settings, keys_admin: KeyAdmin | None = None
+) -> APIGatewayHttpResolver:
+    """The Chroma v2 REST app over ``engine``; ``keys_admin`` serves the key admin routes.
+
+    With ``settings.chromalake_auth`` every route but the public ones needs an accepted API
+    key in the event's authorizer context (:mod:`chromalake.server.authz`).
 
     Example:
         >>> from chromalake.engine.factory import build_engine
@@ -98,8 +115,10 @@ def build_app(engine: Engine, settings: Settings) -> APIGatewayHttpResolver:
         'ChromaResolver'
     """
     app = ChromaResolver(enable_validation=True, json_body_deserializer=load_json)
+    app.auth_required = settings.chromalake_auth
     for module in ROUTERS:
         app.include_router(module.router(engine, settings))
+    app.include_router(keys.router(engine, keys_admin))
 
     def chroma_error(error: ChromaError) -> Response[Any]:
         return error_response(error)

@@ -561,8 +561,15 @@ class DynamoDBCatalog:
     # -- reset ----------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every item of the table, 25 at a time, retrying unprocessed ones."""
-        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in self._scan()]
+        """Delete every catalog item of the table, 25 at a time, retrying unprocessed ones.
+
+        API keys (items of kind ``api_key*``, chromalake.auth) share the table but are not
+        catalog data: a reset keeps them, so the admin who reset can still get in."""
+        keys = [
+            {"pk": i["pk"], "sk": i["sk"]}
+            for i in self._scan()
+            if not i.get("kind", {}).get("S", "").startswith("api_key")
+        ]
         for start in range(0, len(keys), _BATCH_LIMIT):
             requests = [{"DeleteRequest": {"Key": k}} for k in keys[start : start + _BATCH_LIMIT]]
             self._batch_write(requests)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake import validation
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
+from chromalake.server.authz import scope_of
 from chromalake.server.http import database_name, documented, json_response, new_router
 from chromalake.server.serialize import database_json
 from chromalake.wire import CreateDatabasePayload, Database
@@ -28,7 +29,14 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     def list_databases(
         tenant: str, limit: U32Query = None, offset: U32Query = None
     ) -> Response[Any]:
-        found = engine.list_databases(limit, offset, tenant=tenant)
+        scope = scope_of(r.current_event.raw_event)
+        if scope is None or scope.databases is None:
+            found = engine.list_databases(limit, offset, tenant=tenant)
+        else:  # a key limited to some databases lists only those
+            every = engine.list_databases(None, None, tenant=tenant)
+            visible = [d for d in every if scope.sees_database(d.name)]
+            start = offset or 0
+            found = visible[start : None if limit is None else start + limit]
         return json_response([database_json(d) for d in found])
 
     @r.post(

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
+from chromalake.server.authz import scope_of
 from chromalake.server.http import documented, json_response, new_router
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromalake.wire import Heartbeat, Identity, PreflightChecks
@@ -67,6 +68,9 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         responses=documented(Identity),
     )
     def identity() -> Response[Any]:
+        scope = scope_of(r.current_event.raw_event)
+        if scope is not None:  # the key's tenant and databases, as Chroma Cloud answers
+            return json_response(scope.identity())
         return json_response(
             {"user_id": "", "tenant": DEFAULT_TENANT, "databases": [DEFAULT_DATABASE]}
         )

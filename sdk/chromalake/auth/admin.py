@@ -1,0 +1,132 @@
+"""Creating, listing and revoking keys, and who may do it.
+
+A root key (tenant ``*``) manages every tenant's keys. A tenant's admin key manages its own
+tenant's keys only, and cannot mint a key reaching further than itself (databases outside
+its own list). Another tenant, or a key of another tenant, is answered as if it did not
+exist (404), so an admin learns nothing about other tenants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from chromalake import validation
+from chromalake.auth.authenticator import Authenticator
+from chromalake.auth.keys import (
+    ALL,
+    ROLES,
+    ApiKey,
+    KeyStore,
+    Role,
+    generate_key,
+    generate_key_id,
+    hash_key,
+    now,
+)
+from chromalake.auth.scope import Scope
+from chromalake.errors import ForbiddenError, InvalidArgumentError, NotFoundError
+
+MAX_NAME = 256
+ROOT = Scope(key_id="", tenant=ALL, databases=None, role="admin")  # the CLI's direct access
+
+
+def tenant_not_found(tenant: str) -> NotFoundError:
+    return NotFoundError(f"Tenant [{tenant}] not found")
+
+
+def key_not_found(key_id: str) -> NotFoundError:
+    return NotFoundError(f"API key [{key_id}] not found")
+
+
+def _checked(
+    tenant: str, databases: Sequence[str] | None, role: str, name: str
+) -> tuple[tuple[str, ...] | None, Role]:
+    if role not in ROLES:
+        raise InvalidArgumentError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if not name or len(name) > MAX_NAME:
+        raise InvalidArgumentError(f"name must have 1 to {MAX_NAME} characters")
+    if tenant == ALL and (role != "admin" or databases is not None):
+        raise InvalidArgumentError("a key of every tenant (*) must be an admin of every database")
+    if databases is None:
+        return None, cast(Role, role)
+    if not databases:
+        raise InvalidArgumentError("databases must name at least one database (or be null)")
+    for database in databases:
+        validation.validate_database_name(database)
+    return tuple(dict.fromkeys(databases)), cast(Role, role)
+
+
+class KeyAdmin:
+    """Key management over a store, on behalf of a caller's scope.
+
+    Example:
+        >>> from chromalake.auth.keys import MemoryKeyStore
+        >>> admin = KeyAdmin(MemoryKeyStore())
+        >>> record, key = admin.create_key(ROOT, "acme", ["sales"], "read-only", "dashboards")
+        >>> record.tenant, record.databases, key.startswith("clk_")
+        ('acme', ('sales',), True)
+        >>> [k.name for k in admin.list_keys(ROOT, "acme")]
+        ['dashboards']
+    """
+
+    def __init__(
+        self,
+        store: KeyStore,
+        pepper: str | None = None,
+        authenticator: Authenticator | None = None,
+    ) -> None:
+        self.store, self._pepper, self._authenticator = store, pepper, authenticator
+
+    def create_key(
+        self,
+        caller: Scope,
+        tenant: str,
+        databases: Sequence[str] | None,
+        role: str,
+        name: str,
+    ) -> tuple[ApiKey, str]:
+        """A new key (the record, and the key itself: shown this once, never stored)."""
+        if not caller.sees_tenant(tenant):
+            raise tenant_not_found(tenant)
+        wanted, checked_role = _checked(tenant, databases, role, name)
+        if caller.databases is not None and (
+            wanted is None or not set(wanted) <= set(caller.databases)
+        ):
+            raise ForbiddenError("An API key cannot create a key for databases it cannot use")
+        key = generate_key()
+        record = ApiKey(
+            id=generate_key_id(),
+            key_hash=hash_key(key, self._pepper),
+            tenant=tenant,
+            databases=wanted,
+            role=checked_role,
+            name=name,
+            created_at=now(),
+        )
+        self.store.add_key(record)
+        return record, key
+
+    def create_root_key(self, name: str) -> tuple[ApiKey, str]:
+        """A key of every tenant: how a deployment gets its first admin (CLI, direct)."""
+        return self.create_key(ROOT, ALL, None, "admin", name)
+
+    def list_keys(self, caller: Scope, tenant: str | None = None) -> list[ApiKey]:
+        """The keys of ``tenant`` (a tenant admin: its own tenant's, whatever it asks)."""
+        if tenant is not None and not caller.sees_tenant(tenant):
+            raise tenant_not_found(tenant)
+        if tenant is None and not caller.is_root:
+            tenant = caller.tenant
+        return self.store.list_keys(tenant)
+
+    def revoke_key(self, caller: Scope, key_id: str) -> ApiKey:
+        """Revoke a key of the caller's reach; the key as it now is."""
+        found = self.store.get_key(key_id)
+        if found is None or not caller.sees_tenant(found.tenant):
+            raise key_not_found(key_id)
+        revoked = self.store.revoke_key(key_id)
+        if revoked is None:
+            raise key_not_found(key_id)
+        if self._authenticator is not None:
+            self._authenticator.forget(key_id)
+        return revoked
