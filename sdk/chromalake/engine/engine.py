@@ -28,10 +28,12 @@ from chromalake.configuration import (
     space_of,
     update_configuration,
 )
+from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
 from chromalake.engine.catalog.base import MetadataKey
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
 from chromalake.engine.metadata_columns import METADATA
+from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
 from chromalake.engine.search import nearest
 from chromalake.engine.store import (
@@ -50,7 +52,7 @@ from chromalake.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT
+from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
 
 VERSION = "1.5.9"
 # Chroma's single node: floor(SQLITE_MAX_VARIABLE_NUMBER / 6), reference §6.6.
@@ -89,11 +91,25 @@ class Engine:
         'docs'
     """
 
-    def __init__(self, catalog: Catalog, store: LanceStore, allow_reset: bool = False) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: LanceStore,
+        allow_reset: bool = False,
+        policy: MaintenancePolicy | None = None,
+        on_write: WriteListener | None = None,
+    ) -> None:
         self.catalog = catalog
         self.store = store
         self.allow_reset = allow_reset
+        self.policy = policy or MaintenancePolicy()
+        # Told each collection id after a committed write (maintenance trigger; policy.py).
+        self.on_write = on_write
         self._ensure_defaults()
+
+    def _written(self, coll: CollectionRecord) -> None:
+        if self.on_write is not None:
+            self.on_write(coll.id)
 
     # -- system -------------------------------------------------------------------------
 
@@ -381,6 +397,7 @@ class Engine:
         ]
         new_keys = _metadata_keys(metadatas, first.values()) - coll.metadata_keys
         self.store.insert_new(coll, to_table(rows, coll.dimension))
+        self._written(coll)
         if new_keys:
             # Only the records this add inserted count (a stored id is ignored); they are the
             # ones holding its sequence numbers.
@@ -479,6 +496,7 @@ class Engine:
                 final[change.id] = row
         if final:
             self.store.write(coll, to_table(list(final.values()), coll.dimension), insert_missing)
+            self._written(coll)
             written = [n for n, record_id in enumerate(ids) if record_id in final]
             self._remember_metadata_keys(coll, metadatas, written)
 
@@ -512,13 +530,15 @@ class Engine:
         coll = self._records_of(collection_id, tenant, database)
         validation.validate_delete_request(ids, where, where_document, limit)
         if where is None and where_document is None:
-            self.store.delete(coll, list(ids or []))
-            return len(ids or [])
-        matched = self.get(
-            collection_id, ids, where, where_document, limit, None, [], tenant, database
-        ).ids
-        self.store.delete(coll, matched)
-        return len(matched)
+            doomed = list(ids or [])
+        else:
+            doomed = self.get(
+                collection_id, ids, where, where_document, limit, None, [], tenant, database
+            ).ids
+        self.store.delete(coll, doomed)
+        if doomed:
+            self._written(coll)
+        return len(doomed)
 
     # -- record reads ---------------------------------------------------------------------------
 
@@ -583,6 +603,19 @@ class Engine:
         if coll.dimension is None or dimension is None:
             return empty
         validation.validate_dimension(coll.dimension, dimension)
+        index = self.store.vector_index(coll)
+        if index is not None:
+            # Indexed (maintenance built it past the size threshold): Lance's IVF proposes,
+            # exact float64 distances decide; the collection's matrix is never loaded.
+            queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
+            hits = (
+                exact_query(self.store, coll, queries, n_results, list(ids), predicate)
+                if ids is not None
+                else ann_query(self.store, coll, index, queries, n_results, predicate)
+            )
+            wanted = list(dict.fromkeys(i for h in hits for i in h.ids))
+            fields = self._fields(coll, wanted, include)
+            return [_records(h.ids, include, fields, distances=h.distances) for h in hits]
         snap = self.store.snapshot(coll)
         if snap is None:
             return empty
@@ -604,6 +637,29 @@ class Engine:
             _records(page, include, fields, distances=distances.tolist())
             for page, (_, distances) in zip(pages, found, strict=True)
         ]
+
+    def indexing_status(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> IndexingStatus:
+        """How much of the collection its ANN index covers, as Chroma's distributed server says.
+
+        Records count as indexed when the index covers them, or when the collection is below
+        the index threshold (exact search needs no index, so nothing is pending). Above it,
+        records written since the last maintenance run are pending.
+        """
+        coll = self._records_of(collection_id, tenant, database)
+        state = self.store.state(coll)
+        total = 0 if state is None else state.rows
+        if state is None or state.index is None:
+            indexed = total if total < self.policy.index_threshold else 0
+        else:
+            indexed = min(total, state.index.indexed_rows)
+        return IndexingStatus(
+            num_indexed_ops=indexed,
+            num_unindexed_ops=total - indexed,
+            total_ops=total,
+            op_indexing_progress=1.0 if total == 0 else indexed / total,
+        )
 
     def _candidates(
         self,
