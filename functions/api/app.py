@@ -16,6 +16,7 @@ handler also prints its metrics to stdout as CloudWatch EMF lines):
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -25,6 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chromalake.config import Settings
 from chromalake.engine.factory import build_engine
+from chromalake.engine.policy import Debounced, WriteListener
 from chromalake.server import build_app
 
 # Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME /
@@ -34,7 +36,30 @@ tracer = Tracer(service="chromalake-api")
 metrics = Metrics(namespace="chromalake", service="chromalake-api")
 
 settings = Settings.from_env()
-app = build_app(build_engine(settings), settings)
+engine = build_engine(settings)
+app = build_app(engine, settings)
+
+
+def _tell_maintenance(queue_url: str) -> WriteListener:
+    """The write listener: one queue message per written collection (debounced)."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=settings.chromalake_region)
+
+    def send(collection_id: str) -> None:
+        # The write is committed already; a lost message is caught up by the scheduled sweep.
+        try:
+            sqs.send_message(
+                QueueUrl=queue_url, MessageBody=json.dumps({"collection_id": collection_id})
+            )
+        except Exception:
+            logger.exception("could not queue maintenance", extra={"collection_id": collection_id})
+
+    return Debounced(send, settings.chromalake_maintenance_delay_seconds)
+
+
+if settings.chromalake_maintenance_queue_url:
+    engine.on_write = _tell_maintenance(settings.chromalake_maintenance_queue_url)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

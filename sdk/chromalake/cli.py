@@ -67,11 +67,20 @@ def run(args: argparse.Namespace) -> int:
     """Serve Chroma's HTTP API v2 on a local port (the same app that runs in Lambda)."""
     from chromalake.config import Settings
     from chromalake.engine.factory import build_engine
+    from chromalake.engine.maintenance import BackgroundMaintainer
     from chromalake.server import build_app
     from chromalake.server.gateway import GatewayServer, serve
 
     settings = Settings.from_env(**run_overrides(args))
-    app = build_app(build_engine(settings), settings)
+    engine = build_engine(settings)
+    # Compaction and index builds run beside the server, shortly after writes (in AWS: the
+    # maintenance Lambda, fed by a queue).
+    BackgroundMaintainer(
+        engine,
+        delay=settings.chromalake_maintenance_delay_seconds,
+        interval=settings.chromalake_maintenance_interval_seconds,
+    ).start()
+    app = build_app(engine, settings)
     try:
         server = GatewayServer((args.host, args.port), app, verbose=args.verbose)
     except OSError as error:

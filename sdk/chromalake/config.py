@@ -75,6 +75,9 @@ class Settings(BaseModel):
     # maintainer runs (writes in a burst share one run), and seconds between scheduled sweeps.
     chromalake_maintenance_delay_seconds: float = 2.0
     chromalake_maintenance_interval_seconds: float = 300.0
+    # AWS: the queue the api function tells of written collections (one message per
+    # collection per `chromalake_maintenance_delay_seconds` and warm instance at most).
+    chromalake_maintenance_queue_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -9,6 +9,8 @@ themselves (or never: exact search stays correct, only slower past the threshold
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,3 +44,34 @@ class MaintenancePolicy:
             retention=timedelta(seconds=settings.chromalake_version_retention_seconds),
             retrain_growth=settings.chromalake_index_retrain_growth,
         )
+
+
+class Debounced:
+    """A write listener that passes each collection on at most once per ``seconds``.
+
+    A warm API function sees many writes to one collection in a burst; one maintenance
+    message per collection and window is enough (maintenance looks at the table, not at the
+    message).
+
+    Example:
+        >>> sent = []
+        >>> notify = Debounced(sent.append, seconds=60.0)
+        >>> notify("a"); notify("a"); notify("b")
+        >>> sent
+        ['a', 'b']
+    """
+
+    def __init__(self, listener: WriteListener, seconds: float) -> None:
+        self._listener = listener
+        self._seconds = seconds
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, collection_id: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(collection_id)
+            if last is not None and now - last < self._seconds:
+                return
+            self._last[collection_id] = now
+        self._listener(collection_id)

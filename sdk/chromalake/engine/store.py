@@ -137,15 +137,19 @@ def _create_or_open(db: Any, name: str, schema: pa.Schema) -> Any:
 # collection's table at once commit an "Overwrite"): the loser retries on the latest version.
 _COMMIT_ATTEMPTS = 5
 _CONFLICT = "Incompatible transaction"
+# A compaction that loses to a concurrent delete or update is refused as "retryable": the
+# writer's commit stands, and maintenance compacts again from the latest version.
+_MAINTENANCE_CONFLICTS = (_CONFLICT, "Retryable commit conflict")
 
 
-def _committed(table: Any, commit: Any) -> Any:
+def _committed(table: Any, commit: Any, conflicts: tuple[str, ...] = (_CONFLICT,)) -> Any:
     """Run a write, retrying it on the latest version when it lost a commit race."""
     for attempt in range(_COMMIT_ATTEMPTS):
         try:
             return commit()
         except Exception as e:
-            if _CONFLICT not in str(e) or attempt == _COMMIT_ATTEMPTS - 1:
+            lost = any(conflict in str(e) for conflict in conflicts)
+            if not lost or attempt == _COMMIT_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 * 2**attempt)
             table.checkout_latest()
@@ -403,6 +407,7 @@ class LanceStore:
             _committed,
             table,
             lambda: table.create_index(EMBEDDING, config=config, name=plan.name, replace=True),
+            _MAINTENANCE_CONFLICTS,
         )
         if old is not None and old.name != plan.name:
             _lance_call(table.drop_index, old.name)
@@ -416,7 +421,12 @@ class LanceStore:
         """
         table = self._table(coll)
         if table is not None:
-            _lance_call(_committed, table, lambda: table.optimize(cleanup_older_than=retention))
+            _lance_call(
+                _committed,
+                table,
+                lambda: table.optimize(cleanup_older_than=retention),
+                _MAINTENANCE_CONFLICTS,
+            )
 
 
 def _vector_index(table: Any) -> VectorIndex | None:
