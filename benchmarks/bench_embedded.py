@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.data import exact_top, load, metadatas  # noqa: E402
+from benchmarks.data import exact_top, load, metadatas
 
 SYSTEMS = ("chromalake", "chromadb")
 EF_SEARCH = (100, 200, 400, 800)
@@ -50,7 +50,10 @@ def _latencies(run: Any, queries: np.ndarray) -> tuple[list[list[str]], np.ndarr
 
 def _stats(found: list[list[str]], times: np.ndarray, truth: list[set[int]]) -> dict[str, float]:
     recall = np.mean(
-        [len({int(i[2:]) for i in f} & t) / max(1, min(K, len(t))) for f, t in zip(found, truth)]
+        [
+            len({int(i[2:]) for i in f} & t) / max(1, min(K, len(t)))
+            for f, t in zip(found, truth, strict=True)
+        ]
     )
     return {
         "recall": float(recall),
@@ -70,7 +73,9 @@ def _ingest(system: str, col: Any, data: np.ndarray, batch: int) -> dict[str, fl
     ids, metas = [f"id{i}" for i in range(n)], metadatas(n)
     start = time.perf_counter()
     for i in range(0, n, batch):
-        col.add(ids=ids[i : i + batch], embeddings=data[i : i + batch], metadatas=metas[i : i + batch])
+        col.add(
+            ids=ids[i : i + batch], embeddings=data[i : i + batch], metadatas=metas[i : i + batch]
+        )
     ingest = time.perf_counter() - start
     index = 0.0
     if system == "chromalake":
@@ -95,7 +100,9 @@ def _queries(col: Any, data: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
         sweep.append({"ef_search": ef, **_stats(found, times, truth)})
         if sweep[-1]["recall"] >= TARGET_RECALL:
             break
-    chosen = next((s for s in sweep if s["recall"] >= TARGET_RECALL), max(sweep, key=lambda s: s["recall"]))
+    chosen = next(
+        (s for s in sweep if s["recall"] >= TARGET_RECALL), max(sweep, key=lambda s: s["recall"])
+    )
     _set_ef(col, int(chosen["ef_search"]))
     return {"sweep": sweep, "query": chosen}
 
@@ -107,9 +114,9 @@ def _filtered(col: Any, data: np.ndarray, queries: np.ndarray) -> dict[str, Any]
         truth = exact_top(data, queries, K, allowed)
         where = {"sel": {"$lt": pct}}
         found, times = _latencies(
-            lambda q, w=where: col.query(
-                query_embeddings=[q], n_results=K, where=w, include=[]
-            )["ids"][0],
+            lambda q, w=where: col.query(query_embeddings=[q], n_results=K, where=w, include=[])[
+                "ids"
+            ][0],
             queries,
         )
         out[f"{pct}%"] = _stats(found, times, truth)
@@ -126,7 +133,9 @@ def _gets(col: Any, n: int, calls: int) -> dict[str, float]:
     return {"get_ops": calls / elapsed, "get_ms": elapsed / calls * 1000}
 
 
-def run_one(system: str, dataset: str, n: int, dim: int, n_queries: int, batch: int) -> dict[str, Any]:
+def run_one(
+    system: str, dataset: str, n: int, dim: int, n_queries: int, batch: int
+) -> dict[str, Any]:
     """Measure one system at one size in this process (main runs it in a subprocess)."""
     module = __import__(system)
     data, queries = load(dataset, n, dim, n_queries)
@@ -165,7 +174,11 @@ def main() -> dict[str, Any]:
     args = parser().parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.one:
-        print(json.dumps(run_one(args.one, args.dataset, sizes[0], args.dim, args.queries, args.batch)))
+        print(
+            json.dumps(
+                run_one(args.one, args.dataset, sizes[0], args.dim, args.queries, args.batch)
+            )
+        )
         return {}
     results: dict[str, Any] = {}
     for n in sizes:

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.data import exact_top, load, metadatas  # noqa: E402
+from benchmarks.data import exact_top, load, metadatas
 
 BIN = Path(sys.executable).parent
 _CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
@@ -91,7 +91,9 @@ def serve(kind: str, path: str) -> Iterator[int]:
             command = [str(BIN / "chromalake"), "run", "--path", path, "--port", str(port)]
             command += [x for pair in (flags or {}).items() for x in pair]
         env = {**os.environ, **_CREDENTIALS}
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         try:
             _wait(port, process)
             yield port
@@ -115,7 +117,11 @@ def measure(kind: str, data: np.ndarray, queries: np.ndarray, batch: int) -> dic
         col = client.create_collection("bench", embedding_function=None)
         start = time.perf_counter()
         for i in range(0, n, batch):
-            col.add(ids=ids[i : i + batch], embeddings=data[i : i + batch], metadatas=metas[i : i + batch])
+            col.add(
+                ids=ids[i : i + batch],
+                embeddings=data[i : i + batch],
+                metadatas=metas[i : i + batch],
+            )
         ingest = time.perf_counter() - start
         col.modify(configuration={"hnsw": {"ef_search": 400}})  # recall >= 0.95 for both
         times, found = [], []
@@ -124,7 +130,9 @@ def measure(kind: str, data: np.ndarray, queries: np.ndarray, batch: int) -> dic
             found.append(col.query(query_embeddings=[q], n_results=10, include=[])["ids"][0])
             times.append(time.perf_counter() - t)
     truth = exact_top(data, queries, 10)
-    recall = np.mean([len({int(i[2:]) for i in f} & t) / 10 for f, t in zip(found, truth)])
+    recall = np.mean(
+        [len({int(i[2:]) for i in f} & t) / 10 for f, t in zip(found, truth, strict=True)]
+    )
     lat = np.asarray(times)
     return {
         "ingest_rps": n / ingest,

@@ -206,6 +206,11 @@ def test_maintenance_is_idempotent_and_cleans_versions(tmp_path: Path) -> None:
     table = engine.store._table(coll)
     assert len(table.list_versions()) <= 2  # the latest, and at most the one cleanup kept
     assert maintain(engine, "00000000-0000-4000-8000-00000000dead") is None
+    assert {c.name for c in table.list_indices()} == {state.index.name, "id_btree"}  # type: ignore[union-attr]
+    assert engine.get(coll.id, ids=["id9", "id3"], include=["metadatas"]).metadatas == [
+        {"bucket": 3, "half": 1},
+        {"bucket": 9, "half": 1},
+    ]
 
 
 def test_index_is_retrained_once_the_collection_outgrows_it(tmp_path: Path) -> None:

@@ -43,6 +43,7 @@ from chromalake.engine.store import (
     SEQ,
     URI,
     LanceStore,
+    Snapshot,
     ids_predicate,
 )
 from chromalake.errors import (
@@ -565,13 +566,19 @@ class Engine:
             ids_predicate(list(ids)) if ids is not None else None,
             self._filter(coll, where, where_document),
         )
-        matches = self.store.select(coll, predicate, [ID, SEQ])
+        # Asked by ids, the matches are few: one read brings their fields too (each Lance read
+        # costs milliseconds however small).
+        wants_fields = bool(set(include) & {"documents", "metadatas", "uris", "embeddings"})
+        at_once = ids is not None and wants_fields
+        matches = self.store.select(coll, predicate, _ALL_COLUMNS if at_once else [ID, SEQ])
         if matches is None:
             return _records([], include, {})
         order = np.argsort(matches[SEQ].to_numpy(), kind="stable")
         start = offset or 0
         chosen = order[start:] if limit is None else order[start : start + limit]
         page = [str(x) for x in np.asarray(matches[ID].to_pylist(), dtype=object)[chosen]]
+        if at_once:
+            return _records(page, include, {r.id: r for r in from_table(matches)})
         return _records(page, include, self._fields(coll, page, include))
 
     def _fields(
@@ -619,7 +626,7 @@ class Engine:
         snap = self.store.snapshot(coll)
         if snap is None:
             return empty
-        positions = self._candidates(coll, snap.positions, ids, predicate)
+        positions = self._candidates(coll, snap, ids, predicate)
         matrix, seqs, norms = (
             (snap.embeddings, snap.seqs, snap.norms)
             if positions is None
@@ -664,11 +671,12 @@ class Engine:
     def _candidates(
         self,
         coll: CollectionRecord,
-        positions: dict[str, int],
+        snap: Snapshot,
         ids: Sequence[str] | None,
         predicate: str | None,
     ) -> npt.NDArray[np.int64] | None:
         """Row positions a query may return, or None for all of them."""
+        positions = snap.positions
         if ids is None and predicate is None:
             return None
         if ids is not None and any(i not in positions for i in ids):
@@ -676,9 +684,10 @@ class Engine:
         if predicate is None:
             return np.array([positions[i] for i in dict.fromkeys(ids or [])], dtype=np.int64)
         full = _and(ids_predicate(list(ids)) if ids is not None else None, predicate)
-        matches = self.store.select(coll, full, [ID])
-        found = matches[ID].to_pylist() if matches is not None else []
-        return np.array([positions[i] for i in found if i in positions], dtype=np.int64)
+        matches = self.store.select(coll, full, [SEQ])
+        if matches is None:
+            return np.empty(0, np.int64)
+        return snap.rows_with_seqs(matches[SEQ].to_numpy())
 
 
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]

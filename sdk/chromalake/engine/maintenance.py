@@ -6,7 +6,8 @@ and callable from any embedded client's engine. Each run looks at the table and 
 what is due, so running it twice, or beside writers, is safe:
 
 - at or past ``index_threshold`` rows without an index, or once the collection has outgrown
-  its index's training (``retrain_growth``): train a new IVF index (``indexes.plan_index``);
+  its index's training (``retrain_growth``): train a new IVF index (``indexes.plan_index``),
+  and give ``id`` a BTREE index for lookups by id;
 - with rows the index does not cover yet, or more than ``compact_fragments`` fragments:
   ``optimize`` (compaction, incremental index update, and version cleanup);
 - always: versions older than ``retention`` are removed (part of ``optimize``).
@@ -64,6 +65,7 @@ def maintain_record(engine: Engine, coll: CollectionRecord) -> Report:
         hnsw = coll.configuration.get("hnsw") or {}
         plan = plan_index(hnsw, coll.dimension, state.rows, engine.policy.index_type)
         engine.store.build_index(coll, plan)
+        engine.store.ensure_id_index(coll)
         state = engine.store.state(coll) or state
     optimized = _optimize_due(engine, state)
     # Cleanup runs inside optimize; a collection with nothing else due still sheds versions.

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ID, SEQ, EMBEDDING, DOCUMENT, URI = "id", "seq", "embedding", "document", "uri"
 MEMORY_ROOT = "memory://"
+ID_INDEX = "id_btree"
 
 # Declaring `id` as the unenforced primary key makes Lance detect concurrent inserts of one
 # new id (lance-notes §2: without it, racing upserts duplicate rows).
@@ -76,6 +77,19 @@ class Snapshot:
     embeddings: npt.NDArray[np.float32]
     norms: npt.NDArray[np.float32]
     positions: dict[str, int]
+    seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
+
+    def rows_with_seqs(self, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Row positions of the records with these sequence numbers (unknown ones skipped).
+
+        A filter's matches come back from Lance as sequence numbers, a zero-copy integer
+        column, rather than ids that would each need a dictionary lookup.
+        """
+        sorted_seqs = self.seqs[self.seq_order]
+        at = np.minimum(np.searchsorted(sorted_seqs, seqs), max(len(sorted_seqs) - 1, 0))
+        if len(sorted_seqs) == 0:
+            return np.empty(0, np.int64)
+        return np.asarray(self.seq_order[at[sorted_seqs[at] == seqs]], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -294,13 +308,15 @@ class LanceStore:
         data = _lance_call(lambda: table.search().select([ID, SEQ, EMBEDDING]).to_arrow())
         ids = np.array(data[ID].to_pylist(), dtype=object)
         embeddings = embedding_matrix(data)
+        seqs = data[SEQ].to_numpy()
         snap = Snapshot(
             version=version,
             ids=ids,
-            seqs=data[SEQ].to_numpy(),
+            seqs=seqs,
             embeddings=embeddings,
             norms=row_norms(embeddings),
             positions={str(i): n for n, i in enumerate(ids)},
+            seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
         )
         with self._lock:
             self._snapshots[coll.id] = snap
@@ -412,6 +428,26 @@ class LanceStore:
         if old is not None and old.name != plan.name:
             _lance_call(table.drop_index, old.name)
         self.forget_snapshot(coll)
+
+    def ensure_id_index(self, coll: CollectionRecord) -> bool:
+        """Give ``id`` a BTREE index if it has none; True when one was built.
+
+        Lookups by id (get, update, upsert's merge, delete) then read a few pages instead of
+        scanning the id column (lance-notes §4: 18 -> 6 ms for 10 ids at 100k rows); optimize
+        keeps it current as rows arrive.
+        """
+        from lancedb.index import BTree
+
+        table = self._writable(coll)
+        if any(ID in config.columns for config in _lance_call(table.list_indices)):
+            return False
+        _lance_call(
+            _committed,
+            table,
+            lambda: table.create_index(ID, config=BTree(), name=ID_INDEX, replace=True),
+            _MAINTENANCE_CONFLICTS,
+        )
+        return True
 
     def optimize(self, coll: CollectionRecord, retention: timedelta) -> None:
         """Compact small fragments, add new rows to the index, drop versions past ``retention``.
