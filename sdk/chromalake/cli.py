@@ -127,6 +127,38 @@ def add_run_parser(commands: Any) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
 
 
+def maintain_now(args: argparse.Namespace) -> int:
+    """Compact, index and clean collections now (what `chromalake run` does in the background)."""
+    import json
+    from dataclasses import asdict
+
+    from chromalake.config import Settings
+    from chromalake.engine.factory import build_engine
+    from chromalake.engine.maintenance import maintain, maintain_all
+
+    engine = build_engine(Settings.from_env(**run_overrides(args)))
+    if args.collection:
+        reports = [maintain(engine, collection_id) for collection_id in args.collection]
+    else:
+        reports = list(maintain_all(engine))
+    for report in reports:
+        if report is not None:
+            print(json.dumps(asdict(report)))
+    return 0
+
+
+def add_maintain_parser(commands: Any) -> None:
+    """The ``maintain`` subcommand: ``--path`` and the storage flags of ``run``."""
+    parser = commands.add_parser("maintain", help=maintain_now.__doc__)
+    parser.add_argument("--path", default=None, help="data directory (as for run)")
+    parser.add_argument(
+        "--collection", action="append", help="a collection id (repeatable; default: all)"
+    )
+    for flag in STORAGE_FLAGS:
+        parser.add_argument("--" + flag.replace("_", "-"), dest=flag)
+    parser.set_defaults(allow_reset=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``chromalake`` command line.
 
@@ -139,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help=demo.__doc__)
     add_run_parser(commands)
+    add_maintain_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "maintain":
+        return maintain_now(args)
     if args.command == "demo":
         return demo()
     if args.command == "run":

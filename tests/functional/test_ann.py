@@ -5,6 +5,7 @@ that never shorten a result, read-your-writes, and no row lost to maintenance be
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -288,3 +289,18 @@ def test_retention_window_is_a_timedelta(tmp_path: Path) -> None:
     engine = build_engine(settings_for(tmp_path, chromalake_version_retention_seconds=90))
     assert engine.policy.retention == timedelta(seconds=90)
     assert engine.policy.index_threshold == THRESHOLD
+
+
+def test_maintain_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chromalake.cli import main
+
+    engine = build_engine(settings_for(tmp_path))
+    coll = _fill(engine)
+    monkeypatch.setenv("CHROMALAKE_INDEX_THRESHOLD", str(THRESHOLD))
+    assert main(["maintain", "--path", str(tmp_path)]) == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["collection_id"], r["indexed"]) for r in printed] == [(coll.id, "built")]
+    assert main(["maintain", "--path", str(tmp_path), "--collection", coll.id]) == 0
+    assert json.loads(capsys.readouterr().out)["indexed"] is None
