@@ -89,8 +89,7 @@ def _ingest(system: str, col: Any, data: np.ndarray, batch: int) -> dict[str, fl
     return {"ingest_rps": n / ingest, "index_s": index, "ingest_indexed_rps": n / (ingest + index)}
 
 
-def _queries(col: Any, data: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
-    truth = exact_top(data, queries, K)
+def _queries(col: Any, queries: np.ndarray, truth: list[set[int]]) -> dict[str, Any]:
     sweep = []
     for ef in EF_SEARCH:
         _set_ef(col, ef)
@@ -107,11 +106,10 @@ def _queries(col: Any, data: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
     return {"sweep": sweep, "query": chosen}
 
 
-def _filtered(col: Any, data: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
+def _filtered(col: Any, queries: np.ndarray, truths: dict[str, list[set[int]]]) -> dict[str, Any]:
     out = {}
     for pct in SELECTIVITIES:
-        allowed = np.flatnonzero(np.arange(len(data)) % 100 < pct)
-        truth = exact_top(data, queries, K, allowed)
+        truth = truths[f"{pct}%"]
         where = {"sel": {"$lt": pct}}
         found, times = _latencies(
             lambda q, w=where: col.query(query_embeddings=[q], n_results=K, where=w, include=[])[
@@ -133,27 +131,48 @@ def _gets(col: Any, n: int, calls: int) -> dict[str, float]:
     return {"get_ops": calls / elapsed, "get_ms": elapsed / calls * 1000}
 
 
-def run_one(
-    system: str, dataset: str, n: int, dim: int, n_queries: int, batch: int
-) -> dict[str, Any]:
-    """Measure one system at one size in this process (main runs it in a subprocess)."""
+def prepare(args: argparse.Namespace, n: int, directory: Path) -> None:
+    """Data, queries and exact answers, computed here so the measured process holds only the
+    data: its peak RSS is the system's plus the same vectors for both systems."""
+    data, queries = load(args.dataset, n, args.dim, args.queries)
+    filtered = queries[: max(50, args.queries // 4)]
+    truths = {"all": exact_top(data, queries, K)}
+    for pct in SELECTIVITIES:
+        allowed = np.flatnonzero(np.arange(n) % 100 < pct)
+        truths[f"{pct}%"] = exact_top(data, filtered, K, allowed)
+    np.save(directory / "data.npy", data)
+    np.save(directory / "queries.npy", queries)
+    answers = {key: [sorted(t) for t in sets] for key, sets in truths.items()}
+    (directory / "truth.json").write_text(json.dumps(answers))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_one(system: str, directory: Path, batch: int) -> dict[str, Any]:
+    """Measure one system in this process (main runs it in a subprocess)."""
+    data, queries = np.load(directory / "data.npy"), np.load(directory / "queries.npy")
+    answers = json.loads((directory / "truth.json").read_text())
+    truths = {key: [set(t) for t in sets] for key, sets in answers.items()}
+    baseline = _peak_mb()
     module = __import__(system)
-    data, queries = load(dataset, n, dim, n_queries)
     with tempfile.TemporaryDirectory() as path:
         client = module.PersistentClient(path)
         col = client.create_collection("bench", embedding_function=None)
         result: dict[str, Any] = _ingest(system, col, data, batch)
-        result.update(_queries(col, data, queries))
-        result["filtered"] = _filtered(col, data, queries[: max(50, n_queries // 4)])
-        result.update(_gets(col, n, 200))
-    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result.update(_queries(col, queries, truths["all"]))
+        result["filtered"] = _filtered(col, queries[: max(50, len(queries) // 4)], truths)
+        result.update(_gets(col, len(data), 200))
+    result["rss_mb"] = _peak_mb()
+    result["data_rss_mb"] = baseline  # the benchmark's own vectors, before the system loads
     return result
 
 
-def measure(system: str, args: argparse.Namespace, n: int) -> dict[str, Any]:
+def measure(system: str, args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     command = [
-        sys.executable, __file__, "--one", system, "--sizes", str(n), "--dim", str(args.dim),
-        "--queries", str(args.queries), "--batch", str(args.batch), "--dataset", args.dataset,
+        sys.executable, __file__, "--one", system, "--data", str(directory),
+        "--batch", str(args.batch),
     ]  # fmt: skip
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -167,22 +186,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=5000)
     p.add_argument("--dataset", default="clustered", help="a registered name or npy:<path>")
     p.add_argument("--one", choices=SYSTEMS, help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
     return p
 
 
 def main() -> dict[str, Any]:
     args = parser().parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
     if args.one:
-        print(
-            json.dumps(
-                run_one(args.one, args.dataset, sizes[0], args.dim, args.queries, args.batch)
-            )
-        )
+        print(json.dumps(run_one(args.one, Path(args.data), args.batch)))
         return {}
     results: dict[str, Any] = {}
-    for n in sizes:
-        results[str(n)] = {system: measure(system, args, n) for system in SYSTEMS}
+    for n in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as directory:
+            prepare(args, n, Path(directory))
+            results[str(n)] = {s: measure(s, args, Path(directory)) for s in SYSTEMS}
         print(json.dumps({n: results[str(n)]}), flush=True)
     return results
 

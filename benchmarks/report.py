@@ -75,6 +75,9 @@ def embedded_table(results: dict[str, Any]) -> list[str]:
             )  # fmt: skip
         lines += [
             _row(f"{size}: get 10 ids, calls/s", lake["get_ops"], chroma["get_ops"], "{:,.0f}"),
+            _row(f"{size}: peak RSS above the benchmark's own data, MB",
+                 lake["rss_mb"] - lake["data_rss_mb"], chroma["rss_mb"] - chroma["data_rss_mb"],
+                 "{:,.0f}"),
             _row(f"{size}: peak RSS MB", lake["rss_mb"], chroma["rss_mb"], "{:,.0f}",
                  _goal("peak RSS", lake["rss_mb"], chroma["rss_mb"])),
         ]  # fmt: skip
