@@ -89,6 +89,20 @@ def test_recall_floor_and_exact_distances(tmp_path: Path, space: str) -> None:
     assert hits / (10 * len(QUERIES)) >= 0.95
 
 
+def test_ivf_pq_index_keeps_the_recall_floor(tmp_path: Path) -> None:
+    engine = build_engine(settings_for(tmp_path, chromalake_index_type="IVF_PQ"))
+    coll = _fill(engine)
+    maintain(engine, coll.id)
+    index = engine.store.vector_index(coll)
+    assert index is not None and index.name.startswith("embedding_ivf_pq")
+    results = engine.query(coll.id, list(QUERIES), 10, include=[])
+    hits = sum(
+        len({f"id{i}" for i in _truth("l2", q, DATA, 10)} & set(r.ids))
+        for q, r in zip(QUERIES, results, strict=True)
+    )
+    assert hits / (10 * len(QUERIES)) >= 0.95
+
+
 def test_below_threshold_builds_nothing(tmp_path: Path) -> None:
     engine = build_engine(settings_for(tmp_path, chromalake_index_threshold=N + 1))
     coll = _fill(engine)

@@ -41,16 +41,25 @@ def test_unknown_index_type_is_refused() -> None:
 
 
 def test_refine_factor_follows_ef_search() -> None:
-    assert search_params({"ef_search": 100}, 24, 10).refine_factor == 10
-    assert search_params({"ef_search": 200}, 24, 10).refine_factor == 20
+    assert search_params({"ef_search": 100}, 24, 10, "IVF_PQ").refine_factor == 10
+    assert search_params({"ef_search": 200}, 24, 10, "IVF_PQ").refine_factor == 20
+    assert search_params({"ef_search": 200}, 24, 10, "IVF_SQ").refine_factor == 5
     assert search_params({"ef_search": 10}, 24, 100).refine_factor == 1
 
 
-def test_probes_never_exceed_partitions_and_filters_may_probe_all() -> None:
+def test_probes_follow_ef_search_and_filters_may_probe_all() -> None:
     small = search_params({}, 3, 10)
     assert (small.min_nprobes, small.max_nprobes) == (3, 3)
-    large = search_params({"ef_construction": 200}, 500, 10)
-    assert (large.min_nprobes, large.max_nprobes) == (100, 500)
+    assert search_params({"ef_search": 100}, 500, 10).min_nprobes == 100
+    assert search_params({"ef_search": 1000}, 500, 10).min_nprobes == 500
+    assert search_params({"ef_search": 1}, 500, 10).min_nprobes == 4
+
+
+def test_index_type_round_trips_through_the_name() -> None:
+    from chromalake.engine.indexes import index_type_of
+
+    assert index_type_of(IndexPlan("IVF_PQ", "l2", 3, 8).name) == "IVF_PQ"
+    assert index_type_of(IndexPlan("IVF_SQ", "l2", 3, 8).name) == "IVF_SQ"
 
 
 def test_index_name_round_trips_its_partitions() -> None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from chromalake.configuration import space_of
 from chromalake.engine.catalog import CollectionRecord
-from chromalake.engine.indexes import search_params, trained_partitions
+from chromalake.engine.indexes import index_type_of, search_params, trained_partitions
 from chromalake.engine.search import nearest
 from chromalake.engine.store import (
     EMBEDDING,
@@ -69,7 +69,7 @@ def ann_query(
     """
     space = space_of(coll.configuration)
     hnsw = coll.configuration.get("hnsw") or {}
-    params = search_params(hnsw, _partitions(index), k)
+    params = search_params(hnsw, _partitions(index), k, index_type_of(index.name))
     results = []
     matching: int | None = None
     for query in queries:

@@ -5,10 +5,11 @@ onto Lance's IVF ones by what they trade:
 
 - ``space`` (l2, cosine, ip) is Lance's ``distance_type`` (l2, cosine, dot): the same
   distances.
-- ``ef_search`` (100) sets ``refine_factor`` = ceil(ef_search / k): HNSW keeps ef candidates
-  and returns the best k; refine re-ranks k x factor candidates on their full vectors.
-- ``ef_construction`` (100) sets ``nprobes`` = max(20, partitions x ef_construction / 1000):
-  more build effort means a more complete neighbourhood, here more partitions probed.
+- ``ef_search`` (100) is the one recall knob at query time, as in HNSW. It sets how many
+  partitions are probed, partitions x ef_search / 500 (a fifth at the default, all from
+  500 up; at least 4), and the refine factor, ceil(ef_search / k) for IVF_PQ (its codes are
+  coarse: HNSW keeps ef candidates, refine re-ranks k x factor on full vectors) and a quarter
+  of that for IVF_SQ, whose 8-bit codes already rank almost exactly.
 - ``max_neighbors`` (M=16) sets IVF_PQ's sub-vectors to dimension x M / 128: more links cost
   more memory per vector in HNSW, more bytes per code here.
 
@@ -28,7 +29,9 @@ INDEX_TYPES = ("IVF_SQ", "IVF_PQ")
 ROWS_PER_PARTITION = 4096
 _NAME = re.compile(r"^embedding_(ivf_sq|ivf_pq)_p(\d+)$")
 _DISTANCE = {"l2": "l2", "cosine": "cosine", "ip": "dot"}
-_MIN_NPROBES = 20  # lancedb's own default minimum
+_MIN_NPROBES = 4
+_FULL_PROBE_EF = 500  # ef_search at which every partition is probed
+_SQ_REFINE_SHARE = 4  # IVF_SQ needs a quarter of IVF_PQ's refine candidates
 
 
 @dataclass(frozen=True)
@@ -106,24 +109,41 @@ def plan_index(
     )
 
 
-def search_params(hnsw: dict[str, Any], partitions: int, k: int) -> SearchParams:
+def search_params(
+    hnsw: dict[str, Any], partitions: int, k: int, index_type: str = "IVF_SQ"
+) -> SearchParams:
     """Probes and refine factor for a top-``k`` query on an index of ``partitions``.
 
     Lance probes ``min_nprobes`` partitions and, when a filter leaves too few rows there,
     more, up to all of them: a filtered query is never short of results the filter allows.
 
     Example:
-        >>> search_params({"ef_search": 100, "ef_construction": 100}, 24, 10)
-        SearchParams(min_nprobes=20, max_nprobes=24, refine_factor=10)
+        >>> search_params({"ef_search": 100}, 24, 10)
+        SearchParams(min_nprobes=5, max_nprobes=24, refine_factor=3)
+        >>> search_params({"ef_search": 100}, 24, 10, "IVF_PQ").refine_factor
+        10
     """
-    construction = int(hnsw.get("ef_construction", 100))
-    probes = max(_MIN_NPROBES, math.ceil(partitions * construction / 1000))
     ef_search = int(hnsw.get("ef_search", 100))
+    probes = max(_MIN_NPROBES, math.ceil(partitions * ef_search / _FULL_PROBE_EF))
+    refine = math.ceil(ef_search / max(k, 1))
+    if index_type == "IVF_SQ":
+        refine = math.ceil(refine / _SQ_REFINE_SHARE)
     return SearchParams(
         min_nprobes=min(probes, partitions),
         max_nprobes=partitions,
-        refine_factor=max(1, math.ceil(ef_search / max(k, 1))),
+        refine_factor=max(1, refine),
     )
+
+
+def index_type_of(name: str) -> str:
+    """The index type an index of ours was trained as (from its name).
+
+    Example:
+        >>> index_type_of("embedding_ivf_pq_p24")
+        'IVF_PQ'
+    """
+    found = _NAME.match(name)
+    return found.group(1).upper() if found else "IVF_SQ"
 
 
 def trained_partitions(name: str) -> int | None:
