@@ -142,7 +142,8 @@ def plot(embedded: dict[str, Any], target: Path) -> None:
         ax.set_xlabel("records x 384")
     axes.flat[0].legend()
     fig.suptitle(
-        f"chromalake vs chromadb 1.5.9 (embedded, same process order) -- {machine()}", fontsize=9
+        f"chromalake vs chromadb 1.5.9 (embedded clients, one process each) -- {machine()}",
+        fontsize=9,
     )
     fig.tight_layout()
     fig.savefig(target, dpi=90)

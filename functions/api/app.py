@@ -4,7 +4,8 @@ Composition only. Settings come from the environment (``CHROMALAKE_BUCKET``,
 ``CHROMALAKE_TABLE``, ``CHROMALAKE_REGION``, ``ALLOW_RESET``, ...; see ``chromalake.config``),
 and the engine and the REST app are built once per cold start, so a warm instance reuses its
 catalog client, Lance handles and cached matrices. ``chromalake run`` serves the same app
-through the same ``resolve(event, context)`` call.
+through the same ``resolve(event, context)`` call. With ``CHROMALAKE_MAINTENANCE_QUEUE_URL``
+set, each written collection is also queued (debounced) for the ``maintenance`` function.
 
 Example (``sam local invoke Api -e functions/api/events/heartbeat.json``, or in Python; the
 handler also prints its metrics to stdout as CloudWatch EMF lines):
