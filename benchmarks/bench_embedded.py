@@ -201,7 +201,11 @@ def main() -> dict[str, Any]:
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as directory:
             prepare(args, n, Path(directory))
-            results[str(n)] = {s: measure(s, args, Path(directory)) for s in SYSTEMS}
+            results[str(n)] = {}
+            for system in SYSTEMS:
+                results[str(n)][system] = measure(system, args, Path(directory))
+                # Progress on stderr: a run stopped halfway still leaves what it measured.
+                print(json.dumps({n: {system: results[str(n)][system]}}), file=sys.stderr)
         print(json.dumps({n: results[str(n)]}), flush=True)
     return results
 

@@ -138,7 +138,7 @@ def maintain_now(args: argparse.Namespace) -> int:
 
     engine = build_engine(Settings.from_env(**run_overrides(args)))
     if args.collection:
-        reports = [maintain(engine, collection_id) for collection_id in args.collection]
+        reports = [maintain(engine, c, force=True) for c in args.collection]
     else:
         reports = list(maintain_all(engine))
     for report in reports:

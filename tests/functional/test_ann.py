@@ -216,6 +216,11 @@ def test_maintenance_is_idempotent_and_cleans_versions(tmp_path: Path) -> None:
     second = maintain(engine, coll.id)
     assert first is not None and second is not None
     assert (first.indexed, second.indexed) == ("built", None)
+    assert (first.optimized, second.optimized) == (False, False)  # 6 fragments, all indexed
+    state = engine.store.state(coll)
+    assert state is not None and state.fragments == 6
+    forced = maintain(engine, coll.id, force=True)  # the scheduled sweep's run
+    assert forced is not None and forced.optimized
     state = engine.store.state(coll)
     assert state is not None and state.rows == N and state.fragments == 1
     table = engine.store._table(coll)

@@ -44,6 +44,7 @@ from chromalake.engine.store import (
     URI,
     LanceStore,
     Snapshot,
+    VectorIndex,
     ids_predicate,
 )
 from chromalake.errors import (
@@ -612,17 +613,9 @@ class Engine:
         validation.validate_dimension(coll.dimension, dimension)
         index = self.store.vector_index(coll)
         if index is not None:
-            # Indexed (maintenance built it past the size threshold): Lance's IVF proposes,
-            # exact float64 distances decide; the collection's matrix is never loaded.
-            queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
-            hits = (
-                exact_query(self.store, coll, queries, n_results, list(ids), predicate)
-                if ids is not None
-                else ann_query(self.store, coll, index, queries, n_results, predicate)
+            return self._indexed_query(
+                coll, index, query_embeddings, n_results, ids, predicate, include
             )
-            wanted = list(dict.fromkeys(i for h in hits for i in h.ids))
-            fields = self._fields(coll, wanted, include)
-            return [_records(h.ids, include, fields, distances=h.distances) for h in hits]
         snap = self.store.snapshot(coll)
         if snap is None:
             return empty
@@ -644,6 +637,30 @@ class Engine:
             _records(page, include, fields, distances=distances.tolist())
             for page, (_, distances) in zip(pages, found, strict=True)
         ]
+
+    def _indexed_query(
+        self,
+        coll: CollectionRecord,
+        index: VectorIndex,
+        query_embeddings: Embeddings,
+        n_results: int,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+        include: Sequence[str],
+    ) -> list[Records]:
+        """A query on a collection maintenance has indexed (past the size threshold).
+
+        Lance's IVF index proposes candidates, exact float64 distances decide (``ann.py``);
+        the collection's matrix is never loaded, so a large collection costs little memory.
+        """
+        queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
+        hits = (
+            exact_query(self.store, coll, queries, n_results, list(ids), predicate)
+            if ids is not None
+            else ann_query(self.store, coll, index, queries, n_results, predicate)
+        )
+        fields = self._fields(coll, list(dict.fromkeys(i for h in hits for i in h.ids)), include)
+        return [_records(h.ids, include, fields, distances=h.distances) for h in hits]
 
     def indexing_status(
         self, collection_id: str, tenant: str | None = None, database: str | None = None

@@ -10,7 +10,8 @@ what is due, so running it twice, or beside writers, is safe:
   and give ``id`` a BTREE index for lookups by id;
 - with rows the index does not cover yet, or more than ``compact_fragments`` fragments:
   ``optimize`` (compaction, incremental index update, and version cleanup);
-- always: versions older than ``retention`` are removed (part of ``optimize``).
+- on the scheduled sweep (``maintain_all``, or ``force``), ``optimize`` whatever else is due,
+  so versions older than ``retention`` are removed even from collections nobody writes to.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _optimize_due(engine: Engine, state: TableState) -> bool:
     return not covered or state.fragments > engine.policy.compact_fragments
 
 
-def maintain_record(engine: Engine, coll: CollectionRecord) -> Report:
+def maintain_record(engine: Engine, coll: CollectionRecord, force: bool = False) -> Report:
     """Maintain one collection (see the module docstring for what is due when)."""
     start = time.perf_counter()
     state = engine.store.state(coll)
@@ -67,13 +68,15 @@ def maintain_record(engine: Engine, coll: CollectionRecord) -> Report:
         engine.store.build_index(coll, plan)
         engine.store.ensure_id_index(coll)
         state = engine.store.state(coll) or state
-    optimized = _optimize_due(engine, state)
-    # Cleanup runs inside optimize; a collection with nothing else due still sheds versions.
-    engine.store.optimize(coll, engine.policy.retention)
+    # A new index covers every row already, and a write-triggered run skips a table with few
+    # fragments: optimize rewrites files, and on S3 each run costs requests.
+    optimized = force or _optimize_due(engine, state)
+    if optimized:
+        engine.store.optimize(coll, engine.policy.retention)
     return Report(coll.id, state.rows, indexed, optimized, time.perf_counter() - start)
 
 
-def maintain(engine: Engine, collection_id: str) -> Report | None:
+def maintain(engine: Engine, collection_id: str, force: bool = False) -> Report | None:
     """Maintain one collection by id; None when it no longer exists (deleted meanwhile).
 
     Example:
@@ -90,7 +93,7 @@ def maintain(engine: Engine, collection_id: str) -> Report | None:
         coll = engine.get_collection_by_id(collection_id)
     except NotFoundError:
         return None
-    return maintain_record(engine, coll)
+    return maintain_record(engine, coll, force)
 
 
 def maintain_all(engine: Engine) -> list[Report]:
@@ -98,7 +101,7 @@ def maintain_all(engine: Engine) -> list[Report]:
     reports = []
     for coll in engine.catalog.all_collections():
         try:
-            reports.append(maintain_record(engine, coll))
+            reports.append(maintain_record(engine, coll, force=True))
         except Exception:
             log.exception("maintenance of collection %s failed", coll.id)
     return reports
