@@ -40,8 +40,12 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(PY) -m pytest -n 2 -q tests --doctest-modules sdk/chromalake
 
+# Embedded (10k, 100k x 384), service and cold-start suites side by side with chromadb 1.5.9;
+# tables and plot in benchmarks/results/. SIZES=10000,100000,1000000 adds the 1M run.
+SIZES ?= 10000,100000
 bench: $(STAMP)
-	$(PY) benchmarks/bench_embedded.py
+	$(PY) -m pip install --quiet 'matplotlib>=3.8'
+	$(PY) benchmarks/run.py --sizes $(SIZES)
 	$(PY) benchmarks/bench_embedding.py
 
 clean:

@@ -4,7 +4,8 @@ Composition only. Settings come from the environment (``CHROMALAKE_BUCKET``,
 ``CHROMALAKE_TABLE``, ``CHROMALAKE_REGION``, ``ALLOW_RESET``, ...; see ``chromalake.config``),
 and the engine and the REST app are built once per cold start, so a warm instance reuses its
 catalog client, Lance handles and cached matrices. ``chromalake run`` serves the same app
-through the same ``resolve(event, context)`` call.
+through the same ``resolve(event, context)`` call. With ``CHROMALAKE_MAINTENANCE_QUEUE_URL``
+set, each written collection is also queued (debounced) for the ``maintenance`` function.
 
 Example (``sam local invoke Api -e functions/api/events/heartbeat.json``, or in Python; the
 handler also prints its metrics to stdout as CloudWatch EMF lines):
@@ -16,6 +17,7 @@ handler also prints its metrics to stdout as CloudWatch EMF lines):
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -26,6 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from chromalake.auth.factory import build_key_admin
 from chromalake.config import Settings
 from chromalake.engine.factory import build_engine
+from chromalake.engine.policy import Debounced, WriteListener
 from chromalake.server import build_app
 
 # Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME /
@@ -35,12 +38,31 @@ tracer = Tracer(service="chromalake-api")
 metrics = Metrics(namespace="chromalake", service="chromalake-api")
 
 settings = Settings.from_env()
+engine = build_engine(settings)
 # With CHROMALAKE_AUTH=true (behind the authorizer) the key admin routes are served too.
-app = build_app(
-    build_engine(settings),
-    settings,
-    build_key_admin(settings) if settings.chromalake_auth else None,
-)
+app = build_app(engine, settings, build_key_admin(settings) if settings.chromalake_auth else None)
+
+
+def _tell_maintenance(queue_url: str) -> WriteListener:
+    """The write listener: one queue message per written collection (debounced)."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=settings.chromalake_region)
+
+    def send(collection_id: str) -> None:
+        # The write is committed already; a lost message is caught up by the scheduled sweep.
+        try:
+            sqs.send_message(
+                QueueUrl=queue_url, MessageBody=json.dumps({"collection_id": collection_id})
+            )
+        except Exception:
+            logger.exception("could not queue maintenance", extra={"collection_id": collection_id})
+
+    return Debounced(send, settings.chromalake_maintenance_delay_seconds)
+
+
+if settings.chromalake_maintenance_queue_url:
+    engine.on_write = _tell_maintenance(settings.chromalake_maintenance_queue_url)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

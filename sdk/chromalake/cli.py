@@ -70,10 +70,20 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Serve Chroma's HTTP API v2 on a local port (the same app that runs in Lambda)."""
     from chromalake.config import Settings
+    from chromalake.engine.factory import build_engine
+    from chromalake.engine.maintenance import BackgroundMaintainer
     from chromalake.server.gateway import GatewayServer, serve
 
     settings = Settings.from_env(**run_overrides(args))
-    app = _app(settings)
+    engine = build_engine(settings)
+    # Compaction and index builds run beside the server, shortly after writes (in AWS: the
+    # maintenance Lambda, fed by a queue).
+    BackgroundMaintainer(
+        engine,
+        delay=settings.chromalake_maintenance_delay_seconds,
+        interval=settings.chromalake_maintenance_interval_seconds,
+    ).start()
+    app = _app(settings, engine)
     try:
         server = GatewayServer((args.host, args.port), app, verbose=args.verbose)
     except OSError as error:
@@ -83,12 +93,10 @@ def run(args: argparse.Namespace) -> int:
     return serve(server)
 
 
-def _app(settings: Any) -> Any:
+def _app(settings: Any, engine: Any) -> Any:
     """The REST app; with auth, behind the same authorizer API Gateway would call."""
-    from chromalake.engine.factory import build_engine
     from chromalake.server import build_app
 
-    engine = build_engine(settings)
     if not settings.chromalake_auth:
         return build_app(engine, settings)
     from chromalake.auth.factory import build_authenticator, build_key_admin, build_key_store
@@ -141,6 +149,38 @@ def add_run_parser(commands: Any) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
 
 
+def maintain_now(args: argparse.Namespace) -> int:
+    """Compact, index and clean collections now (what `chromalake run` does in the background)."""
+    import json
+    from dataclasses import asdict
+
+    from chromalake.config import Settings
+    from chromalake.engine.factory import build_engine
+    from chromalake.engine.maintenance import maintain, maintain_all
+
+    engine = build_engine(Settings.from_env(**run_overrides(args)))
+    if args.collection:
+        reports = [maintain(engine, c, force=True) for c in args.collection]
+    else:
+        reports = list(maintain_all(engine))
+    for report in reports:
+        if report is not None:
+            print(json.dumps(asdict(report)))
+    return 0
+
+
+def add_maintain_parser(commands: Any) -> None:
+    """The ``maintain`` subcommand: ``--path`` and the storage flags of ``run``."""
+    parser = commands.add_parser("maintain", help=maintain_now.__doc__)
+    parser.add_argument("--path", default=None, help="data directory (as for run)")
+    parser.add_argument(
+        "--collection", action="append", help="a collection id (repeatable; default: all)"
+    )
+    for flag in STORAGE_FLAGS:
+        parser.add_argument("--" + flag.replace("_", "-"), dest=flag)
+    parser.set_defaults(allow_reset=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``chromalake`` command line.
 
@@ -154,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help=demo.__doc__)
     add_run_parser(commands)
     add_admin_parsers(commands)
+    add_maintain_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "maintain":
+        return maintain_now(args)
     if args.command == "demo":
         return demo()
     if args.command == "run":

@@ -83,6 +83,30 @@ class Settings(BaseModel):
     # that); beyond it requests with unknown keys get 429 without touching the store.
     chromalake_auth_lookups_per_second: float = 20.0
 
+    # -- maintenance and search (environment: CHROMALAKE_*) ---------------------------------
+    # Below this many rows a collection is searched exactly (numpy over a cached matrix is
+    # faster than any index there); at or above it maintenance builds a Lance IVF_PQ index.
+    chromalake_index_threshold: int = 50_000
+    # IVF_SQ (default: trains in seconds, 1 byte per dimension) or IVF_PQ (slower to train,
+    # a few bytes per vector: for collections whose SQ codes would not fit in memory).
+    chromalake_index_type: str = "IVF_SQ"
+    # Maintenance compacts once a collection has more data fragments than this (each write
+    # makes one; every scan pays for each, lance-notes §5).
+    chromalake_compact_fragments: int = 8
+    # Versions older than this many seconds are deleted; readers and forks must not need them
+    # longer. The default outlives any query or Lambda invocation by far.
+    chromalake_version_retention_seconds: float = 3600.0
+    # The index is retrained (new centroids) once the collection has grown this many times
+    # past the size it was trained at; in between, new rows are added to it incrementally.
+    chromalake_index_retrain_growth: float = 4.0
+    # `chromalake run`: seconds a collection waits after its last write before the background
+    # maintainer runs (writes in a burst share one run), and seconds between scheduled sweeps.
+    chromalake_maintenance_delay_seconds: float = 2.0
+    chromalake_maintenance_interval_seconds: float = 300.0
+    # AWS: the queue the api function tells of written collections (one message per
+    # collection per `chromalake_maintenance_delay_seconds` and warm instance at most).
+    chromalake_maintenance_queue_url: str | None = None
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from environment variables, with explicit ``overrides`` winning.

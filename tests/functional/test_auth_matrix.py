@@ -61,7 +61,7 @@ ROUTES: list[tuple[str, str, Any, Level, int]] = [
     ("POST", C + "/query", {"query_embeddings": [[1.0, 2.0]], "n_results": 1}, Level.READ, 200),
     ("POST", C + "/fork", {"new_name": "forked"}, Level.WRITE, 501),
     ("GET", C + "/fork_count", None, Level.READ, 501),
-    ("GET", C + "/indexing_status", None, Level.READ, 500),
+    ("GET", C + "/indexing_status", None, Level.READ, 200),
 ]
 
 # key name -> (tenant, databases, role)

@@ -602,7 +602,10 @@ STEPS: list[Step] = [
 ]
 
 # Where chromalake's engine (not the server layer) still differs from Chroma: see the report.
-KNOWN_DIFFERENCES: dict[str, str] = {}
+KNOWN_DIFFERENCES: dict[str, str] = {
+    "indexing_status": "on purpose: chromalake reports its ANN index's coverage (200, the shape "
+    "Chroma's distributed server answers with) where single-node Chroma answers 500",
+}
 
 
 def _path(step: Step, ids: dict[str, str]) -> str:

@@ -27,9 +27,11 @@ from chromalake.configuration import (
     space_of,
     update_configuration,
 )
+from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
 from chromalake.engine.metadata_columns import METADATA
+from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
 from chromalake.engine.search import nearest
 from chromalake.engine.store import (
@@ -39,6 +41,8 @@ from chromalake.engine.store import (
     SEQ,
     URI,
     LanceStore,
+    Snapshot,
+    VectorIndex,
     ids_predicate,
 )
 from chromalake.errors import (
@@ -49,7 +53,7 @@ from chromalake.errors import (
     NotFoundError,
 )
 from chromalake.models import MetadataKey, Records
-from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT
+from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
 
 VERSION = "1.5.9"
 # Chroma's single node: floor(SQLITE_MAX_VARIABLE_NUMBER / 6), reference §6.6.
@@ -76,11 +80,25 @@ class Engine:
         'docs'
     """
 
-    def __init__(self, catalog: Catalog, store: LanceStore, allow_reset: bool = False) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        store: LanceStore,
+        allow_reset: bool = False,
+        policy: MaintenancePolicy | None = None,
+        on_write: WriteListener | None = None,
+    ) -> None:
         self.catalog = catalog
         self.store = store
         self.allow_reset = allow_reset
+        self.policy = policy or MaintenancePolicy()
+        # Told each collection id after a committed write (maintenance trigger; policy.py).
+        self.on_write = on_write
         self._ensure_defaults()
+
+    def _written(self, coll: CollectionRecord) -> None:
+        if self.on_write is not None:
+            self.on_write(coll.id)
 
     # -- system -------------------------------------------------------------------------
 
@@ -368,6 +386,7 @@ class Engine:
         ]
         new_keys = _metadata_keys(metadatas, first.values()) - coll.metadata_keys
         self.store.insert_new(coll, to_table(rows, coll.dimension))
+        self._written(coll)
         if new_keys:
             # Only the records this add inserted count (a stored id is ignored); they are the
             # ones holding its sequence numbers.
@@ -466,6 +485,7 @@ class Engine:
                 final[change.id] = row
         if final:
             self.store.write(coll, to_table(list(final.values()), coll.dimension), insert_missing)
+            self._written(coll)
             written = [n for n, record_id in enumerate(ids) if record_id in final]
             self._remember_metadata_keys(coll, metadatas, written)
 
@@ -499,13 +519,15 @@ class Engine:
         coll = self._records_of(collection_id, tenant, database)
         validation.validate_delete_request(ids, where, where_document, limit)
         if where is None and where_document is None:
-            self.store.delete(coll, list(ids or []))
-            return len(ids or [])
-        matched = self.get(
-            collection_id, ids, where, where_document, limit, None, [], tenant, database
-        ).ids
-        self.store.delete(coll, matched)
-        return len(matched)
+            doomed = list(ids or [])
+        else:
+            doomed = self.get(
+                collection_id, ids, where, where_document, limit, None, [], tenant, database
+            ).ids
+        self.store.delete(coll, doomed)
+        if doomed:
+            self._written(coll)
+        return len(doomed)
 
     # -- record reads ---------------------------------------------------------------------------
 
@@ -532,13 +554,19 @@ class Engine:
             ids_predicate(list(ids)) if ids is not None else None,
             self._filter(coll, where, where_document),
         )
-        matches = self.store.select(coll, predicate, [ID, SEQ])
+        # Asked by ids, the matches are few: one read brings their fields too (each Lance read
+        # costs milliseconds however small).
+        wants_fields = bool(set(include) & {"documents", "metadatas", "uris", "embeddings"})
+        at_once = ids is not None and wants_fields
+        matches = self.store.select(coll, predicate, _ALL_COLUMNS if at_once else [ID, SEQ])
         if matches is None:
             return _records([], include, {})
         order = np.argsort(matches[SEQ].to_numpy(), kind="stable")
         start = offset or 0
         chosen = order[start:] if limit is None else order[start : start + limit]
         page = [str(x) for x in np.asarray(matches[ID].to_pylist(), dtype=object)[chosen]]
+        if at_once:
+            return _records(page, include, {r.id: r for r in from_table(matches)})
         return _records(page, include, self._fields(coll, page, include))
 
     def _fields(
@@ -570,10 +598,15 @@ class Engine:
         if coll.dimension is None or dimension is None:
             return empty
         validation.validate_dimension(coll.dimension, dimension)
+        index = self.store.vector_index(coll)
+        if index is not None:
+            return self._indexed_query(
+                coll, index, query_embeddings, n_results, ids, predicate, include
+            )
         snap = self.store.snapshot(coll)
         if snap is None:
             return empty
-        positions = self._candidates(coll, snap.positions, ids, predicate)
+        positions = self._candidates(coll, snap, ids, predicate)
         matrix, seqs, norms = (
             (snap.embeddings, snap.seqs, snap.norms)
             if positions is None
@@ -592,14 +625,62 @@ class Engine:
             for page, (_, distances) in zip(pages, found, strict=True)
         ]
 
+    def _indexed_query(
+        self,
+        coll: CollectionRecord,
+        index: VectorIndex,
+        query_embeddings: Embeddings,
+        n_results: int,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+        include: Sequence[str],
+    ) -> list[Records]:
+        """A query on a collection maintenance has indexed (past the size threshold).
+
+        Lance's IVF index proposes candidates, exact float64 distances decide (``ann.py``);
+        the collection's matrix is never loaded, so a large collection costs little memory.
+        """
+        queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
+        hits = (
+            exact_query(self.store, coll, queries, n_results, list(ids), predicate)
+            if ids is not None
+            else ann_query(self.store, coll, index, queries, n_results, predicate)
+        )
+        fields = self._fields(coll, list(dict.fromkeys(i for h in hits for i in h.ids)), include)
+        return [_records(h.ids, include, fields, distances=h.distances) for h in hits]
+
+    def indexing_status(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> IndexingStatus:
+        """How much of the collection its ANN index covers, as Chroma's distributed server says.
+
+        Records count as indexed when the index covers them, or when the collection is below
+        the index threshold (exact search needs no index, so nothing is pending). Above it,
+        records written since the last maintenance run are pending.
+        """
+        coll = self._records_of(collection_id, tenant, database)
+        state = self.store.state(coll)
+        total = 0 if state is None else state.rows
+        if state is None or state.index is None:
+            indexed = total if total < self.policy.index_threshold else 0
+        else:
+            indexed = min(total, state.index.indexed_rows)
+        return IndexingStatus(
+            num_indexed_ops=indexed,
+            num_unindexed_ops=total - indexed,
+            total_ops=total,
+            op_indexing_progress=1.0 if total == 0 else indexed / total,
+        )
+
     def _candidates(
         self,
         coll: CollectionRecord,
-        positions: dict[str, int],
+        snap: Snapshot,
         ids: Sequence[str] | None,
         predicate: str | None,
     ) -> npt.NDArray[np.int64] | None:
         """Row positions a query may return, or None for all of them."""
+        positions = snap.positions
         if ids is None and predicate is None:
             return None
         if ids is not None and any(i not in positions for i in ids):
@@ -607,9 +688,10 @@ class Engine:
         if predicate is None:
             return np.array([positions[i] for i in dict.fromkeys(ids or [])], dtype=np.int64)
         full = _and(ids_predicate(list(ids)) if ids is not None else None, predicate)
-        matches = self.store.select(coll, full, [ID])
-        found = matches[ID].to_pylist() if matches is not None else []
-        return np.array([positions[i] for i in found if i in positions], dtype=np.int64)
+        matches = self.store.select(coll, full, [SEQ])
+        if matches is None:
+            return np.empty(0, np.int64)
+        return snap.rows_with_seqs(matches[SEQ].to_numpy())
 
 
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]

@@ -15,6 +15,7 @@ from pathlib import Path
 from chromalake.config import Settings
 from chromalake.engine.catalog import Catalog, MemoryCatalog, SqliteCatalog
 from chromalake.engine.engine import Engine
+from chromalake.engine.policy import MaintenancePolicy
 from chromalake.engine.store import MEMORY_ROOT, LanceStore
 
 SQLITE_FILE = "chromalake.sqlite3"
@@ -71,4 +72,9 @@ def build_engine(settings: Settings) -> Engine:
         True
     """
     store = LanceStore(storage_root(settings), storage_options(settings))
-    return Engine(build_catalog(settings), store, settings.allow_reset)
+    return Engine(
+        build_catalog(settings),
+        store,
+        settings.allow_reset,
+        policy=MaintenancePolicy.from_settings(settings),
+    )

@@ -1,12 +1,14 @@
 """Routes a single-node Chroma refuses, answered as it answers them.
 
-fork, fork_count and search are 501; indexing_status is a 500; the attached-function routes
-give Chroma's single-node errors. Each first resolves the collection as Chroma does (400 for a
-non-UUID id, 404 for an unknown one).
+fork, fork_count and search are 501; the attached-function routes give Chroma's single-node
+errors. indexing_status, a 500 on Chroma's single node, reports the ANN index's real coverage
+here, in the shape Chroma's distributed server answers with. Each first resolves the
+collection as Chroma does (400 for a non-UUID id, 404 for an unknown one).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,8 +17,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
-from chromalake.errors import InternalError, NotFoundError, UnimplementedError
-from chromalake.server.http import collection_uuid, database_name, new_router
+from chromalake.errors import NotFoundError, UnimplementedError
+from chromalake.server.http import collection_uuid, database_name, json_response, new_router
 from chromalake.wire import ForkCollectionPayload, SearchRequestPayload
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
@@ -25,7 +27,6 @@ FORK_COUNT = "Count forks is unsupported for local chroma"
 SEARCH = (
     "Error executing plan: Not implemented: Search operation is not implemented for local executor"
 )
-INDEXING_STATUS = "Method scout_logs is not implemented"
 TONIC = "Tonic error: code: 'Operation is not implemented or not supported', message: "
 ATTACH = TONIC + '" Attached Function operations not yet implemented in SqliteSysDb"'
 DETACH = TONIC + '"Not implemented"'
@@ -79,7 +80,10 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     @r.get(COLLECTION + "/indexing_status", summary="Indexing status", tags=["unsupported"])
     def indexing_status(tenant: str, database: str, collection_id: str) -> Response[Any]:
         resolve(tenant, database, collection_id)
-        raise InternalError(INDEXING_STATUS)
+        status = engine.indexing_status(
+            collection_uuid(collection_id), tenant, database_name(database)
+        )
+        return json_response(dataclasses.asdict(status))
 
     @r.post(COLLECTION + "/functions/attach", summary="Attach a function", tags=["unsupported"])
     def attach_function(

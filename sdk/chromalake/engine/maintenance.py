@@ -1,0 +1,186 @@
+"""Maintenance: compact fragments, build and optimise the ANN index, drop old versions.
+
+One entry point, ``maintain(engine, collection_id)``, used by the ``maintenance`` Lambda
+(queue messages after writes, and a schedule), by ``chromalake run``'s background thread,
+and callable from any embedded client's engine. Each run looks at the table and does only
+what is due, so running it twice, or beside writers, is safe:
+
+- at or past ``index_threshold`` rows without an index, or once the collection has outgrown
+  its index's training (``retrain_growth``): train a new IVF index (``indexes.plan_index``),
+  and give ``id`` a BTREE index for lookups by id;
+- with rows the index does not cover yet, or more than ``compact_fragments`` fragments:
+  ``optimize`` (compaction, incremental index update, and version cleanup);
+- on the scheduled sweep (``maintain_all``, or ``force``), ``optimize`` whatever else is due,
+  so versions older than ``retention`` are removed even from collections nobody writes to.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from chromalake.engine.catalog import CollectionRecord
+from chromalake.engine.engine import Engine
+from chromalake.engine.indexes import outgrown, plan_index
+from chromalake.engine.store import TableState
+from chromalake.errors import NotFoundError
+
+log = logging.getLogger("chromalake.maintenance")
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one maintenance run of one collection did."""
+
+    collection_id: str
+    rows: int
+    indexed: str | None  # "built", "retrained" or None
+    optimized: bool
+    seconds: float
+
+
+def _index_due(engine: Engine, state: TableState) -> str | None:
+    policy = engine.policy
+    if state.index is None:
+        return "built" if state.rows >= policy.index_threshold else None
+    return "retrained" if outgrown(state.index.name, state.rows, policy.retrain_growth) else None
+
+
+def _optimize_due(engine: Engine, state: TableState) -> bool:
+    covered = state.index is None or state.index.unindexed_rows == 0
+    return not covered or state.fragments > engine.policy.compact_fragments
+
+
+def maintain_record(engine: Engine, coll: CollectionRecord, force: bool = False) -> Report:
+    """Maintain one collection (see the module docstring for what is due when)."""
+    start = time.perf_counter()
+    state = engine.store.state(coll)
+    if state is None:
+        return Report(coll.id, 0, None, False, time.perf_counter() - start)
+    indexed = _index_due(engine, state)
+    if indexed is not None and coll.dimension is not None:
+        hnsw = coll.configuration.get("hnsw") or {}
+        plan = plan_index(hnsw, coll.dimension, state.rows, engine.policy.index_type)
+        engine.store.build_index(coll, plan)
+        engine.store.ensure_id_index(coll)
+        state = engine.store.state(coll) or state
+    # A new index covers every row already, and a write-triggered run skips a table with few
+    # fragments: optimize rewrites files, and on S3 each run costs requests.
+    optimized = force or _optimize_due(engine, state)
+    if optimized:
+        engine.store.optimize(coll, engine.policy.retention)
+    return Report(coll.id, state.rows, indexed, optimized, time.perf_counter() - start)
+
+
+def maintain(engine: Engine, collection_id: str, force: bool = False) -> Report | None:
+    """Maintain one collection by id; None when it no longer exists (deleted meanwhile).
+
+    Example:
+        >>> from chromalake.engine.factory import build_engine
+        >>> from chromalake.config import Settings
+        >>> engine = build_engine(Settings())
+        >>> import numpy as np
+        >>> coll = engine.create_collection("maint")
+        >>> engine.add(coll.id, ["a"], [np.ones(2, np.float32)])
+        >>> maintain(engine, coll.id).indexed is None  # 1 row: below the index threshold
+        True
+    """
+    try:
+        coll = engine.get_collection_by_id(collection_id)
+    except NotFoundError:
+        return None
+    return maintain_record(engine, coll, force)
+
+
+def maintain_all(engine: Engine) -> list[Report]:
+    """Maintain every collection (the scheduled sweep); one failure does not stop the rest."""
+    reports = []
+    for coll in engine.catalog.all_collections():
+        try:
+            reports.append(maintain_record(engine, coll, force=True))
+        except Exception:
+            log.exception("maintenance of collection %s failed", coll.id)
+    return reports
+
+
+class BackgroundMaintainer:
+    """A daemon thread that maintains collections shortly after they are written.
+
+    ``notify`` is the engine's ``on_write`` listener: it only records the collection id and
+    the time, so writes never wait. The thread runs ``maintain`` for a collection once it
+    has been quiet for ``delay`` seconds (a burst of writes shares one run), and sweeps all
+    collections every ``interval`` seconds.
+
+    Example:
+        >>> from chromalake.engine.factory import build_engine
+        >>> from chromalake.config import Settings
+        >>> engine = build_engine(Settings())
+        >>> worker = BackgroundMaintainer(engine, delay=0.0, interval=3600.0).start()
+        >>> engine.on_write is not None
+        True
+        >>> worker.stop()
+    """
+
+    def __init__(self, engine: Engine, delay: float, interval: float) -> None:
+        self._engine = engine
+        self._delay = delay
+        self._interval = interval
+        self._pending: dict[str, float] = {}
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(
+            target=self._run, name="chromalake-maintenance", daemon=True
+        )
+
+    def start(self) -> BackgroundMaintainer:
+        self._engine.on_write = self.notify
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._wake.notify()
+        self._thread.join()
+
+    def notify(self, collection_id: str) -> None:
+        with self._wake:
+            self._pending[collection_id] = time.monotonic()
+            self._wake.notify()
+
+    def _due(self) -> tuple[list[str], float]:
+        """Collections quiet for ``delay`` seconds, and how long until the next one is."""
+        now = time.monotonic()
+        due = [c for c, t in self._pending.items() if now - t >= self._delay]
+        for c in due:
+            del self._pending[c]
+        waits = [self._delay - (now - t) for t in self._pending.values()]
+        return due, min(waits, default=self._interval)
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic() + self._interval
+        while True:
+            with self._wake:
+                due, wait = self._due()
+                if not due and not self._stopped:
+                    self._wake.wait(min(wait, max(0.0, next_sweep - time.monotonic())))
+                    due, _ = self._due()
+                if self._stopped:
+                    return
+            for collection_id in due:
+                self._safely(partial(maintain, self._engine, collection_id))
+            if time.monotonic() >= next_sweep:
+                self._safely(lambda: maintain_all(self._engine))
+                next_sweep = time.monotonic() + self._interval
+
+    @staticmethod
+    def _safely(job: Callable[[], object]) -> None:
+        # A failed run is retried by the next write or sweep; the thread must outlive it.
+        try:
+            job()
+        except Exception:
+            log.exception("background maintenance failed")
