@@ -67,6 +67,9 @@ class Settings(BaseModel):
     chromalake_s3_endpoint: str | None = None
     chromalake_dynamodb_endpoint: str | None = None
     chromalake_max_batch_size: int | None = None
+    # The SQS queue a deployed API sends maintenance requests to after writes (template.yaml's
+    # MaintenanceQueue); None: no maintenance requests (local servers, tests).
+    chromalake_maintenance_queue_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
