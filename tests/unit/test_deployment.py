@@ -9,6 +9,7 @@ what is wrong, so the tests can also show that a broken template is caught.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 import shlex
 import tomllib
@@ -145,13 +146,17 @@ def test_only_health_and_docs_routes_are_public() -> None:
 def test_the_default_route_reaches_the_app_behind_the_authorizer() -> None:
     # $default (an HttpApi event without a path) carries Chroma's 404/405 and v1's 410.
     events = load()["Resources"]["ApiFunction"]["Properties"]["Events"]
-    defaults = [e for e in events.values() if e["Type"] == "HttpApi" and "Path" not in e["Properties"]]
+    defaults = [
+        e for e in events.values() if e["Type"] == "HttpApi" and "Path" not in e["Properties"]
+    ]
     assert len(defaults) == 1
     assert "Auth" not in defaults[0]["Properties"]
 
 
 def test_the_authorizer_reads_either_header_uncached() -> None:
-    authorizer = load()["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["ApiKeyAuthorizer"]
+    authorizer = load()["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"][
+        "ApiKeyAuthorizer"
+    ]
     assert authorizer["FunctionArn"] == {"GetAtt": "AuthorizerFunction.Arn"}
     assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
     assert authorizer["EnableSimpleResponses"] is True
@@ -200,7 +205,9 @@ def test_the_api_is_pointed_at_the_stacks_storage_and_queue() -> None:
 def key_problems(template: dict[str, Any]) -> list[str]:
     table = template["Resources"]["CatalogTable"]["Properties"]
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    declared = {k["AttributeName"]: (k["KeyType"], types[k["AttributeName"]]) for k in table["KeySchema"]}
+    declared = {
+        k["AttributeName"]: (k["KeyType"], types[k["AttributeName"]]) for k in table["KeySchema"]
+    }
     key = dynamodb._key("TENANT#t", "TENANT")  # the key of every item the catalog reads or writes
     used = {name: next(iter(value)) for name, value in key.items()}
     problems = []
@@ -241,7 +248,10 @@ def test_data_is_protected() -> None:
     assert all(props["PublicAccessBlockConfiguration"].values())
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     deny = res["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
-    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert (deny["Effect"], deny["Condition"]) == (
+        "Deny",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
     # Lifecycle expires only what Lance's cleanup removed (noncurrent versions): a current data
     # file of the latest Lance version may be of any age.
     rules = props["LifecycleConfiguration"]["Rules"]
@@ -333,7 +343,9 @@ def test_api_and_maintenance_run_one_image() -> None:
 
 def dockerfile_handlers() -> dict[str, str]:
     """Module name in the image -> the repository file the Dockerfile copies there."""
-    copies = re.findall(r"^COPY (\S+\.py) \$\{LAMBDA_TASK_ROOT\}/(\w+)\.py$", DOCKERFILE.read_text(), re.M)
+    copies = re.findall(
+        r"^COPY (\S+\.py) \$\{LAMBDA_TASK_ROOT\}/(\w+)\.py$", DOCKERFILE.read_text(), re.M
+    )
     return {module: source for source, module in copies}
 
 
@@ -416,7 +428,7 @@ def command_problems(commands: list[list[str]], template: dict[str, Any]) -> lis
             function = next(w for w in words[3:] if not w.startswith("-"))
             if function not in functions(template):
                 problems.append(f"{text}: no function {function}")
-        for flag, value in zip(words, words[1:], strict=False):
+        for flag, value in itertools.pairwise(words):
             if flag in ("-e", "--event") and not (ROOT / value).is_file():
                 problems.append(f"{text}: no event file {value}")
             if flag == "--config-env" and value not in config:
@@ -455,8 +467,12 @@ def test_every_function_has_sample_events() -> None:
     assert {function for function, _ in invoked} == set(functions(template))
     samples = {
         "ApiFunction": sorted((ROOT / "functions" / "api" / "events").glob("*.json")),
-        "AuthorizerFunction": sorted((ROOT / "infrastructure" / "events" / "authorizer").glob("*.json")),
-        "MaintenanceFunction": sorted((ROOT / "infrastructure" / "events" / "maintenance").glob("*.json")),
+        "AuthorizerFunction": sorted(
+            (ROOT / "infrastructure" / "events" / "authorizer").glob("*.json")
+        ),
+        "MaintenanceFunction": sorted(
+            (ROOT / "infrastructure" / "events" / "maintenance").glob("*.json")
+        ),
     }
     for function, files in samples.items():
         assert files, function
