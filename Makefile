@@ -5,7 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run conformance conformance-clients test lint typecheck unit bench clean
+.PHONY: install run conformance conformance-clients test lint typecheck validate unit bench clean
+
+# The sam CLI in its own venv (its pins would fight chromadb's in .venv): `make validate` runs
+# the two checks of infrastructure/README.md's guide: SAM's translator, then cfn-lint.
+SAM_VENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chromalake needs Python 3.11+"'
@@ -17,6 +23,15 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+$(SAM_STAMP):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==1.170.0'
+	@touch $(SAM_STAMP)
+
+validate: $(SAM_STAMP)
+	$(SAM) validate
+	$(SAM) validate --config-file infrastructure/samconfig.toml
 
 run: $(STAMP)
 	$(VENV)/bin/chromalake run --host 127.0.0.1 --port 8000
@@ -37,7 +52,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+test: lint typecheck validate
 	$(PY) -m pytest -n 2 -q tests --doctest-modules sdk/chromalake
 
 # Embedded (10k, 100k x 384), service and cold-start suites side by side with chromadb 1.5.9;
@@ -49,4 +64,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_embedding.py
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(SAM_VENV)

@@ -41,24 +41,28 @@ _ENV = {
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """A YAML loader that accepts CloudFormation's short tags (!Ref, !Sub, !GetAtt, ...)."""
+    """A YAML loader that reads CloudFormation's short tags: ``!Ref x`` is ``{"Ref": "x"}``."""
 
 
 def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
     if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
+        return {suffix: loader.construct_sequence(node)}
     if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node)
-    return loader.construct_scalar(node)
+        return {suffix: loader.construct_mapping(node)}
+    return {suffix: loader.construct_scalar(node)}
 
 
 _CfnLoader.add_multi_constructor("!", _any_tag)
 
 
+def load_template() -> dict[str, Any]:
+    """template.yaml as data (short tags as their long forms without ``Fn::``)."""
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # type: ignore[no-any-return]
+
+
 def catalog_table_definition() -> dict[str, Any]:
     """CreateTable arguments (keys, attribute types, billing) of the template's CatalogTable."""
-    template = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
-    props = template["Resources"]["CatalogTable"]["Properties"]
+    props = load_template()["Resources"]["CatalogTable"]["Properties"]
     return {
         "KeySchema": props["KeySchema"],
         "AttributeDefinitions": props["AttributeDefinitions"],

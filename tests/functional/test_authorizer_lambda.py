@@ -5,13 +5,13 @@ Lambda behind it: the authorizer's context reaches the API function as API Gatew
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from lambda_units import cold_start
 from moto_server import REGION, MotoAws
 
 from chromalake.auth.admin import ROOT as ROOT_SCOPE
@@ -28,18 +28,8 @@ ENV = ("CHROMALAKE_TABLE", "CHROMALAKE_REGION", "CHROMALAKE_DYNAMODB_ENDPOINT", 
 
 def load(unit: str, monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
     """A cold start of ``functions/<unit>/app.py`` under ``env``."""
-    for name in (*ENV, "IS_PERSISTENT", "PERSIST_DIRECTORY", "CHROMALAKE_BUCKET"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "chromalake-test")
-    spec = importlib.util.spec_from_file_location(
-        f"chromalake_{unit}_lambda", ROOT / "functions" / unit / "app.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    unset = (*ENV, "IS_PERSISTENT", "PERSIST_DIRECTORY", "CHROMALAKE_BUCKET")
+    return cold_start(unit, monkeypatch, env, unset)
 
 
 def sample(name: str, key: str | None = None) -> dict[str, Any]:

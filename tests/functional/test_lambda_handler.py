@@ -6,13 +6,13 @@ a fresh copy of the module after setting the environment, as a new Lambda instan
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from lambda_units import cold_start as start_unit
 
 from chromalake.server.gateway import LambdaContext
 
@@ -25,16 +25,7 @@ STORAGE_ENV = ("IS_PERSISTENT", "PERSIST_DIRECTORY", "CHROMALAKE_BUCKET", "CHROM
 
 def cold_start(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:
     """A freshly imported ``functions/api/app.py`` under ``env``."""
-    for name in STORAGE_ENV:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "chromalake-test")
-    spec = importlib.util.spec_from_file_location("chromalake_api_lambda", APP)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return start_unit("api", monkeypatch, env, STORAGE_ENV)
 
 
 def event(name: str, collection_id: str = PLACEHOLDER_ID) -> dict[str, Any]:

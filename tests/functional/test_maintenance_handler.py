@@ -7,7 +7,6 @@ fresh copy of the module after setting the environment, as a new Lambda instance
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from lambda_units import cold_start
 from moto_server import REGION, MotoAws
 
 from chromalake.config import Settings
@@ -31,16 +31,7 @@ ROWS, THRESHOLD = 1200, 1000
 
 def load(unit: str, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> ModuleType:
     """A freshly imported ``functions/<unit>/app.py`` under ``env``."""
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "chromalake-test")
-    spec = importlib.util.spec_from_file_location(
-        f"chromalake_{unit}_lambda", ROOT / "functions" / unit / "app.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return cold_start(unit, monkeypatch, env)
 
 
 def event(name: str, collection_id: str) -> dict[str, Any]:
