@@ -50,6 +50,10 @@ BODIES: list[tuple[str, str]] = [
     (RECORDS + "update", '{"ids":["a"],"embeddings":[[1,"x"]]}'),
     (RECORDS + "upsert", '{"ids":["a"],"embeddings":[[1,"x"]]}'),
     (RECORDS + "update", '{"ids":["a"],"metadatas":[{"k":{"a":1}}]}'),
+    (CREATE, "null"),
+    (CREATE, "5"),
+    (RECORDS + "query", '"x"'),
+    (RECORDS + "get", "null"),
 ]
 
 

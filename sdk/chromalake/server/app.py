@@ -126,7 +126,8 @@ def build_app(
     def invalid_request(error: RequestValidationError) -> Response[Any]:
         # serde's messages say where in the raw body it stopped, and which route it was.
         event = app.current_event
-        return error_response(validation_error(error, event.decoded_body, event.path))
+        body, path, method = event.decoded_body, event.path, event.http_method
+        return error_response(validation_error(error, body, path, method))
 
     @app.not_found
     def not_found(error: RouteNotFound) -> Response[Any]:

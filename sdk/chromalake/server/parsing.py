@@ -65,7 +65,7 @@ def _query_problem(problem: dict[str, Any]) -> str:
 
 
 def validation_error(
-    error: RequestValidationError, raw_body: str | None = None, path: str = ""
+    error: RequestValidationError, raw_body: str | None = None, path: str = "", method: str = ""
 ) -> ChromaError:
     """Chroma's answer to a request powertools could not parse or validate."""
     problems = list(error.errors())
@@ -76,7 +76,7 @@ def validation_error(
         return InvalidArgumentError(f"{NOT_JSON}: {detail}{_position(error.body, loc)}")
     if loc and loc[0] in ("query", "path"):
         return InvalidArgumentError(f"{BAD_QUERY}: {_location(loc)}: {_query_problem(first)}")
-    detail = shape_error(first, raw_body, route=path.rsplit("/", 1)[-1])
+    detail = shape_error(first, raw_body, route=path.rsplit("/", 1)[-1], method=method)
     return UnprocessableEntityError(f"{WRONG_SHAPE}: {detail}")
 
 

@@ -158,7 +158,39 @@ def _describe(problem: dict[str, Any], path: list[Any]) -> tuple[str, str]:
     return f"invalid type: {unexpected(value)}, expected {_expected_type(kind, path)}", "end"
 
 
-def shape_error(problem: dict[str, Any], body: str | None, route: str = "") -> str:
+# The payload struct of each route with a body, by its last path segment (Chroma's names).
+_STRUCTS = {
+    ("POST", "tenants"): "CreateTenantPayload",
+    ("PATCH", "tenant"): "UpdateTenantPayload",
+    ("POST", "databases"): "CreateDatabasePayload",
+    ("POST", "collections"): "CreateCollectionPayload",
+    ("PUT", "collection"): "UpdateCollectionPayload",
+    ("POST", "add"): "AddCollectionRecordsPayload",
+    ("POST", "update"): "UpdateCollectionRecordsPayload",
+    ("POST", "upsert"): "UpsertCollectionRecordsPayload",
+    ("POST", "delete"): "DeleteCollectionRecordsPayload",
+    ("POST", "get"): "GetRequestPayload",
+    ("POST", "query"): "QueryRequestPayload",
+    ("POST", "fork"): "ForkCollectionPayload",
+    ("POST", "search"): "SearchRequestPayload",
+}
+
+
+def _whole_body(problem: dict[str, Any], body: str | None, method: str, route: str) -> str:
+    """serde's message when the body itself is not an object (``null``, ``5``, ``"x"``)."""
+    segment = (
+        route if (method, route) in _STRUCTS else ("tenant" if method == "PATCH" else "collection")
+    )
+    struct = _STRUCTS.get((method, segment), "payload")
+    value = problem.get("input")
+    detail = f"invalid type: {unexpected(value)}, expected struct {struct}"
+    span = locate(body, []) if isinstance(body, str) else None
+    return detail + (position(body, span.end) if span is not None and body is not None else "")
+
+
+def shape_error(
+    problem: dict[str, Any], body: str | None, route: str = "", method: str = "POST"
+) -> str:
     """``path: detail at line L column C`` for pydantic's first problem with a JSON body.
 
     ``route``: the last segment of the request path (``add``, ``update``, ``upsert``...),
@@ -172,6 +204,8 @@ def shape_error(problem: dict[str, Any], body: str | None, route: str = "") -> s
         'configuration.hnsw.space: unknown variant `x`, expected one of `l2`, `cosine`, `ip` at line 1 column 48'
     """  # noqa: E501
     loc = list(problem.get("loc", ()))[1:]
+    if not loc:
+        return _whole_body(problem, body, method, route)
     enum = _untagged_enum(loc, route)
     path = _without_union_tags(loc, body)
     if enum is not None:
