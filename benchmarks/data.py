@@ -68,9 +68,14 @@ def register(name: str, loader: Loader) -> None:
 
 
 def load(name: str, n: int, dim: int, queries: int) -> tuple[np.ndarray, np.ndarray]:
-    """The dataset ``name`` (a registered name, or ``npy:<vectors>[,<queries>]``)."""
+    """The dataset ``name``: a registered name, ``stdlib-text`` (real text, text_data.py), or
+    ``npy:<vectors>[,<queries>]``."""
     if name.startswith("npy:"):
         return _npy(name[4:])(n, dim, queries)
+    if name == "stdlib-text":  # real text embedded with the default model (text_data.py)
+        from text_data import load as text_load
+
+        return text_load(n, dim, queries)
     return DATASETS[name](n, dim, queries)
 
 
