@@ -158,13 +158,13 @@ def _describe(problem: dict[str, Any], path: list[Any]) -> tuple[str, str]:
     return f"invalid type: {unexpected(value)}, expected {_expected_type(kind, path)}", "end"
 
 
-# The payload struct of each route with a body, by its last path segment (Chroma's names).
+# The payload struct of each route with a body, by its last path segment (Chroma's names);
+# the two routes that end in a name or an id have their method to themselves.
+_STRUCTS_BY_METHOD = {"PATCH": "UpdateTenantPayload", "PUT": "UpdateCollectionPayload"}
 _STRUCTS = {
     ("POST", "tenants"): "CreateTenantPayload",
-    ("PATCH", "tenant"): "UpdateTenantPayload",
     ("POST", "databases"): "CreateDatabasePayload",
     ("POST", "collections"): "CreateCollectionPayload",
-    ("PUT", "collection"): "UpdateCollectionPayload",
     ("POST", "add"): "AddCollectionRecordsPayload",
     ("POST", "update"): "UpdateCollectionRecordsPayload",
     ("POST", "upsert"): "UpsertCollectionRecordsPayload",
@@ -178,14 +178,10 @@ _STRUCTS = {
 
 def _whole_body(problem: dict[str, Any], body: str | None, method: str, route: str) -> str:
     """serde's message when the body itself is not an object (``null``, ``5``, ``"x"``)."""
-    segment = (
-        route if (method, route) in _STRUCTS else ("tenant" if method == "PATCH" else "collection")
-    )
-    struct = _STRUCTS.get((method, segment), "payload")
-    value = problem.get("input")
-    detail = f"invalid type: {unexpected(value)}, expected struct {struct}"
+    struct = _STRUCTS.get((method, route)) or _STRUCTS_BY_METHOD.get(method, "payload")
+    detail = f"invalid type: {unexpected(problem.get('input'))}, expected struct {struct}"
     span = locate(body, []) if isinstance(body, str) else None
-    return detail + (position(body, span.end) if span is not None and body is not None else "")
+    return detail + (position(body, span.end) if span is not None and body else "")
 
 
 def shape_error(
