@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 ID, SEQ, EMBEDDING, DOCUMENT, URI = "id", "seq", "embedding", "document", "uri"
 MEMORY_ROOT = "memory://"
 ID_INDEX = "id_btree"
+FTS_INDEX = "document_fts"
+# Lance's refusal of a full-text search on a table without an FTS index.
+_NO_FTS_INDEX = "Cannot perform full text search unless an INVERTED index"
 
 # Declaring `id` as the unenforced primary key makes Lance detect concurrent inserts of one
 # new id (lance-notes §2: without it, racing upserts duplicate rows).
@@ -398,6 +401,49 @@ class LanceStore:
             search = search.where(predicate, prefilter=True)
         # `_distance` is selected so Lance does not warn about its auto-projection.
         return _lance_call(lambda: search.select([ID, SEQ, EMBEDDING, "_distance"]).to_arrow())
+
+    def full_text(
+        self, coll: CollectionRecord, text: str, limit: int, predicate: str | None
+    ) -> pa.Table | None:
+        """Up to ``limit`` records whose document matches ``text``, best BM25 first (id, seq,
+        ``_score``: higher is better), filter first.
+
+        Lance's FTS index is built on the first full-text search of a collection; rows
+        written after it are searched too (Lance scans unindexed fragments beside the
+        index) until maintenance's optimize folds them in.
+        """
+        table = self._table(coll)
+        if table is None or limit <= 0:
+            return None
+
+        def run() -> pa.Table:
+            search = table.search(text, query_type="fts").limit(limit)
+            if predicate is not None:
+                search = search.where(predicate, prefilter=True)
+            return search.select([ID, SEQ, "_score"]).to_arrow()
+
+        try:
+            return run()
+        except Exception as e:
+            if _NO_FTS_INDEX not in str(e):
+                return _lance_call(run)  # again, so Lance's error is worded as Chroma's
+        self.ensure_fts_index(coll)
+        return _lance_call(run)
+
+    def ensure_fts_index(self, coll: CollectionRecord) -> bool:
+        """Give ``document`` Lance's full-text (BM25) index if it has none; True when built."""
+        from lancedb.index import FTS
+
+        table = self._writable(coll)
+        if any(DOCUMENT in config.columns for config in _lance_call(table.list_indices)):
+            return False
+        _lance_call(
+            _committed,
+            table,
+            lambda: table.create_index(DOCUMENT, config=FTS(), name=FTS_INDEX, replace=True),
+            _MAINTENANCE_CONFLICTS,
+        )
+        return True
 
     def build_index(self, coll: CollectionRecord, plan: IndexPlan) -> None:
         """Train and commit the ANN index ``plan`` describes, replacing an older one of ours.
