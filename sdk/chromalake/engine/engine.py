@@ -42,7 +42,7 @@ from chromalake.engine.rows import (
     to_table,
 )
 from chromalake.engine.search import nearest
-from chromalake.engine.searching import SearchHits, parse_searches, run_search
+from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.store import (
     DOCUMENT,
     EMBEDDING,
@@ -60,7 +60,7 @@ from chromalake.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from chromalake.models import MetadataKey, Records
+from chromalake.models import MetadataKey, Records, SearchHits
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
 
 VERSION = "1.5.9"

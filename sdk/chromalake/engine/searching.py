@@ -13,7 +13,6 @@ offset / limit cut the page whose selected fields are read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from chromalake.engine.ranking import evaluate, ranked
 from chromalake.engine.rows import Row, returned_metadata
 from chromalake.engine.store import ID, SEQ
 from chromalake.errors import InvalidArgumentError
-from chromalake.models import CollectionRecord
+from chromalake.models import CollectionRecord, SearchHits
 from chromalake.search_spec import (
     DOCUMENT,
     EMBEDDING,
@@ -48,18 +47,6 @@ from chromalake.search_spec import METADATA as METADATA_KEY
 
 if TYPE_CHECKING:
     from chromalake.engine.engine import Engine
-
-
-@dataclass(frozen=True)
-class SearchHits:
-    """One search's page: ids and, for the selected keys, their columns (None: not selected)."""
-
-    ids: list[str]
-    documents: list[str | None] | None
-    embeddings: list[list[float] | None] | None
-    metadatas: list[dict[str, Any] | None] | None
-    scores: list[float | None] | None
-    select: list[str]
 
 
 def parse_searches(searches: Sequence[Any]) -> list[SearchSpec]:
@@ -235,4 +222,4 @@ def _selected(
     )
 
 
-__all__ = ["SearchHits", "parse_searches", "run_search"]
+__all__ = ["parse_searches", "run_search"]

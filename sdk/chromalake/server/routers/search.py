@@ -15,8 +15,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.engine.filters import parse_where, with_id_keys
-from chromalake.engine.searching import SearchHits
 from chromalake.errors import InvalidArgumentError, UnprocessableEntityError
+from chromalake.models import SearchHits
 from chromalake.search_spec import SearchShapeError, parse_search
 from chromalake.server.http import (
     collection_uuid,
