@@ -113,6 +113,8 @@ class TableState:
     rows: int
     fragments: int
     index: VectorIndex | None
+    # Rows the full-text index (built by the first text search) does not cover yet.
+    text_unindexed_rows: int = 0
 
 
 def _lance_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -362,6 +364,7 @@ class LanceStore:
             rows=int(stats["num_rows"]),
             fragments=int(stats["fragment_stats"]["num_fragments"]),
             index=_lance_call(_vector_index, table),
+            text_unindexed_rows=_lance_call(_text_unindexed_rows, table),
         )
 
     def count_where(self, coll: CollectionRecord, predicate: str | None) -> int:
@@ -509,6 +512,15 @@ class LanceStore:
                 lambda: table.optimize(cleanup_older_than=retention),
                 _MAINTENANCE_CONFLICTS,
             )
+
+
+def _text_unindexed_rows(table: Any) -> int:
+    """How many rows the document FTS index lacks (0 when there is no such index)."""
+    for config in table.list_indices():
+        if DOCUMENT in config.columns:
+            stats = table.index_stats(config.name)
+            return 0 if stats is None else int(stats.num_unindexed_rows)
+    return 0
 
 
 def _vector_index(table: Any) -> VectorIndex | None:
