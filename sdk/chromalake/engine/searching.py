@@ -29,7 +29,7 @@ from chromalake.engine.filters import (
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas
 from chromalake.engine.ranking import evaluate, ranked
 from chromalake.engine.rows import Row, returned_metadata
-from chromalake.engine.store import ID, SEQ
+from chromalake.engine.store import ID, SEQ, ids_predicate
 from chromalake.errors import InvalidArgumentError
 from chromalake.models import CollectionRecord, SearchHits
 from chromalake.search_spec import (
@@ -164,29 +164,37 @@ def _metadata_column(
     return out
 
 
+def _order_columns(
+    engine: Engine, coll: CollectionRecord, predicate: str | None, with_metadata: bool
+) -> tuple[dict[str, int], dict[str, dict[str, Any] | None]]:
+    """Insertion sequence (and, for group_by, metadata) of the records ``predicate`` picks."""
+    columns = [ID, SEQ, METADATA] if with_metadata else [ID, SEQ]
+    table = engine.store.select(coll, predicate, columns)
+    if table is None:
+        return {}, {}
+    ids = [str(i) for i in table[ID].to_pylist()]
+    seqs = dict(zip(ids, table[SEQ].to_pylist(), strict=True))
+    if not with_metadata:
+        return seqs, {}
+    return seqs, dict(zip(ids, decode_metadatas(table[METADATA]), strict=True))
+
+
 def run_search(engine: Engine, coll: CollectionRecord, spec: SearchSpec) -> SearchHits:
     """One search over ``coll``: see the module docstring for the steps."""
     predicate = _predicate(engine, coll, spec.filter)
     scores: dict[str, np.float32] | None = None
-    wants_metadata = spec.group_by is not None
+    grouped = spec.group_by is not None
     if spec.rank is None:
-        columns = [ID, SEQ, METADATA] if wants_metadata else [ID, SEQ]
-        table = engine.store.select(coll, predicate, columns)
-        ids = [] if table is None else [str(i) for i in table[ID].to_pylist()]
-        seqs = {} if table is None else dict(zip(ids, table[SEQ].to_pylist(), strict=True))
-        order = sorted(ids, key=lambda i: seqs[i])
-        metadata = (
-            dict(zip(ids, decode_metadatas(table[METADATA]), strict=True))
-            if table is not None and wants_metadata
-            else {}
-        )
+        seqs, metadata = _order_columns(engine, coll, predicate, grouped)
+        order = sorted(seqs, key=lambda i: seqs[i])
     else:
         hits = [_knn_hits(engine, coll, leaf, predicate) for leaf in knn_leaves(spec.rank)]
-        # Only records some $knn returned are scored, and every $knn ran behind the filter.
+        # Only records some $knn returned are scored, and every $knn ran behind the filter;
+        # their sequences break ties, as Chroma's offset ids do.
         scores = evaluate(spec.rank, hits)
-        rows = engine._fields(coll, list(scores), ["metadatas"])
-        order = ranked(scores, {i: r.seq for i, r in rows.items()})
-        metadata = {i: r.metadata for i, r in rows.items()}
+        among = ids_predicate(list(scores)) if scores else "false"
+        seqs, metadata = _order_columns(engine, coll, among, grouped)
+        order = [i for i in ranked(scores, seqs) if i in seqs]  # a record deleted meanwhile
     if spec.group_by is not None:
         order = _grouped(order, spec.group_by, metadata, scores)
     end = None if spec.limit is None else spec.offset + spec.limit
@@ -207,6 +215,8 @@ def _selected(
     rows = (
         engine._fields(coll, page, ["documents", "embeddings", "metadatas"]) if needs_rows else {}
     )
+    if needs_rows:
+        page = [i for i in page if i in rows]  # a record deleted by a concurrent writer
 
     def score(record_id: str) -> float | None:
         value = None if scores is None else float(scores[record_id])
