@@ -267,6 +267,15 @@ def test_group_by_max_k_on_metadata_then_limit(engine: Engine, coll: Any) -> Non
     assert limited.ids == hits.ids[:2]
 
 
+@pytest.mark.parametrize("aggregate", ["$min_k", "$max_k"])
+def test_group_by_puts_records_without_the_key_last(
+    engine: Engine, coll: Any, aggregate: str
+) -> None:
+    group = {"keys": ["g"], "aggregate": {aggregate: {"keys": ["tag"], "k": 1}}}
+    # y: only d has a tag, so d is kept; x: nobody has one, so the first in order (a) is.
+    assert run(engine, coll, group_by=group).ids == ["a", "d", "e"]
+
+
 def test_group_by_without_rank(engine: Engine, coll: Any) -> None:
     group = {"keys": ["g"], "aggregate": {"$min_k": {"keys": ["n"], "k": 1}}}
     assert run(engine, coll, group_by=group).ids == ["a", "c", "e"]

@@ -104,16 +104,16 @@ def _knn_hits(
     )
 
 
-def _order_key(value: Any, present_first: bool) -> tuple[int, int, Any]:
-    """A sortable form of a metadata value or score; a missing one sorts after the others."""
-    missing = 1 if present_first else 0
+def _order_key(value: Any, smallest: bool) -> tuple[int, int, Any]:
+    """A sortable form of a metadata value or score. A record without the key comes after
+    the others both ways: sorted ascending for ``$min_k``, descending for ``$max_k``."""
     if value is None:
-        return (missing, 0, 0)
+        return (1 if smallest else -1, 0, 0)
     if isinstance(value, bool):
-        return (1 - missing, 0, int(value))
+        return (0, 0, int(value))
     if isinstance(value, int | float | np.floating):
-        return (1 - missing, 1, float(value))
-    return (1 - missing, 2, str(value))
+        return (0, 1, float(value))
+    return (0, 2, str(value))
 
 
 def _grouped(
@@ -142,8 +142,7 @@ def _grouped(
         best = sorted(
             members,
             key=lambda i: tuple(
-                _order_key(value(i, k), present_first=not aggregate.smallest)
-                for k in aggregate.keys
+                _order_key(value(i, k), aggregate.smallest) for k in aggregate.keys
             ),
             reverse=not aggregate.smallest,
         )
