@@ -377,11 +377,10 @@ class AsyncCollection(CollectionCommon):
         function; on ``#document`` it ranks documents by BM25 (a chromalake extension).
         Every read sees every committed write, whatever ``read_level``.
 
-        Example:
-            >>> from chromalake import K, Knn, Search
-            >>> found = col.search(Search().rank(Knn(query=[3, 3], limit=1)).select(K.SCORE))
-            >>> found["ids"], found["scores"]
-            ([['b']], [[1.0]])
+        Example (as ``Collection.search``, awaited)::
+
+            found = await col.search(Search().rank(Knn(query=[3, 3], limit=1)).select(K.SCORE))
+            found["ids"], found["scores"]   # ([['b']], [[1.0]])
         """
         result: SearchResult = await self._run(ops.search(self._state, searches, read_level))
         return result
