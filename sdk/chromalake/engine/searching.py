@@ -178,6 +178,17 @@ def _order_columns(
     return seqs, dict(zip(ids, decode_metadatas(table[METADATA]), strict=True))
 
 
+def _cached_seqs(engine: Engine, coll: CollectionRecord, ids: list[str]) -> dict[str, int] | None:
+    """Insertion sequences from the exact-search snapshot a small collection keeps in memory
+    (no Lance read); None for an indexed collection, which keeps no snapshot."""
+    if engine.store.vector_index(coll) is not None:
+        return None
+    snap = engine.store.snapshot(coll)
+    if snap is None:
+        return {}
+    return {i: int(snap.seqs[snap.positions[i]]) for i in ids if i in snap.positions}
+
+
 def run_search(engine: Engine, coll: CollectionRecord, spec: SearchSpec) -> SearchHits:
     """One search over ``coll``: see the module docstring for the steps."""
     predicate = _predicate(engine, coll, spec.filter)
@@ -191,8 +202,12 @@ def run_search(engine: Engine, coll: CollectionRecord, spec: SearchSpec) -> Sear
         # Only records some $knn returned are scored, and every $knn ran behind the filter;
         # their sequences break ties, as Chroma's offset ids do.
         scores = evaluate(spec.rank, hits)
-        among = ids_predicate(list(scores)) if scores else "false"
-        seqs, metadata = _order_columns(engine, coll, among, grouped)
+        cached = None if grouped else _cached_seqs(engine, coll, list(scores))
+        if cached is not None:
+            seqs, metadata = cached, {}
+        else:
+            among = ids_predicate(list(scores)) if scores else "false"
+            seqs, metadata = _order_columns(engine, coll, among, grouped)
         order = [i for i in ranked(scores, seqs) if i in seqs]  # a record deleted meanwhile
     if spec.group_by is not None:
         order = _grouped(order, spec.group_by, metadata, scores)
