@@ -155,3 +155,9 @@ def test_accepts_chromadb_searches_and_dicts(subject: Side, col: Any) -> None:
 def test_a_bad_payload_is_refused(subject: Side, col: Any) -> None:
     with pytest.raises(Exception, match=r"searches\[0\]\.rank: unknown variant `\$nope`"):
         col.search({"rank": {"$nope": 1}})
+
+
+def test_text_query_on_a_metadata_key_is_refused_client_side(subject: Side, col: Any) -> None:
+    m = subject.module
+    with pytest.raises(ValueError, match="Cannot embed string query for key 'sparse'"):
+        col.search(m.Search().rank(m.Knn(query="cats", key="sparse")))

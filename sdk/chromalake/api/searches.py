@@ -70,11 +70,18 @@ def embed_text_queries(payload: dict[str, Any], embed: EmbedFn | None) -> dict[s
         {'$knn': {'query': [1.0, 0.0], 'key': '#embedding'}}
     """
     payload = copy.deepcopy(payload)  # a builder may hand out its own dicts: never edit them
-    texts = [
-        body
-        for body in _knn_bodies(payload.get("rank"))
-        if isinstance(body.get("query"), str) and body.get("key", "#embedding") == "#embedding"
-    ]
+    texts = []
+    for body in _knn_bodies(payload.get("rank")):
+        key = body.get("key", "#embedding")
+        if not isinstance(body.get("query"), str) or key == "#document":
+            continue  # a vector, or text for chromalake's full-text ranking
+        if key != "#embedding":
+            raise ValueError(
+                f"Cannot embed string query for key '{key}': key not found in schema. "
+                "Please provide an embedded vector or configure an embedding function for "
+                "this key in the schema."
+            )
+        texts.append(body)
     if not texts:
         return payload
     if embed is None:
