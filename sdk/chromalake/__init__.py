@@ -25,6 +25,45 @@ from chromalake.types import (
 
 __version__ = "0.1.0"
 
+_SEARCH_NAMES = (
+    "Abs",
+    "And",
+    "Contains",
+    "Div",
+    "Eq",
+    "Exp",
+    "GroupBy",
+    "Gt",
+    "Gte",
+    "In",
+    "K",
+    "Key",
+    "Knn",
+    "Limit",
+    "Log",
+    "Lt",
+    "Lte",
+    "Max",
+    "MaxK",
+    "Min",
+    "MinK",
+    "Mul",
+    "Ne",
+    "Nin",
+    "NotContains",
+    "NotRegex",
+    "Or",
+    "Rank",
+    "Regex",
+    "Rrf",
+    "Search",
+    "SearchResult",
+    "Select",
+    "Sub",
+    "Sum",
+    "Val",
+    "Where",
+)
 _LAZY = {
     "EphemeralClient": "chromalake.api.client",
     "PersistentClient": "chromalake.api.client",
@@ -37,6 +76,8 @@ _LAZY = {
     "AsyncClient": "chromalake.api.async_client",
     "AsyncAdminClient": "chromalake.api.async_client",
     "AsyncCollection": "chromalake.api.async_client",
+    # The Search API's builder (chromadb exports Search, Key, K, Knn and Rrf at top level).
+    **{name: "chromalake.expressions" for name in _SEARCH_NAMES},
 }
 
 __all__ = [
@@ -60,6 +101,7 @@ __all__ = [
     "Settings",
     "UserIdentity",
     "errors",
+    *_SEARCH_NAMES,
 ]
 
 

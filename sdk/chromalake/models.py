@@ -53,3 +53,15 @@ class Records:
     uris: list[str | None] | None = None
     metadatas: list[dict[str, Any] | None] | None = None
     distances: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class SearchHits:
+    """One search's page: ids and, for the selected keys, their columns (None: not selected)."""
+
+    ids: list[str]
+    documents: list[str | None] | None
+    embeddings: list[list[float] | None] | None
+    metadatas: list[dict[str, Any] | None] | None
+    scores: list[float | None] | None
+    select: list[str]

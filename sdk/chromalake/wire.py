@@ -250,7 +250,8 @@ class ForkCollectionPayload(_Payload):
 
 
 class SearchRequestPayload(_Payload):
-    searches: list[dict[str, Any]]
+    # Each search is checked by chromalake.search_spec, which words errors as serde does.
+    searches: list[Any]
     read_level: ReadLevelValue = "index_and_wal"
 
 
@@ -352,6 +353,17 @@ class QueryResponse(BaseModel):
     metadatas: list[list[dict[str, Any] | None]] | None = None
     distances: list[list[float | None]] | None = None
     include: list[IncludeValue]
+
+
+class SearchResponse(BaseModel):
+    """Per search payload: ids, and each selected column (null when not selected)."""
+
+    ids: list[list[str]]
+    documents: list[list[str | None] | None]
+    embeddings: list[list[list[float] | None] | None]
+    metadatas: list[list[dict[str, Any] | None] | None]
+    scores: list[list[float | None] | None]
+    select: list[list[str]]
 
 
 class DeleteResponse(BaseModel):
@@ -481,6 +493,7 @@ __all__ = [
     "QueryRequestPayload",
     "QueryResponse",
     "SearchRequestPayload",
+    "SearchResponse",
     "SpannConfiguration",
     "Tenant",
     "UpdateCollectionConfiguration",

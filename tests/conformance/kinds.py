@@ -14,7 +14,13 @@ SUBJECT_KINDS = EMBEDDED_KINDS + (REMOTE_KINDS if SUBJECT_PACKAGE == "chromalake
 # conformance-clients) runs every scenario on every kind.
 FULL_REMOTE = os.environ.get("CONFORMANCE_FULL") == "1"
 SHELL_KINDS = ("async-http", "cloud")
-SHELL_FILES = ("test_admin.py", "test_client.py", "test_errors.py", "test_records.py")
+SHELL_FILES = (
+    "test_admin.py",
+    "test_client.py",
+    "test_errors.py",
+    "test_records.py",
+    "test_search.py",
+)
 REMOTE_EXAMPLES = 8
 # Scenarios where chromalake's server answers otherwise than Chroma's, on purpose. They run
 # as strict xfails on the remote kinds, so that a change on either side shows up.

@@ -52,7 +52,7 @@ def lambda_app(
 
 def test_sample_events_are_http_api_v2() -> None:
     names = sorted(p.stem for p in EVENTS.glob("*.json"))
-    assert names == ["add", "create_collection", "get", "heartbeat", "query"]
+    assert names == ["add", "create_collection", "get", "heartbeat", "query", "search"]
     for name in names:
         sample = event(name)
         assert sample["version"] == "2.0"
@@ -90,6 +90,22 @@ def test_create_add_query_get(lambda_app: ModuleType) -> None:
     assert got["ids"] == ["cat", "dog", "car"]
     assert got["documents"] == ["a cat sleeps", "a dog barks", "a car drives"]
     assert got["metadatas"][2] == {"kind": "vehicle", "wheels": 4}
+
+
+def test_hybrid_search(lambda_app: ModuleType) -> None:
+    """The sample search: RRF of a dense $knn and a full-text one on #document, filtered."""
+    collection_id = invoke(lambda_app, event("create_collection"))[1]["id"]
+    invoke(lambda_app, event("add", collection_id))
+    status, found = invoke(lambda_app, event("search", collection_id))
+    assert status == 200
+    # dense: cat 0, dog 1; text "barks": dog 0, cat missing (default 1000); car filtered out
+    assert found["ids"] == [["dog", "cat"]]
+    assert found["documents"] == [["a dog barks", "a cat sleeps"]]
+    dog, cat = found["scores"][0]
+    assert dog == pytest.approx(-(1 / 61 + 1 / 60))
+    assert cat == pytest.approx(-(1 / 60 + 1 / 1060))
+    assert found["select"] == [["#document", "#score"]]
+    assert (found["embeddings"], found["metadatas"]) == ([None], [None])
 
 
 def test_create_is_get_or_create_across_invocations(lambda_app: ModuleType) -> None:

@@ -290,3 +290,26 @@ def test_public_clients_over_s3_and_dynamodb(s3_settings: Settings, tmp_path: Pa
         assert not list(tmp_path.iterdir()), "with a bucket and a table nothing goes to disk"
     finally:
         clear_system_cache()
+
+
+def test_search_over_s3_and_dynamodb(s3_settings: Settings) -> None:
+    """Dense and full-text search on S3: the FTS index is built there on the first text
+    search, later writes are found, and a second engine (another Lambda) reads the index."""
+    engine = build_engine(s3_settings)
+    coll = engine.create_collection("searched")
+    engine.add(
+        coll.id,
+        ids=["a", "b", "c"],
+        embeddings=[_vec(1, 0), _vec(0, 1), _vec(0.7, 0.7)],
+        documents=["red apples", "green pears", "red and green grapes"],
+    )
+    text = {"$knn": {"query": "red", "key": "#document"}}
+    assert {*engine.search(coll.id, [{"rank": text}])[0].ids} == {"a", "c"}
+    engine.add(coll.id, ids=["d"], embeddings=[_vec(1, 1)], documents=["a red kite"])
+    dense = {"$knn": {"query": [1.0, 0.0], "limit": 2}}
+    other = build_engine(s3_settings)
+    found = other.search(
+        coll.id, [{"rank": text}, {"rank": dense, "filter": {"#id": {"$ne": "a"}}}]
+    )
+    assert {*found[0].ids} == {"a", "c", "d"}
+    assert found[1].ids == ["c", "d"]

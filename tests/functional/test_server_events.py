@@ -605,6 +605,8 @@ STEPS: list[Step] = [
 KNOWN_DIFFERENCES: dict[str, str] = {
     "indexing_status": "on purpose: chromalake reports its ANN index's coverage (200, the shape "
     "Chroma's distributed server answers with) where single-node Chroma answers 500",
+    "search": "on purpose: chromalake implements the Search API as Chroma Cloud does (200) "
+    "where single-node Chroma answers 501",
 }
 
 

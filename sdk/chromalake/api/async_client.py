@@ -16,6 +16,7 @@ from chromalake.api.collection import CollectionCommon
 from chromalake.api.embedded import clear_system_cache
 from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
 from chromalake.config import Settings
+from chromalake.expressions import SearchResult
 from chromalake.http.endpoint import endpoint_for
 from chromalake.models import CollectionRecord
 from chromalake.types import (
@@ -362,6 +363,26 @@ class AsyncCollection(CollectionCommon):
                 include,
             )
         )
+        return result
+
+    async def search(
+        self,
+        searches: Any,
+        read_level: ReadLevel | str = ReadLevel.INDEX_AND_WAL,
+    ) -> SearchResult:
+        """Chroma's Search API: filter, rank (knn, full text, arithmetic, RRF), group, page.
+
+        ``searches``: one Search or a list (chromalake's builder, chromadb's, or dicts).
+        A ``Knn`` text query on ``#embedding`` is embedded with the collection's embedding
+        function; on ``#document`` it ranks documents by BM25 (a chromalake extension).
+        Every read sees every committed write, whatever ``read_level``.
+
+        Example (as ``Collection.search``, awaited)::
+
+            found = await col.search(Search().rank(Knn(query=[3, 3], limit=1)).select(K.SCORE))
+            found["ids"], found["scores"]   # ([['b']], [[1.0]])
+        """
+        result: SearchResult = await self._run(ops.search(self._state, searches, read_level))
         return result
 
     async def modify(

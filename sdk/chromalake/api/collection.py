@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from chromalake.api import ops
 from chromalake.embeddings import embedding_function_from_config
+from chromalake.expressions import SearchResult
 from chromalake.models import CollectionRecord
 from chromalake.types import (
     DEFAULT_GET_INCLUDE,
@@ -265,6 +266,27 @@ class Collection(CollectionCommon):
                 include,
             )
         )
+        return result
+
+    def search(
+        self,
+        searches: Any,
+        read_level: ReadLevel | str = ReadLevel.INDEX_AND_WAL,
+    ) -> SearchResult:
+        """Chroma's Search API: filter, rank (knn, full text, arithmetic, RRF), group, page.
+
+        ``searches``: one Search or a list (chromalake's builder, chromadb's, or dicts).
+        A ``Knn`` text query on ``#embedding`` is embedded with the collection's embedding
+        function; on ``#document`` it ranks documents by BM25 (a chromalake extension).
+        Every read sees every committed write, whatever ``read_level``.
+
+        Example:
+            >>> from chromalake import K, Knn, Search
+            >>> found = col.search(Search().rank(Knn(query=[3, 3], limit=1)).select(K.SCORE))
+            >>> found["ids"], found["scores"]
+            ([['b']], [[1.0]])
+        """
+        result: SearchResult = self._run(ops.search(self._state, searches, read_level))
         return result
 
     def modify(

@@ -33,8 +33,10 @@ from chromalake.api.embedding_choice import (
     resolve,
     with_default_space,
 )
+from chromalake.api.searches import embed_text_queries, search_payload, search_result
 from chromalake.embeddings import embed, embedding_function_config
 from chromalake.errors import ChromaAuthError, ChromaError
+from chromalake.expressions import SearchResult
 from chromalake.models import CollectionRecord, DatabaseRecord, Records
 from chromalake.types import (
     DEFAULT_DATABASE,
@@ -554,6 +556,17 @@ def query(
             **c.kwargs,
         )
     return _query_result(c, found, included)
+
+
+def search(c: CollectionState, searches: Any, read_level: Any) -> Op[SearchResult]:
+    """Chroma's Search API: payloads from any builder (``to_dict``) or dicts; text queries on
+    ``#embedding`` embedded here with the collection's function, as chromadb does."""
+    listed = list(searches) if isinstance(searches, list | tuple) else [searches]
+    payloads = [embed_text_queries(search_payload(s), c.embedder(query=True)) for s in listed]
+    with c.dialect.errors(prefixed):
+        level = str(getattr(read_level, "value", read_level))  # chromadb's ReadLevel too
+        found = yield call("search", c.model.id, payloads, level, **c.kwargs)
+    return search_result(found)
 
 
 def modify(c: CollectionState, name: Any, metadata: Any, configuration: Any) -> Op[None]:

@@ -32,8 +32,17 @@ from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, Datab
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
 from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
-from chromalake.engine.rows import Change, Row, apply_change, from_table, to_table
+from chromalake.engine.rows import (
+    RESERVED_PREFIX,
+    Change,
+    Row,
+    apply_change,
+    from_table,
+    returned_metadata,
+    to_table,
+)
 from chromalake.engine.search import nearest
+from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.store import (
     DOCUMENT,
     EMBEDDING,
@@ -42,7 +51,6 @@ from chromalake.engine.store import (
     URI,
     LanceStore,
     Snapshot,
-    VectorIndex,
     ids_predicate,
 )
 from chromalake.errors import (
@@ -52,7 +60,7 @@ from chromalake.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from chromalake.models import MetadataKey, Records
+from chromalake.models import MetadataKey, Records, SearchHits
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
 
 VERSION = "1.5.9"
@@ -593,61 +601,72 @@ class Engine:
         """The ``n_results`` nearest records of each query embedding, nearest first."""
         coll = self._records_of(collection_id, tenant, database)
         predicate = self._filter(coll, where, where_document)
-        empty = [_records([], include, {}, distances=[]) for _ in query_embeddings]
         dimension = validation.validate_batch_dimension(query_embeddings)
         if coll.dimension is None or dimension is None:
-            return empty
+            return [_records([], include, {}, distances=[]) for _ in query_embeddings]
         validation.validate_dimension(coll.dimension, dimension)
+        found = self.nearest(coll, query_embeddings, n_results, ids, predicate)
+        # One read of the stored fields for every query's results together.
+        pages = [page for page, _ in found]
+        fields = self._fields(coll, list(dict.fromkeys(i for page in pages for i in page)), include)
+        return [_records(page, include, fields, distances=distances) for page, distances in found]
+
+    def nearest(
+        self,
+        coll: CollectionRecord,
+        query_embeddings: Embeddings,
+        n_results: int,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+    ) -> list[tuple[list[str], list[float]]]:
+        """Each query's ``n_results`` nearest ids among those matching ``predicate``, with
+        their distances: exact search while the collection is small, the ANN index (with
+        exact re-ranking) once maintenance built one. ``query`` and ``search`` share it."""
+        if not query_embeddings:
+            return []
+        queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
         index = self.store.vector_index(coll)
         if index is not None:
-            return self._indexed_query(
-                coll, index, query_embeddings, n_results, ids, predicate, include
+            hits = (
+                exact_query(self.store, coll, queries, n_results, list(ids), predicate)
+                if ids is not None
+                else ann_query(self.store, coll, index, queries, n_results, predicate)
             )
+            return [(h.ids, h.distances) for h in hits]
         snap = self.store.snapshot(coll)
         if snap is None:
-            return empty
+            return [([], []) for _ in queries]
         positions = self._candidates(coll, snap, ids, predicate)
         matrix, seqs, norms = (
             (snap.embeddings, snap.seqs, snap.norms)
             if positions is None
             else (snap.embeddings[positions], snap.seqs[positions], snap.norms[positions])
         )
-        queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
         found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results, norms)
-        pages = [
-            [str(snap.ids[p]) for p in (rows if positions is None else positions[rows])]
-            for rows, _ in found
-        ]
-        # One read of the stored fields for every query's results together.
-        fields = self._fields(coll, list(dict.fromkeys(i for page in pages for i in page)), include)
         return [
-            _records(page, include, fields, distances=distances.tolist())
-            for page, (_, distances) in zip(pages, found, strict=True)
+            (
+                [str(snap.ids[p]) for p in (rows if positions is None else positions[rows])],
+                distances.tolist(),
+            )
+            for rows, distances in found
         ]
 
-    def _indexed_query(
+    def search(
         self,
-        coll: CollectionRecord,
-        index: VectorIndex,
-        query_embeddings: Embeddings,
-        n_results: int,
-        ids: Sequence[str] | None,
-        predicate: str | None,
-        include: Sequence[str],
-    ) -> list[Records]:
-        """A query on a collection maintenance has indexed (past the size threshold).
+        collection_id: str,
+        searches: Sequence[dict[str, Any]],
+        read_level: str = "index_and_wal",
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> list[SearchHits]:
+        """Chroma's Search API: each payload's ranked, grouped, paged and selected records.
 
-        Lance's IVF index proposes candidates, exact float64 distances decide (``ann.py``);
-        the collection's matrix is never loaded, so a large collection costs little memory.
+        ``read_level`` is accepted for compatibility: every read sees every committed write.
         """
-        queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
-        hits = (
-            exact_query(self.store, coll, queries, n_results, list(ids), predicate)
-            if ids is not None
-            else ann_query(self.store, coll, index, queries, n_results, predicate)
-        )
-        fields = self._fields(coll, list(dict.fromkeys(i for h in hits for i in h.ids)), include)
-        return [_records(h.ids, include, fields, distances=h.distances) for h in hits]
+        del read_level
+        coll = self._records_of(collection_id, tenant, database)
+        specs = parse_searches(searches)
+        return [run_search(self, coll, spec) for spec in specs]
 
     def indexing_status(
         self, collection_id: str, tenant: str | None = None, database: str | None = None
@@ -752,19 +771,8 @@ def _stored_array(values: list[Any]) -> list[Any]:
     return values
 
 
-RESERVED_PREFIX = "chroma:"
 URI_KEY = "chroma:uri"
-
-
-def _returned_metadata(row: Row) -> dict[str, Any] | None:
-    """The metadata Chroma returns: its internal ``chroma:`` keys hidden (they stay filterable).
-
-    Chroma keeps a record's uri among its metadata, so a record with a uri, or with only
-    internal keys, reads back as ``{}`` rather than None.
-    """
-    if row.metadata is None:
-        return {} if row.uri is not None else None
-    return {k: v for k, v in row.metadata.items() if not k.startswith(RESERVED_PREFIX)}
+_returned_metadata = returned_metadata
 
 
 def _uri_and_metadata(

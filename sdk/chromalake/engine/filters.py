@@ -35,6 +35,7 @@ from chromalake.errors import ChromaError, InternalError, InvalidArgumentError
 
 DOCUMENT = "document"
 DOCUMENT_KEY = "#document"
+ID_KEY = "#id"
 
 WHERE_ERROR = "Invalid where clause"
 WHERE_DOCUMENT_ERROR = "Invalid where document clause"
@@ -98,7 +99,15 @@ class DocumentMatch:
     pattern: str
 
 
-Node: TypeAlias = Composite | Compare | InSet | ArrayContains | DocumentMatch
+@dataclass(frozen=True)
+class IdMatch:
+    """A Search filter on record ids (``#id``): in (or, ``negated``, not in) ``ids``."""
+
+    negated: bool
+    ids: tuple[str, ...]
+
+
+Node: TypeAlias = Composite | Compare | InSet | ArrayContains | DocumentMatch | IdMatch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,6 +403,9 @@ def to_sql(node: Node) -> str:
         return _in_set_sql(node)
     if isinstance(node, ArrayContains):
         return _array_contains_sql(node)
+    if isinstance(node, IdMatch):
+        listed = f"id IN {_in_list(sql_literal(i) for i in node.ids)}"
+        return f"NOT ({listed})" if node.negated else listed
     return _document_sql(node)
 
 
@@ -419,6 +431,30 @@ def compile_filter(
 # ---------------------------------------------------------------------------------------------
 # What a clause touches (for the store's schema checks) and Lance's errors
 # ---------------------------------------------------------------------------------------------
+
+
+def with_id_keys(node: Node | None) -> Node | None:
+    """The clause with its ``#id`` leaves as id predicates, as Chroma's Search filter reads them.
+
+    ``#id`` takes ``$eq``/``$ne`` with a string and ``$in``/``$nin`` with strings; anything
+    else on it is an invalid clause.
+
+    Example:
+        >>> with_id_keys(parse_where({"#id": {"$in": ["a", "b"]}}))
+        IdMatch(negated=False, ids=('a', 'b'))
+    """
+    if node is None:
+        return None
+    if isinstance(node, Composite):
+        children = tuple(c for c in (with_id_keys(c) for c in node.children) if c is not None)
+        return Composite(node.conjunction, children)
+    if isinstance(node, Compare | InSet | ArrayContains) and node.key == ID_KEY:
+        if isinstance(node, Compare) and node.op in ("$eq", "$ne") and isinstance(node.value, str):
+            return IdMatch(node.op == "$ne", (node.value,))
+        if isinstance(node, InSet) and node.value_type == "Str":
+            return IdMatch(node.negated, tuple(str(v) for v in node.values))
+        raise InvalidArgumentError(WHERE_ERROR)
+    return node
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -540,6 +576,7 @@ __all__ = [
     "Compare",
     "Composite",
     "DocumentMatch",
+    "IdMatch",
     "InSet",
     "Node",
     "compile_filter",
@@ -553,4 +590,5 @@ __all__ = [
     "to_sql",
     "translate_lance_error",
     "uses_document",
+    "with_id_keys",
 ]

@@ -8,8 +8,9 @@ what is due, so running it twice, or beside writers, is safe:
 - at or past ``index_threshold`` rows without an index, or once the collection has outgrown
   its index's training (``retrain_growth``): train a new IVF index (``indexes.plan_index``),
   and give ``id`` a BTREE index for lookups by id;
-- with rows the index does not cover yet, or more than ``compact_fragments`` fragments:
-  ``optimize`` (compaction, incremental index update, and version cleanup);
+- with rows the vector index or the full-text index (built by a collection's first text
+  search) does not cover yet, or more than ``compact_fragments`` fragments: ``optimize``
+  (compaction, incremental index updates, and version cleanup);
 - on the scheduled sweep (``maintain_all``, or ``force``), ``optimize`` whatever else is due,
   so versions older than ``retention`` are removed even from collections nobody writes to.
 """
@@ -52,7 +53,8 @@ def _index_due(engine: Engine, state: TableState) -> str | None:
 
 def _optimize_due(engine: Engine, state: TableState) -> bool:
     covered = state.index is None or state.index.unindexed_rows == 0
-    return not covered or state.fragments > engine.policy.compact_fragments
+    text_covered = state.text_unindexed_rows == 0  # full-text searches scan the rest
+    return not (covered and text_covered) or state.fragments > engine.policy.compact_fragments
 
 
 def maintain_record(engine: Engine, coll: CollectionRecord, force: bool = False) -> Report:

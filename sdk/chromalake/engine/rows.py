@@ -123,3 +123,17 @@ def apply_change(row: Row | None, change: Change, seq: int) -> Row | None:
         uri=row.uri if change.uri is None else change.uri,
         metadata=merge_metadata(row.metadata, change.metadata),
     )
+
+
+RESERVED_PREFIX = "chroma:"
+
+
+def returned_metadata(row: Row) -> dict[str, Any] | None:
+    """The metadata Chroma returns: its internal ``chroma:`` keys hidden (they stay filterable).
+
+    Chroma keeps a record's uri among its metadata, so a record with a uri, or with only
+    internal keys, reads back as ``{}`` rather than None.
+    """
+    if row.metadata is None:
+        return {} if row.uri is not None else None
+    return {k: v for k, v in row.metadata.items() if not k.startswith(RESERVED_PREFIX)}

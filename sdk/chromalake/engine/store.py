@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 ID, SEQ, EMBEDDING, DOCUMENT, URI = "id", "seq", "embedding", "document", "uri"
 MEMORY_ROOT = "memory://"
 ID_INDEX = "id_btree"
+FTS_INDEX = "document_fts"
+# Lance's refusal of a full-text search on a table without an FTS index.
+_NO_FTS_INDEX = "Cannot perform full text search unless an INVERTED index"
 
 # Declaring `id` as the unenforced primary key makes Lance detect concurrent inserts of one
 # new id (lance-notes §2: without it, racing upserts duplicate rows).
@@ -110,6 +113,8 @@ class TableState:
     rows: int
     fragments: int
     index: VectorIndex | None
+    # Rows the full-text index (built by the first text search) does not cover yet.
+    text_unindexed_rows: int = 0
 
 
 def _lance_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -359,6 +364,7 @@ class LanceStore:
             rows=int(stats["num_rows"]),
             fragments=int(stats["fragment_stats"]["num_fragments"]),
             index=_lance_call(_vector_index, table),
+            text_unindexed_rows=_lance_call(_text_unindexed_rows, table),
         )
 
     def count_where(self, coll: CollectionRecord, predicate: str | None) -> int:
@@ -398,6 +404,49 @@ class LanceStore:
             search = search.where(predicate, prefilter=True)
         # `_distance` is selected so Lance does not warn about its auto-projection.
         return _lance_call(lambda: search.select([ID, SEQ, EMBEDDING, "_distance"]).to_arrow())
+
+    def full_text(
+        self, coll: CollectionRecord, text: str, limit: int, predicate: str | None
+    ) -> pa.Table | None:
+        """Up to ``limit`` records whose document matches ``text``, best BM25 first (id, seq,
+        ``_score``: higher is better), filter first.
+
+        Lance's FTS index is built on the first full-text search of a collection; rows
+        written after it are searched too (Lance scans unindexed fragments beside the
+        index) until maintenance's optimize folds them in.
+        """
+        table = self._table(coll)
+        if table is None or limit <= 0:
+            return None
+
+        def run() -> pa.Table:
+            search = table.search(text, query_type="fts").limit(limit)
+            if predicate is not None:
+                search = search.where(predicate, prefilter=True)
+            return search.select([ID, SEQ, "_score"]).to_arrow()
+
+        try:
+            return run()
+        except Exception as e:
+            if _NO_FTS_INDEX not in str(e):
+                return _lance_call(run)  # again, so Lance's error is worded as Chroma's
+        self.ensure_fts_index(coll)
+        return _lance_call(run)
+
+    def ensure_fts_index(self, coll: CollectionRecord) -> bool:
+        """Give ``document`` Lance's full-text (BM25) index if it has none; True when built."""
+        from lancedb.index import FTS
+
+        table = self._writable(coll)
+        if any(DOCUMENT in config.columns for config in _lance_call(table.list_indices)):
+            return False
+        _lance_call(
+            _committed,
+            table,
+            lambda: table.create_index(DOCUMENT, config=FTS(), name=FTS_INDEX, replace=True),
+            _MAINTENANCE_CONFLICTS,
+        )
+        return True
 
     def build_index(self, coll: CollectionRecord, plan: IndexPlan) -> None:
         """Train and commit the ANN index ``plan`` describes, replacing an older one of ours.
@@ -463,6 +512,15 @@ class LanceStore:
                 lambda: table.optimize(cleanup_older_than=retention),
                 _MAINTENANCE_CONFLICTS,
             )
+
+
+def _text_unindexed_rows(table: Any) -> int:
+    """How many rows the document FTS index lacks (0 when there is no such index)."""
+    for config in table.list_indices():
+        if DOCUMENT in config.columns:
+            stats = table.index_stats(config.name)
+            return 0 if stats is None else int(stats.num_unindexed_rows)
+    return 0
 
 
 def _vector_index(table: Any) -> VectorIndex | None:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import numpy as np
 
 from chromalake import errors
-from chromalake.models import CollectionRecord, DatabaseRecord, Records
+from chromalake.models import CollectionRecord, DatabaseRecord, Records, SearchHits
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT, UserIdentity
 from chromalake.wire import encode_embedding
 
@@ -521,6 +521,38 @@ def query(
     return Call(Request("POST", path, body=body), query_records)
 
 
+def search_hits(body: dict[str, Any]) -> list[SearchHits]:
+    """A SearchResponse as one page of hits per search payload."""
+
+    def nth(name: str, n: int) -> Any:
+        column = body.get(name)
+        return None if column is None or n >= len(column) else column[n]
+
+    return [
+        SearchHits(
+            ids=list(ids),
+            documents=nth("documents", n),
+            embeddings=nth("embeddings", n),
+            metadatas=nth("metadatas", n),
+            scores=nth("scores", n),
+            select=list(nth("select", n) or []),
+        )
+        for n, ids in enumerate(body.get("ids") or [])
+    ]
+
+
+def search(
+    collection_id: str,
+    searches: Sequence[dict[str, Any]],
+    read_level: str = "index_and_wal",
+    tenant: str | None = None,
+    database: str | None = None,
+) -> Call[list[SearchHits]]:
+    body = {"searches": list(searches), "read_level": read_level}
+    path = _collection_path(collection_id, tenant, database, "search")
+    return Call(Request("POST", path, body=body), search_hits)
+
+
 # The engine's operations, by name, as the API layer calls them.
 CALLS: dict[str, Callable[..., Call[Any]]] = {
     fn.__name__: fn
@@ -549,6 +581,7 @@ CALLS: dict[str, Callable[..., Call[Any]]] = {
         count,
         get,
         query,
+        search,
         create_api_key,
         list_api_keys,
         revoke_api_key,

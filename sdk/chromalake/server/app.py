@@ -47,6 +47,7 @@ from chromalake.server.routers import (
     databases,
     keys,
     records,
+    search,
     system,
     tenants,
     unsupported,
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 TITLE = "chromalake"
 API_VERSION = "1.0.0"
 V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Please use /v2 apis"}
-ROUTERS = (system, tenants, databases, collections, records, unsupported)
+ROUTERS = (system, tenants, databases, collections, records, search, unsupported)
 
 
 class ChromaResolver(APIGatewayHttpResolver):

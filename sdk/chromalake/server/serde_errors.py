@@ -222,3 +222,9 @@ def _position(body: str | None, path: list[Any], anchor: str) -> str:
         return ""
     offset = {"key": span.key_end, "end": span.end, "after": span.end + 1}.get(anchor, span.end)
     return position(body, offset if offset is not None else span.end)
+
+
+def at_path(body: str | None, path: Sequence[Any]) -> str:
+    """serde's " at line L column C" after the value at ``path`` of the raw body ("" when
+    the body or the value cannot be found)."""
+    return _position(body, list(path), "end")

@@ -1,6 +1,6 @@
 """Routes a single-node Chroma refuses, answered as it answers them.
 
-fork, fork_count and search are 501; the attached-function routes give Chroma's single-node
+fork and fork_count are 501; the attached-function routes give Chroma's single-node
 errors. indexing_status, a 500 on Chroma's single node, reports the ANN index's real coverage
 here, in the shape Chroma's distributed server answers with. Each first resolves the
 collection as Chroma does (400 for a non-UUID id, 404 for an unknown one).
@@ -19,14 +19,11 @@ from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import NotFoundError, UnimplementedError
 from chromalake.server.http import collection_uuid, database_name, json_response, new_router
-from chromalake.wire import ForkCollectionPayload, SearchRequestPayload
+from chromalake.wire import ForkCollectionPayload
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
 FORK = "Collection forking is unsupported for local chroma"
 FORK_COUNT = "Count forks is unsupported for local chroma"
-SEARCH = (
-    "Error executing plan: Not implemented: Search operation is not implemented for local executor"
-)
 TONIC = "Tonic error: code: 'Operation is not implemented or not supported', message: "
 ATTACH = TONIC + '" Attached Function operations not yet implemented in SqliteSysDb"'
 DETACH = TONIC + '"Not implemented"'
@@ -65,17 +62,6 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     def fork_count(tenant: str, database: str, collection_id: str) -> Response[Any]:
         resolve(tenant, database, collection_id)
         raise UnimplementedError(FORK_COUNT)
-
-    @r.post(COLLECTION + "/search", summary="Search (distributed only)", tags=["unsupported"])
-    def search(
-        tenant: str,
-        database: str,
-        collection_id: str,
-        payload: Annotated[SearchRequestPayload, Body()],
-    ) -> Response[Any]:
-        del payload
-        resolve(tenant, database, collection_id)
-        raise UnimplementedError(SEARCH)
 
     @r.get(COLLECTION + "/indexing_status", summary="Indexing status", tags=["unsupported"])
     def indexing_status(tenant: str, database: str, collection_id: str) -> Response[Any]:

@@ -1,0 +1,85 @@
+"""The Search route: Chroma Cloud's hybrid search (reference §3.9), on every deployment.
+
+A payload that does not deserialize as Chroma's ``SearchPayload`` is answered as Chroma's
+server answers it: 422 with serde's path, words and position in the raw body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from chromalake.config import Settings
+from chromalake.engine.engine import Engine
+from chromalake.engine.filters import parse_where, with_id_keys
+from chromalake.errors import InvalidArgumentError, UnprocessableEntityError
+from chromalake.models import SearchHits
+from chromalake.search_spec import SearchShapeError, parse_search
+from chromalake.server.http import (
+    collection_uuid,
+    database_name,
+    documented,
+    json_response,
+    new_router,
+)
+from chromalake.server.parsing import WRONG_SHAPE
+from chromalake.server.serde_errors import at_path
+from chromalake.wire import SearchRequestPayload, SearchResponse
+
+COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
+
+
+def search_json(results: list[SearchHits]) -> dict[str, Any]:
+    """A SearchResponse: per payload, ids and the selected columns (null when not selected)."""
+    return {
+        "ids": [r.ids for r in results],
+        "documents": [r.documents for r in results],
+        "embeddings": [r.embeddings for r in results],
+        "metadatas": [r.metadatas for r in results],
+        "scores": [r.scores for r in results],
+        "select": [r.select for r in results],
+    }
+
+
+def _check_shape(searched: Any, path: list[str | int], body: str | None) -> None:
+    """Refuse a payload serde would not deserialize (its filter included), as Chroma does."""
+    try:
+        spec = parse_search(searched, path)
+        if spec.filter is not None:
+            try:
+                with_id_keys(parse_where(spec.filter))
+            except InvalidArgumentError as e:
+                raise SearchShapeError([*path, "filter"], e.message()) from None
+    except SearchShapeError as e:
+        where = at_path(body, e.path)
+        raise UnprocessableEntityError(f"{WRONG_SHAPE}: {e}{where}") from None
+
+
+def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
+    """The search route."""
+    del settings
+    r = new_router()
+
+    @r.post(
+        COLLECTION + "/search",
+        summary="Search records (filter, rank, group, page, select)",
+        tags=["records"],
+        responses=documented(SearchResponse),
+    )
+    def search(
+        tenant: str,
+        database: str,
+        collection_id: str,
+        payload: Annotated[SearchRequestPayload, Body()],
+    ) -> Response[Any]:
+        uid, db = collection_uuid(collection_id), database_name(database)
+        body = r.current_event.decoded_body
+        for n, searched in enumerate(payload.searches):
+            _check_shape(searched, ["searches", n], body)
+        found = engine.search(uid, payload.searches, payload.read_level, tenant=tenant, database=db)
+        return json_response(search_json(found))
+
+    return r
