@@ -772,7 +772,6 @@ def _stored_array(values: list[Any]) -> list[Any]:
 
 
 URI_KEY = "chroma:uri"
-_returned_metadata = returned_metadata
 
 
 def _uri_and_metadata(
@@ -800,7 +799,7 @@ def _records(
         embeddings=column("embeddings", lambda r: r.embedding),
         documents=column("documents", lambda r: r.document),
         uris=column("uris", lambda r: r.uri),
-        metadatas=column("metadatas", _returned_metadata),
+        metadatas=column("metadatas", returned_metadata),
         distances=distances if "distances" in include else None,
     )
 
