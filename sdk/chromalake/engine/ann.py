@@ -43,6 +43,11 @@ class Hits:
     ids: list[str]
     distances: list[float]
 
+    def within(self, max_distance: float) -> Hits:
+        """Only the hits at most ``max_distance`` away (chromalake's query extension)."""
+        kept = [n for n, d in enumerate(self.distances) if d <= max_distance]
+        return Hits([self.ids[n] for n in kept], [self.distances[n] for n in kept])
+
 
 def _ranked(space: str, query: npt.NDArray[np.float32], rows: pa.Table | None, k: int) -> Hits:
     """The ``k`` nearest of ``rows`` to ``query``, distances from the definition."""

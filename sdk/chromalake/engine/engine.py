@@ -27,6 +27,7 @@ from chromalake.configuration import (
     space_of,
     update_configuration,
 )
+from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
@@ -235,7 +236,7 @@ class Engine:
             (tenant is not None and found.tenant != tenant)
             or (database is not None and found.database != database)
         )
-        if found is None or outside:
+        if found is None or outside or forks.is_retired(found):
             raise NotFoundError(f"Collection [{collection_id}] does not exist")
         return _described(found)
 
@@ -268,6 +269,8 @@ class Engine:
             return self.get_collection_by_id(collection_id, tenant, database)
         except NotFoundError:
             raise NotFoundError(f"Collection [{collection_id}] does not exist.") from None
+
+    records_of = _records_of  # for engine/forks.py
 
     def list_collections(
         self,
@@ -318,10 +321,39 @@ class Engine:
     def delete_collection(
         self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
     ) -> None:
-        found = self.catalog.delete_collection(tenant, database, name)
-        if found is None:
-            raise NotFoundError(f"Collection [{name}] does not exist")
-        self.store.drop(found)
+        # A collection that forks still read is retired instead (engine/forks.py).
+        forks.delete_collection(self, name, tenant, database)
+
+    # -- forks and versions (engine/forks.py) ---------------------------------------------------
+
+    def fork(
+        self,
+        collection_id: str,
+        new_name: str,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> CollectionRecord:
+        """A copy-on-write copy of the collection named ``new_name`` (Chroma Cloud's fork)."""
+        return _described(forks.fork(self, collection_id, new_name, tenant, database))
+
+    def fork_count(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> int:
+        return forks.fork_count(self, collection_id, tenant, database)
+
+    def list_versions(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> list[dict[str, Any]]:
+        return forks.list_versions(self, collection_id, tenant, database)
+
+    def restore_version(
+        self,
+        collection_id: str,
+        version: int,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> int:
+        return forks.restore_version(self, collection_id, version, tenant, database)
 
     # -- record writes ------------------------------------------------------------------------
 
@@ -532,9 +564,14 @@ class Engine:
     # -- record reads ---------------------------------------------------------------------------
 
     def count(
-        self, collection_id: str, tenant: str | None = None, database: str | None = None
+        self,
+        collection_id: str,
+        tenant: str | None = None,
+        database: str | None = None,
+        version: int | None = None,
     ) -> int:
-        return self.store.count(self._records_of(collection_id, tenant, database))
+        coll = self._records_of(collection_id, tenant, database)
+        return self.store.count(forks.at_version(coll, version))
 
     def get(
         self,
@@ -547,9 +584,11 @@ class Engine:
         include: Sequence[str] = ("documents", "metadatas"),
         tenant: str | None = None,
         database: str | None = None,
+        version: int | None = None,
     ) -> Records:
-        """Matching records in insertion order, then offset and limit."""
-        coll = self._records_of(collection_id, tenant, database)
+        """Matching records in insertion order, then offset and limit (``version``: as the
+        collection was then, a chromalake extension)."""
+        coll = forks.at_version(self._records_of(collection_id, tenant, database), version)
         predicate = _and(
             ids_predicate(list(ids)) if ids is not None else None,
             self._filter(coll, where, where_document),
@@ -589,9 +628,16 @@ class Engine:
         include: Sequence[str] = ("documents", "metadatas", "distances"),
         tenant: str | None = None,
         database: str | None = None,
+        version: int | None = None,
+        max_distance: float | None = None,
     ) -> list[Records]:
-        """The ``n_results`` nearest records of each query embedding, nearest first."""
-        coll = self._records_of(collection_id, tenant, database)
+        """The ``n_results`` nearest records of each query embedding, nearest first.
+
+        chromalake extensions: ``version`` reads the collection as it was then;
+        ``max_distance`` drops results farther than that from their query.
+        """
+        coll = forks.at_version(self._records_of(collection_id, tenant, database), version)
+        validation.validate_max_distance(max_distance)
         predicate = self._filter(coll, where, where_document)
         empty = [_records([], include, {}, distances=[]) for _ in query_embeddings]
         dimension = validation.validate_batch_dimension(query_embeddings)
@@ -601,7 +647,7 @@ class Engine:
         index = self.store.vector_index(coll)
         if index is not None:
             return self._indexed_query(
-                coll, index, query_embeddings, n_results, ids, predicate, include
+                coll, index, query_embeddings, n_results, ids, predicate, include, max_distance
             )
         snap = self.store.snapshot(coll)
         if snap is None:
@@ -614,6 +660,8 @@ class Engine:
         )
         queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
         found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results, norms)
+        if max_distance is not None:
+            found = [(rows[d <= max_distance], d[d <= max_distance]) for rows, d in found]
         pages = [
             [str(snap.ids[p]) for p in (rows if positions is None else positions[rows])]
             for rows, _ in found
@@ -634,6 +682,7 @@ class Engine:
         ids: Sequence[str] | None,
         predicate: str | None,
         include: Sequence[str],
+        max_distance: float | None = None,
     ) -> list[Records]:
         """A query on a collection maintenance has indexed (past the size threshold).
 
@@ -646,6 +695,8 @@ class Engine:
             if ids is not None
             else ann_query(self.store, coll, index, queries, n_results, predicate)
         )
+        if max_distance is not None:
+            hits = [h.within(max_distance) for h in hits]
         fields = self._fields(coll, list(dict.fromkeys(i for h in hits for i in h.ids)), include)
         return [_records(h.ids, include, fields, distances=h.distances) for h in hits]
 
