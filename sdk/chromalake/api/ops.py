@@ -18,7 +18,7 @@ import sys
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -34,7 +34,7 @@ from chromalake.api.embedding_choice import (
     with_default_space,
 )
 from chromalake.embeddings import embed, embedding_function_config
-from chromalake.errors import ChromaAuthError, ChromaError
+from chromalake.errors import ChromaAuthError, ChromaError, InvalidArgumentError
 from chromalake.models import CollectionRecord, DatabaseRecord, Records
 from chromalake.types import (
     DEFAULT_DATABASE,
@@ -399,10 +399,26 @@ class CollectionState:
     scope: Scope
     embedding_function: Any = None
     data_loader: Any = None
+    # A read-only view of the collection as it was at this version (chromalake extension).
+    version: int | None = None
 
     @property
     def kwargs(self) -> dict[str, str]:
         return {"tenant": self.model.tenant, "database": self.model.database}
+
+    @property
+    def read_kwargs(self) -> dict[str, Any]:
+        """A read's scope; a view adds its version (so unpinned calls stay Chroma's)."""
+        pinned = {} if self.version is None else {"version": self.version}
+        return {**self.kwargs, **pinned}
+
+    def writable(self) -> None:
+        """Refuse a write through a read-only view of an old version."""
+        if self.version is not None:
+            raise InvalidArgumentError(
+                f"Collection {self.model.name} at version {self.version} is a read-only view; "
+                "write to the collection itself (or restore_version to go back to it)"
+            )
 
     @property
     def dialect(self) -> Dialect:
@@ -419,13 +435,14 @@ class CollectionState:
 
 
 def count(c: CollectionState) -> Op[int]:
-    return cast(int, (yield call("count", c.model.id, **c.kwargs)))
+    return cast(int, (yield call("count", c.model.id, **c.read_kwargs)))
 
 
 def write(
     c: CollectionState, method: str, fields: tuple[Any, ...], embeddings_required: bool
 ) -> Op[None]:
     """add, update or upsert: prepare the batch as chromadb does, then send it."""
+    c.writable()
     max_batch_size = yield call("max_batch_size")
     prepare = {
         "add": records.prepare_add,
@@ -463,6 +480,7 @@ def write(
 def delete(
     c: CollectionState, ids: Any, where: Any, where_document: Any, limit: Any
 ) -> Op[dict[str, int]]:
+    c.writable()
     request = records.prepare_delete(ids, where, where_document, limit, binding=c.dialect.embedded)
     deleted = yield call(
         "delete",
@@ -504,7 +522,7 @@ def get(
         request.limit,
         request.offset,
         _engine_include(request.include),
-        **c.kwargs,
+        **c.read_kwargs,
     )
     return _get_result(c, found, request.include)
 
@@ -520,7 +538,9 @@ def query(
     where: Any,
     where_document: Any,
     include: Any,
+    max_distance: Any = None,
 ) -> Op[QueryResult]:
+    validation.validate_max_distance(max_distance)
     request = records.prepare_query(
         query_embeddings,
         query_texts,
@@ -541,6 +561,8 @@ def query(
     wanted = _engine_include(included)
     if "data" in included and c.dialect.embedded:
         wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
+    # chromalake's extension, sent only when used: Chroma's call is unchanged otherwise.
+    beyond = {} if max_distance is None else {"max_distance": max_distance}
     with c.dialect.errors(prefixed):
         found = yield call(
             "query",
@@ -551,12 +573,14 @@ def query(
             request.where,
             request.where_document,
             wanted,
-            **c.kwargs,
+            **c.read_kwargs,
+            **beyond,
         )
     return _query_result(c, found, included)
 
 
 def modify(c: CollectionState, name: Any, metadata: Any, configuration: Any) -> Op[None]:
+    c.writable()
     validation.validate_modify(name, metadata, configuration)
     with c.dialect.errors(unterminated):
         updated = yield call(
@@ -570,6 +594,36 @@ def modify(c: CollectionState, name: Any, metadata: Any, configuration: Any) -> 
         # missing embedding function is written as legacy; the stored one stays null.
         local = {**c.model.configuration, "embedding_function": {"type": "legacy"}}
         c.model = c.model.with_changes(configuration=local)
+
+
+# -- forks and versions ----------------------------------------------------------------------
+
+
+def fork(c: CollectionState, new_name: str) -> Op[CollectionRecord]:
+    """Chroma Cloud's fork: a copy-on-write copy of the collection named ``new_name``."""
+    c.writable()
+    return cast(CollectionRecord, (yield call("fork", c.model.id, new_name, **c.kwargs)))
+
+
+def fork_count(c: CollectionState) -> Op[int]:
+    return cast(int, (yield call("fork_count", c.model.id, **c.kwargs)))
+
+
+def list_versions(c: CollectionState) -> Op[list[dict[str, Any]]]:
+    found = yield call("list_versions", c.model.id, **c.kwargs)
+    return cast(list[dict[str, Any]], found)
+
+
+def restore_version(c: CollectionState, version: int) -> Op[int]:
+    c.writable()
+    return cast(int, (yield call("restore_version", c.model.id, int(version), **c.kwargs)))
+
+
+def at_version(c: CollectionState, version: int) -> CollectionState:
+    """The state of a read-only view of ``version`` (same model, scope and functions)."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidArgumentError(f"Expected a version number >= 1, got {version!r}")
+    return replace(c, version=version)
 
 
 # -- results ---------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from chromalake.server.parsing import (
 from chromalake.server.routers import (
     collections,
     databases,
+    forks,
     keys,
     records,
     system,
@@ -57,7 +58,7 @@ logger = logging.getLogger(__name__)
 TITLE = "chromalake"
 API_VERSION = "1.0.0"
 V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Please use /v2 apis"}
-ROUTERS = (system, tenants, databases, collections, records, unsupported)
+ROUTERS = (system, tenants, databases, collections, records, forks, unsupported)
 
 
 class ChromaResolver(APIGatewayHttpResolver):

@@ -207,6 +207,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
             where=payload.where,
             where_document=payload.where_document,
             include=payload.include,
+            max_distance=payload.max_distance,
             **scope(tenant, database, collection_id),
         )
         return json_response(query_json(found, payload.include))

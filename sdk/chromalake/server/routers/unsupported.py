@@ -1,9 +1,10 @@
 """Routes a single-node Chroma refuses, answered as it answers them.
 
-fork, fork_count and search are 501; the attached-function routes give Chroma's single-node
-errors. indexing_status, a 500 on Chroma's single node, reports the ANN index's real coverage
-here, in the shape Chroma's distributed server answers with. Each first resolves the
-collection as Chroma does (400 for a non-UUID id, 404 for an unknown one).
+search is 501 (fork and fork_count are served: routers/forks.py); the attached-function
+routes give Chroma's single-node errors. indexing_status, a 500 on Chroma's single node,
+reports the ANN index's real coverage here, in the shape Chroma's distributed server
+answers with. Each first resolves the collection as Chroma does (400 for a non-UUID id,
+404 for an unknown one).
 """
 
 from __future__ import annotations
@@ -19,11 +20,9 @@ from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import NotFoundError, UnimplementedError
 from chromalake.server.http import collection_uuid, database_name, json_response, new_router
-from chromalake.wire import ForkCollectionPayload, SearchRequestPayload
+from chromalake.wire import SearchRequestPayload
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
-FORK = "Collection forking is unsupported for local chroma"
-FORK_COUNT = "Count forks is unsupported for local chroma"
 SEARCH = (
     "Error executing plan: Not implemented: Search operation is not implemented for local executor"
 )
@@ -45,26 +44,6 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
             engine.get_collection_by_id(uid, tenant, db)
         except NotFoundError:
             raise NotFoundError(f"Collection [{uid}] does not exist.") from None
-
-    @r.post(
-        COLLECTION + "/fork", summary="Fork a collection (distributed only)", tags=["unsupported"]
-    )
-    def fork(
-        tenant: str,
-        database: str,
-        collection_id: str,
-        payload: Annotated[ForkCollectionPayload, Body()],
-    ) -> Response[Any]:
-        del payload
-        resolve(tenant, database, collection_id)
-        raise UnimplementedError(FORK)
-
-    @r.get(
-        COLLECTION + "/fork_count", summary="Count forks (distributed only)", tags=["unsupported"]
-    )
-    def fork_count(tenant: str, database: str, collection_id: str) -> Response[Any]:
-        resolve(tenant, database, collection_id)
-        raise UnimplementedError(FORK_COUNT)
 
     @r.post(COLLECTION + "/search", summary="Search (distributed only)", tags=["unsupported"])
     def search(
