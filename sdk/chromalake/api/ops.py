@@ -602,7 +602,9 @@ def modify(c: CollectionState, name: Any, metadata: Any, configuration: Any) -> 
 def fork(c: CollectionState, new_name: str) -> Op[CollectionRecord]:
     """Chroma Cloud's fork: a copy-on-write copy of the collection named ``new_name``."""
     c.writable()
-    return cast(CollectionRecord, (yield call("fork", c.model.id, new_name, **c.kwargs)))
+    with c.dialect.errors():  # a taken name: as create_collection reports it
+        forked = yield call("fork", c.model.id, new_name, **c.kwargs)
+    return cast(CollectionRecord, forked)
 
 
 def fork_count(c: CollectionState) -> Op[int]:
