@@ -21,7 +21,7 @@ from chromalake.utils import backup
 from .conftest import _ephemeral_side, _persistent_side
 from .harness import ALL_GET_INCLUDE, Side
 from .kinds import EMBEDDED_KINDS, REMOTE_KINDS
-from .remote import EventLoop, Servers, async_side, cloud_side, http_side
+from .remote import EventLoop, async_side, cloud_side, http_side
 
 KINDS = EMBEDDED_KINDS + REMOTE_KINDS
 

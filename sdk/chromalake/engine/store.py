@@ -6,9 +6,11 @@ existing ids, update merges metadata) is decided by the engine.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -538,9 +540,9 @@ class LanceStore:
         tag = FORK_TAG + target.id
         _lance_call(table.tags.create, tag, base)
         try:
-            _lance_call(
-                db.clone_table, target.id, _lance_call(lambda: table.uri), source_version=base
-            )
+            uri = _lance_call(lambda: table.uri)
+            with _object_store_environment(self._storage_options):
+                _lance_call(db.clone_table, target.id, uri, source_version=base)
         except Exception:
             with suppress(Exception):
                 table.tags.delete(tag)
@@ -593,6 +595,37 @@ def _vector_index(table: Any) -> VectorIndex | None:
                 unindexed_rows=int(stats.num_unindexed_rows),
             )
     return None
+
+
+# lancedb 0.40's clone_table opens a dataset without the connection's storage_options
+# (lance-notes §1): only the AWS_* environment reaches that code path. So while a clone
+# runs, the environment says what the storage options say (a custom endpoint, e.g. MinIO
+# or a local moto); on AWS itself nothing needs to change. Reads and writes of the clone
+# afterwards use the storage options as usual.
+_ENVIRONMENT_OF = {"aws_endpoint": "AWS_ENDPOINT", "allow_http": "AWS_ALLOW_HTTP"}
+_environment_lock = threading.Lock()
+
+
+@contextmanager
+def _object_store_environment(options: dict[str, str] | None) -> Iterator[None]:
+    given = options or {}
+    wanted = {env: given[key] for key, env in _ENVIRONMENT_OF.items() if key in given}
+    if "aws_region" in given and "AWS_REGION" not in os.environ:
+        wanted["AWS_REGION"] = given["aws_region"]
+    if not wanted:
+        yield
+        return
+    with _environment_lock:
+        saved = {name: os.environ.get(name) for name in wanted}
+        os.environ.update(wanted)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _int_or_none(value: Any) -> int | None:
