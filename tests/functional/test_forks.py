@@ -228,3 +228,19 @@ def test_official_chromadb_client_forks_on_chromalake_run(tmp_path: Path) -> Non
         assert [c.name for c in client.list_collections()] == ["copy"]
     finally:
         server.stop()
+
+
+def test_maintenance_drops_the_base_tag_of_a_fork_that_never_got_recorded(disk: Engine) -> None:
+    src = _filled(disk)
+    kept = disk.fork(src.id, "kept")
+    # A fork whose catalog record was never written (its process died after the clone).
+    lost = kept.with_changes(id=str(uuid.uuid4()), name="lost")
+    disk.store.clone(src, lost)
+    assert set(_tags(disk, src)) == {f"fork-{kept.id}", f"fork-{lost.id}"}
+    disk.policy = MaintenancePolicy(retention=timedelta(hours=1))
+    maintain(disk, src.id, force=True)  # too young to tell from a fork being made now
+    assert set(_tags(disk, src)) == {f"fork-{kept.id}", f"fork-{lost.id}"}
+    disk.policy = RETENTION_NONE
+    maintain(disk, src.id, force=True)
+    assert set(_tags(disk, src)) == {f"fork-{kept.id}"}
+    assert _ids(disk, kept) == ["r0", "r1", "r2", "r3"]

@@ -36,7 +36,7 @@ Example:
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from chromalake import validation
@@ -167,6 +167,21 @@ def _release(engine: Engine, gone: CollectionRecord) -> None:
             engine.store.drop(parent)
             engine.catalog.purge_collection(parent.id)
             pending.append(parent)
+
+
+def release_stale_bases(engine: Engine, coll: CollectionRecord) -> list[str]:
+    """Drop base tags of forks the catalog does not know (a fork whose creation failed
+    after its clone); returns their ids. A tag younger than the retention is left alone:
+    its fork may be being created right now (the clone comes before the catalog record)."""
+    released = []
+    now = datetime.now(UTC)
+    for fork_id, base in engine.store.fork_bases(coll).items():
+        young = now - base.timestamp.astimezone(UTC) < engine.policy.retention
+        if young or engine.catalog.get_collection_by_id(fork_id) is not None:
+            continue
+        engine.store.release(coll, fork_id)
+        released.append(fork_id)
+    return released
 
 
 # -- versions ---------------------------------------------------------------------------------

@@ -557,6 +557,21 @@ class LanceStore:
         if table is not None and FORK_TAG + fork_id in _lance_call(table.tags.list):
             _lance_call(table.tags.delete, FORK_TAG + fork_id)
 
+    def fork_bases(self, coll: CollectionRecord) -> dict[str, VersionInfo]:
+        """Fork id -> the base version it tagged on this collection's table."""
+        table = None if self.in_memory else self._table(coll)
+        if table is None:
+            return {}
+        tags = _lance_call(table.tags.list)
+        if not tags:
+            return {}
+        by_number = {v.version: v for v in self.versions(coll)}
+        return {
+            name.removeprefix(FORK_TAG): by_number[int(tag["version"])]
+            for name, tag in tags.items()
+            if name.startswith(FORK_TAG) and int(tag["version"]) in by_number
+        }
+
     def versions(self, coll: CollectionRecord) -> list[VersionInfo]:
         """The collection's table versions still stored, oldest first."""
         table = self._table(coll)
