@@ -8,6 +8,7 @@ import tempfile
 from typing import Any
 
 from chromalake.cli_admin import add_admin_parsers, run_admin
+from chromalake.cli_collections import add_collection_parsers, run_collection_command
 
 # `chromalake run` flags that map onto Settings fields (flag dest -> field).
 STORAGE_FLAGS = {
@@ -195,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     add_run_parser(commands)
     add_admin_parsers(commands)
     add_maintain_parser(commands)
+    add_collection_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "maintain":
         return maintain_now(args)
@@ -207,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     if args.command in ("keys", "tenants"):
         return run_admin(args)
+    if args.command in ("versions", "fork", "export", "import"):
+        return run_collection_command(args)
     return 2
 
 

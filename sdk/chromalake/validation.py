@@ -1259,3 +1259,24 @@ def check_engine_batch_size(size: int, max_batch_size: int) -> None:
         raise InternalError(
             f"ValueError: Batch size of {size} is greater than max batch size of {max_batch_size}"
         )
+
+
+def validate_max_distance(max_distance: Any) -> None:
+    """``query(max_distance=...)`` (a chromalake extension): None, or a finite number.
+
+    Example:
+        >>> validate_max_distance(0.5)
+        >>> validate_max_distance("far")
+        Traceback (most recent call last):
+        ...
+        chromalake.errors.InvalidArgumentError: Expected max_distance to be a finite number, got 'far'
+    """  # noqa: E501
+    if max_distance is None:
+        return
+    number = isinstance(max_distance, int | float | np.number) and not isinstance(
+        max_distance, bool
+    )
+    if not number or not np.isfinite(max_distance):
+        raise InvalidArgumentError(
+            f"Expected max_distance to be a finite number, got {max_distance!r}"
+        )

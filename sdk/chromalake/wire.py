@@ -243,6 +243,9 @@ class QueryRequestPayload(_Payload):
     where: Filter = None
     where_document: Filter = None
     include: list[IncludeValue] = Field(default_factory=lambda: list(QUERY_DEFAULT_INCLUDE))
+    # chromalake extension: drop results farther than this from their query (Chroma's own
+    # clients never send it, and a Chroma server ignores it).
+    max_distance: Number | None = None
 
 
 class ForkCollectionPayload(_Payload):

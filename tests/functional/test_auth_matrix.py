@@ -59,8 +59,13 @@ ROUTES: list[tuple[str, str, Any, Level, int]] = [
     ("GET", C + "/count", None, Level.READ, 200),
     ("POST", C + "/get", {}, Level.READ, 200),
     ("POST", C + "/query", {"query_embeddings": [[1.0, 2.0]], "n_results": 1}, Level.READ, 200),
-    ("POST", C + "/fork", {"new_name": "forked"}, Level.WRITE, 501),
-    ("GET", C + "/fork_count", None, Level.READ, 501),
+    ("POST", C + "/fork", {"new_name": "forked"}, Level.WRITE, 200),
+    ("GET", C + "/fork_count", None, Level.READ, 200),
+    ("GET", C + "/versions", None, Level.READ, 200),
+    ("GET", C + "/versions/1/count", None, Level.READ, 200),
+    ("POST", C + "/versions/1/get", {}, Level.READ, 200),
+    ("POST", C + "/versions/1/query", {"query_embeddings": [[1.0, 2.0]]}, Level.READ, 200),
+    ("POST", C + "/versions/1/restore", None, Level.WRITE, 200),
     ("GET", C + "/indexing_status", None, Level.READ, 200),
 ]
 

@@ -266,3 +266,53 @@ def test_dynamodb_catalog_is_shared_and_pages_through_big_partitions(
     assert sorted(c.id for c in gone or []) == ids
     assert first.get_collection_by_id("id-000") is None, "the cached location is not trusted"
     assert first.list_collections("t1", "db1", None, None) == []
+
+
+# -- forks: lineage in extra, sequences continued, retired collections kept ------------------------
+
+
+def _fork(cid: str, name: str, parent: str) -> CollectionRecord:
+    lineage = {"root": parent, "parent": parent, "version": 3, "bases": [parent]}
+    return _collection(cid, name).with_changes(extra={"lineage": lineage})
+
+
+def test_fork_keeps_extra_and_continues_the_sequence(catalog: Catalog) -> None:
+    catalog.create_collection(_collection("a-id", "source"))
+    assert catalog.allocate_seq("a-id", 7) == 0
+    catalog.fork_collection(_fork("f-id", "copy", "a-id"), "a-id")
+    assert catalog.get_collection_by_id("f-id") == _fork("f-id", "copy", "a-id")
+    assert catalog.get_collection("t1", "db1", "copy") == _fork("f-id", "copy", "a-id")
+    assert catalog.allocate_seq("f-id", 1) == 7  # after every row the clone holds
+    assert catalog.allocate_seq("a-id", 1) == 7  # the source's own counter goes on apart
+    with pytest.raises(Conflict):
+        catalog.fork_collection(_fork("g-id", "source", "a-id"), "a-id")
+    assert catalog.get_collection_by_id("g-id") is None
+
+
+def test_retired_collection_is_hidden_but_known_by_id(catalog: Catalog) -> None:
+    catalog.create_collection(_collection("a-id", "source"))
+    catalog.fork_collection(_fork("f-id", "copy", "a-id"), "a-id")
+    assert catalog.retire_collection("t1", "db1", "source") == _collection("a-id", "source")
+    assert catalog.retire_collection("t1", "db1", "source") is None
+    assert catalog.get_collection("t1", "db1", "source") is None
+    assert [c.id for c in catalog.list_collections("t1", "db1", None, None)] == ["f-id"]
+    assert catalog.count_collections("t1", "db1") == 1
+    assert catalog.delete_collection("t1", "db1", "source") is None
+    kept = catalog.get_collection_by_id("a-id")
+    assert kept is not None and kept.extra["retired"] is True and kept.name == "source"
+    assert [c.id for c in catalog.database_records("t1", "db1")] == ["a-id", "f-id"]
+    assert "a-id" in {c.id for c in catalog.all_collections()}
+    catalog.create_collection(_collection("b-id", "source"))  # the name is free again
+    catalog.purge_collection("a-id")
+    assert catalog.get_collection_by_id("a-id") is None
+    assert [c.id for c in catalog.database_records("t1", "db1")] == ["b-id", "f-id"]
+
+
+def test_delete_database_takes_retired_collections_too(catalog: Catalog) -> None:
+    catalog.create_database(DatabaseRecord("d1", "db1", "t1"))
+    catalog.create_collection(_collection("a-id", "source"))
+    catalog.fork_collection(_fork("f-id", "copy", "a-id"), "a-id")
+    catalog.retire_collection("t1", "db1", "source")
+    gone = catalog.delete_database("t1", "db1")
+    assert sorted(c.id for c in gone or []) == ["a-id", "f-id"]
+    assert catalog.get_collection_by_id("a-id") is None

@@ -112,7 +112,7 @@ def test_no_request_gets_a_500(
     path = _path(template, real, hostile, use_real)
     before = _state(world) if template.endswith(WRITES) else None
     reply = world["send"](method, path, raw=body if method != "GET" else None, query=query)
-    # 501 is Chroma's answer for what a single node does not do (fork, search, key admin
+    # 501 is Chroma's answer for what a single node does not do (search, key admin
     # without --auth); anything else from 500 up is a failure of ours.
     assert reply.status < 500 or reply.status == 501, (method, path, body, reply.body)
     if reply.status >= 400 and reply.body not in (None, ""):

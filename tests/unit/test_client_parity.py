@@ -15,7 +15,7 @@ from chromalake.api.client import AdminClient, Client
 from chromalake.api.collection import Collection
 
 PAIRS = [(Client, AsyncClient), (Collection, AsyncCollection), (AdminClient, AsyncAdminClient)]
-PLAIN = {"get_settings", "clear_system_cache", "get_model"}
+PLAIN = {"get_settings", "clear_system_cache", "get_model", "at_version"}
 SYNC_ONLY = {"__enter__", "__exit__"}
 ASYNC_ONLY = {"__aenter__", "__aexit__", "create"}
 

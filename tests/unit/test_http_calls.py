@@ -115,3 +115,39 @@ def test_urls_and_auth_headers() -> None:
     assert auth_headers("token", "k", "X-Chroma-Token") == {"X-Chroma-Token": "k"}
     assert auth_headers("basic", "u:p", None) == {"Authorization": "Basic dTpw"}
     assert auth_headers(None, "k", None) == {}
+
+
+def test_query_sends_chromas_payload_unless_max_distance_is_set() -> None:
+    plain = calls.query("c1", [np.array([1.0, 2.0])], 3, tenant="t", database="d").request
+    body = json.loads(plain.content() or b"")
+    assert set(body) == {
+        "ids",
+        "query_embeddings",
+        "n_results",
+        "where",
+        "where_document",
+        "include",
+    }
+    assert plain.path == "/tenants/t/databases/d/collections/c1/query"
+    capped = calls.query("c1", [np.array([1.0, 2.0])], 3, max_distance=0.5).request
+    assert json.loads(capped.content() or b"")["max_distance"] == 0.5
+
+
+def test_reads_at_a_version_use_chromalakes_version_routes() -> None:
+    base = "/tenants/t/databases/d/collections/c1"
+    assert calls.count("c1", "t", "d").request.params == {"read_level": "index_and_wal"}
+    assert calls.count("c1", "t", "d", version=3).request.path == base + "/versions/3/count"
+    assert calls.get("c1", tenant="t", database="d", version=3).request.path == (
+        base + "/versions/3/get"
+    )
+    at = calls.query("c1", [np.array([1.0])], tenant="t", database="d", version=3).request
+    assert at.path == base + "/versions/3/query"
+    restore = calls.restore_version("c1", 3, "t", "d").request
+    assert (restore.method, restore.path, restore.retry_safe) == (
+        "POST",
+        base + "/versions/3/restore",
+        False,
+    )
+    fork = calls.fork("c1", "copy", "t", "d").request
+    assert (fork.path, fork.body, fork.retry_safe) == (base + "/fork", {"new_name": "copy"}, False)
+    assert calls.fork_count("c1", "t", "d").parse({"count": 4}) == 4

@@ -348,6 +348,7 @@ class AsyncCollection(CollectionCommon):
         where: Where | None = None,
         where_document: WhereDocument | None = None,
         include: Include = DEFAULT_QUERY_INCLUDE,
+        max_distance: float | None = None,
     ) -> QueryResult:
         result: QueryResult = await self._run(
             ops.query(
@@ -361,6 +362,7 @@ class AsyncCollection(CollectionCommon):
                 where,
                 where_document,
                 include,
+                max_distance,
             )
         )
         return result
@@ -392,3 +394,17 @@ class AsyncCollection(CollectionCommon):
         configuration: dict[str, Any] | None = None,
     ) -> None:
         await self._run(ops.modify(self._state, name, metadata, configuration))
+
+    async def fork(self, new_name: str) -> AsyncCollection:
+        model = await self._run(ops.fork(self._state, new_name))
+        return AsyncCollection(self._client, model, self.embedding_function, self.data_loader)
+
+    async def fork_count(self) -> int:
+        return int(await self._run(ops.fork_count(self._state)))
+
+    async def list_versions(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._run(ops.list_versions(self._state))
+        return result
+
+    async def restore_version(self, version: int) -> int:
+        return int(await self._run(ops.restore_version(self._state, version)))

@@ -5,8 +5,9 @@ Every method runs an operation of :mod:`chromalake.api.ops` on the client's back
 
 from __future__ import annotations
 
+import copy
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from chromalake.api import ops
 from chromalake.embeddings import embedding_function_from_config
@@ -92,6 +93,29 @@ class CollectionCommon:
 
     def get_model(self) -> CollectionRecord:
         return self._model
+
+    @property
+    def version(self) -> int | None:
+        """The version a read-only view reads (:meth:`at_version`); None for the collection."""
+        return self._state.version
+
+    def at_version(self, version: int) -> Self:
+        """A read-only view of the collection as it was at ``version`` (chromalake extension).
+
+        ``count``, ``get``, ``peek`` and ``query`` read that version; writes raise. Version
+        numbers come from ``list_versions()``.
+
+        Example:
+            >>> import chromalake
+            >>> c = chromalake.EphemeralClient().create_collection("at-version-doc")
+            >>> c.add(ids=["a"], embeddings=[[1.0, 2.0]])
+            >>> c.add(ids=["b"], embeddings=[[3.0, 4.0]])
+            >>> c.at_version(2).get()["ids"], c.get()["ids"]
+            (['a'], ['a', 'b'])
+        """
+        view = copy.copy(self)
+        view._state = ops.at_version(self._state, version)
+        return view
 
     def __repr__(self) -> str:
         return f"Collection(name={self.name})"
@@ -244,13 +268,19 @@ class Collection(CollectionCommon):
         where: Where | None = None,
         where_document: WhereDocument | None = None,
         include: Include = DEFAULT_QUERY_INCLUDE,
+        max_distance: float | None = None,
     ) -> QueryResult:
         """The nearest records to each query, nearest first.
+
+        ``max_distance`` (a chromalake extension) drops results farther than that from
+        their query, so a query row may return fewer than ``n_results``.
 
         Example:
             >>> hits = col.query(query_embeddings=[[3, 3]], n_results=1)
             >>> hits["ids"], hits["distances"], hits["documents"]
             ([['b']], [[1.0]], [['y']])
+            >>> col.query(query_embeddings=[[3, 3]], n_results=2, max_distance=1.0)["ids"]
+            [['b']]
         """
         result: QueryResult = self._run(
             ops.query(
@@ -264,6 +294,7 @@ class Collection(CollectionCommon):
                 where,
                 where_document,
                 include,
+                max_distance,
             )
         )
         return result
@@ -303,3 +334,53 @@ class Collection(CollectionCommon):
             {'topic': 'cats'}
         """
         self._run(ops.modify(self._state, name, metadata, configuration))
+
+    def fork(self, new_name: str) -> Collection:
+        """A copy-on-write copy of this collection named ``new_name`` (as Chroma Cloud's).
+
+        It holds the same records, metadata, configuration and schema; writes to either
+        collection never show in the other.
+
+        Example:
+            >>> copy = col.fork("doctest-col-copy")
+            >>> copy.add(ids=["only-in-copy"], embeddings=[[0, 0]])
+            >>> copy.count() - col.count()
+            1
+        """
+        model = self._run(ops.fork(self._state, new_name))
+        return Collection(self._client, model, self.embedding_function, self.data_loader)
+
+    def fork_count(self) -> int:
+        """How many forks this collection's lineage holds (the same for all its members).
+
+        Example:
+            >>> col.fork_count()
+            0
+            >>> _ = col.fork("examples-copy")
+            >>> col.fork_count(), client.get_collection("examples-copy").fork_count()
+            (1, 1)
+        """
+        return int(self._run(ops.fork_count(self._state)))
+
+    def list_versions(self) -> list[dict[str, Any]]:
+        """The stored versions, oldest first: ``version``, UTC ``timestamp``, ``rows``
+        (a chromalake extension; maintenance cleans old versions after its retention).
+
+        Example:
+            >>> col.list_versions()[-1]["rows"] == col.count()
+            True
+        """
+        result: list[dict[str, Any]] = self._run(ops.list_versions(self._state))
+        return result
+
+    def restore_version(self, version: int) -> int:
+        """Make the collection hold what it held at ``version``; returns the new version
+        (a chromalake extension: the restore is a new version, history is kept).
+
+        Example:
+            >>> first = col.list_versions()[0]["version"]
+            >>> _ = col.restore_version(first)
+            >>> col.count()
+            0
+        """
+        return int(self._run(ops.restore_version(self._state, version)))

@@ -18,7 +18,7 @@ import sys
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -35,7 +35,7 @@ from chromalake.api.embedding_choice import (
 )
 from chromalake.api.searches import embed_text_queries, search_payload, search_result
 from chromalake.embeddings import embed, embedding_function_config
-from chromalake.errors import ChromaAuthError, ChromaError
+from chromalake.errors import ChromaAuthError, ChromaError, InvalidArgumentError
 from chromalake.expressions import SearchResult
 from chromalake.models import CollectionRecord, DatabaseRecord, Records
 from chromalake.types import (
@@ -401,10 +401,26 @@ class CollectionState:
     scope: Scope
     embedding_function: Any = None
     data_loader: Any = None
+    # A read-only view of the collection as it was at this version (chromalake extension).
+    version: int | None = None
 
     @property
     def kwargs(self) -> dict[str, str]:
         return {"tenant": self.model.tenant, "database": self.model.database}
+
+    @property
+    def read_kwargs(self) -> dict[str, Any]:
+        """A read's scope; a view adds its version (so unpinned calls stay Chroma's)."""
+        pinned = {} if self.version is None else {"version": self.version}
+        return {**self.kwargs, **pinned}
+
+    def writable(self) -> None:
+        """Refuse a write through a read-only view of an old version."""
+        if self.version is not None:
+            raise InvalidArgumentError(
+                f"Collection {self.model.name} at version {self.version} is a read-only view; "
+                "write to the collection itself (or restore_version to go back to it)"
+            )
 
     @property
     def dialect(self) -> Dialect:
@@ -421,13 +437,14 @@ class CollectionState:
 
 
 def count(c: CollectionState) -> Op[int]:
-    return cast(int, (yield call("count", c.model.id, **c.kwargs)))
+    return cast(int, (yield call("count", c.model.id, **c.read_kwargs)))
 
 
 def write(
     c: CollectionState, method: str, fields: tuple[Any, ...], embeddings_required: bool
 ) -> Op[None]:
     """add, update or upsert: prepare the batch as chromadb does, then send it."""
+    c.writable()
     max_batch_size = yield call("max_batch_size")
     prepare = {
         "add": records.prepare_add,
@@ -465,6 +482,7 @@ def write(
 def delete(
     c: CollectionState, ids: Any, where: Any, where_document: Any, limit: Any
 ) -> Op[dict[str, int]]:
+    c.writable()
     request = records.prepare_delete(ids, where, where_document, limit, binding=c.dialect.embedded)
     deleted = yield call(
         "delete",
@@ -506,7 +524,7 @@ def get(
         request.limit,
         request.offset,
         _engine_include(request.include),
-        **c.kwargs,
+        **c.read_kwargs,
     )
     return _get_result(c, found, request.include)
 
@@ -522,7 +540,9 @@ def query(
     where: Any,
     where_document: Any,
     include: Any,
+    max_distance: Any = None,
 ) -> Op[QueryResult]:
+    validation.validate_max_distance(max_distance)
     request = records.prepare_query(
         query_embeddings,
         query_texts,
@@ -543,6 +563,8 @@ def query(
     wanted = _engine_include(included)
     if "data" in included and c.dialect.embedded:
         wanted.append("metadatas")  # chromadb's binding answers "data" with metadatas too
+    # chromalake's extension, sent only when used: Chroma's call is unchanged otherwise.
+    beyond = {} if max_distance is None else {"max_distance": max_distance}
     with c.dialect.errors(prefixed):
         found = yield call(
             "query",
@@ -553,7 +575,8 @@ def query(
             request.where,
             request.where_document,
             wanted,
-            **c.kwargs,
+            **c.read_kwargs,
+            **beyond,
         )
     return _query_result(c, found, included)
 
@@ -561,6 +584,11 @@ def query(
 def search(c: CollectionState, searches: Any, read_level: Any) -> Op[SearchResult]:
     """Chroma's Search API: payloads from any builder (``to_dict``) or dicts; text queries on
     ``#embedding`` embedded here with the collection's function, as chromadb does."""
+    if c.version is not None:
+        raise InvalidArgumentError(
+            f"Collection {c.model.name} at version {c.version} is a view for get, query and "
+            "count; search reads the latest version, so call it on the collection itself"
+        )
     listed = list(searches) if isinstance(searches, list | tuple) else [searches]
     payloads = [embed_text_queries(search_payload(s), c.embedder(query=True)) for s in listed]
     with c.dialect.errors(prefixed):
@@ -570,6 +598,7 @@ def search(c: CollectionState, searches: Any, read_level: Any) -> Op[SearchResul
 
 
 def modify(c: CollectionState, name: Any, metadata: Any, configuration: Any) -> Op[None]:
+    c.writable()
     validation.validate_modify(name, metadata, configuration)
     with c.dialect.errors(unterminated):
         updated = yield call(
@@ -583,6 +612,38 @@ def modify(c: CollectionState, name: Any, metadata: Any, configuration: Any) -> 
         # missing embedding function is written as legacy; the stored one stays null.
         local = {**c.model.configuration, "embedding_function": {"type": "legacy"}}
         c.model = c.model.with_changes(configuration=local)
+
+
+# -- forks and versions ----------------------------------------------------------------------
+
+
+def fork(c: CollectionState, new_name: str) -> Op[CollectionRecord]:
+    """Chroma Cloud's fork: a copy-on-write copy of the collection named ``new_name``."""
+    c.writable()
+    with c.dialect.errors():  # a taken name: as create_collection reports it
+        forked = yield call("fork", c.model.id, new_name, **c.kwargs)
+    return cast(CollectionRecord, forked)
+
+
+def fork_count(c: CollectionState) -> Op[int]:
+    return cast(int, (yield call("fork_count", c.model.id, **c.kwargs)))
+
+
+def list_versions(c: CollectionState) -> Op[list[dict[str, Any]]]:
+    found = yield call("list_versions", c.model.id, **c.kwargs)
+    return cast(list[dict[str, Any]], found)
+
+
+def restore_version(c: CollectionState, version: int) -> Op[int]:
+    c.writable()
+    return cast(int, (yield call("restore_version", c.model.id, int(version), **c.kwargs)))
+
+
+def at_version(c: CollectionState, version: int) -> CollectionState:
+    """The state of a read-only view of ``version`` (same model, scope and functions)."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidArgumentError(f"Expected a version number >= 1, got {version!r}")
+    return replace(c, version=version)
 
 
 # -- results ---------------------------------------------------------------------------------

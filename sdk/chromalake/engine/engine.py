@@ -27,6 +27,7 @@ from chromalake.configuration import (
     space_of,
     update_configuration,
 )
+from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
 from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
@@ -243,7 +244,7 @@ class Engine:
             (tenant is not None and found.tenant != tenant)
             or (database is not None and found.database != database)
         )
-        if found is None or outside:
+        if found is None or outside or forks.is_retired(found):
             raise NotFoundError(f"Collection [{collection_id}] does not exist")
         return _described(found)
 
@@ -276,6 +277,8 @@ class Engine:
             return self.get_collection_by_id(collection_id, tenant, database)
         except NotFoundError:
             raise NotFoundError(f"Collection [{collection_id}] does not exist.") from None
+
+    records_of = _records_of  # for engine/forks.py
 
     def list_collections(
         self,
@@ -326,10 +329,39 @@ class Engine:
     def delete_collection(
         self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
     ) -> None:
-        found = self.catalog.delete_collection(tenant, database, name)
-        if found is None:
-            raise NotFoundError(f"Collection [{name}] does not exist")
-        self.store.drop(found)
+        # A collection that forks still read is retired instead (engine/forks.py).
+        forks.delete_collection(self, name, tenant, database)
+
+    # -- forks and versions (engine/forks.py) ---------------------------------------------------
+
+    def fork(
+        self,
+        collection_id: str,
+        new_name: str,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> CollectionRecord:
+        """A copy-on-write copy of the collection named ``new_name`` (Chroma Cloud's fork)."""
+        return _described(forks.fork(self, collection_id, new_name, tenant, database))
+
+    def fork_count(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> int:
+        return forks.fork_count(self, collection_id, tenant, database)
+
+    def list_versions(
+        self, collection_id: str, tenant: str | None = None, database: str | None = None
+    ) -> list[dict[str, Any]]:
+        return forks.list_versions(self, collection_id, tenant, database)
+
+    def restore_version(
+        self,
+        collection_id: str,
+        version: int,
+        tenant: str | None = None,
+        database: str | None = None,
+    ) -> int:
+        return forks.restore_version(self, collection_id, version, tenant, database)
 
     # -- record writes ------------------------------------------------------------------------
 
@@ -540,9 +572,14 @@ class Engine:
     # -- record reads ---------------------------------------------------------------------------
 
     def count(
-        self, collection_id: str, tenant: str | None = None, database: str | None = None
+        self,
+        collection_id: str,
+        tenant: str | None = None,
+        database: str | None = None,
+        version: int | None = None,
     ) -> int:
-        return self.store.count(self._records_of(collection_id, tenant, database))
+        coll = self._records_of(collection_id, tenant, database)
+        return self.store.count(forks.at_version(coll, version))
 
     def get(
         self,
@@ -555,9 +592,11 @@ class Engine:
         include: Sequence[str] = ("documents", "metadatas"),
         tenant: str | None = None,
         database: str | None = None,
+        version: int | None = None,
     ) -> Records:
-        """Matching records in insertion order, then offset and limit."""
-        coll = self._records_of(collection_id, tenant, database)
+        """Matching records in insertion order, then offset and limit (``version``: as the
+        collection was then, a chromalake extension)."""
+        coll = forks.at_version(self._records_of(collection_id, tenant, database), version)
         predicate = _and(
             ids_predicate(list(ids)) if ids is not None else None,
             self._filter(coll, where, where_document),
@@ -597,15 +636,24 @@ class Engine:
         include: Sequence[str] = ("documents", "metadatas", "distances"),
         tenant: str | None = None,
         database: str | None = None,
+        version: int | None = None,
+        max_distance: float | None = None,
     ) -> list[Records]:
-        """The ``n_results`` nearest records of each query embedding, nearest first."""
-        coll = self._records_of(collection_id, tenant, database)
+        """The ``n_results`` nearest records of each query embedding, nearest first.
+
+        chromalake extensions: ``version`` reads the collection as it was then;
+        ``max_distance`` drops results farther than that from their query.
+        """
+        coll = forks.at_version(self._records_of(collection_id, tenant, database), version)
+        validation.validate_max_distance(max_distance)
         predicate = self._filter(coll, where, where_document)
         dimension = validation.validate_batch_dimension(query_embeddings)
         if coll.dimension is None or dimension is None:
             return [_records([], include, {}, distances=[]) for _ in query_embeddings]
         validation.validate_dimension(coll.dimension, dimension)
         found = self.nearest(coll, query_embeddings, n_results, ids, predicate)
+        if max_distance is not None:
+            found = [_within(page, distances, max_distance) for page, distances in found]
         # One read of the stored fields for every query's results together.
         pages = [page for page, _ in found]
         fields = self._fields(coll, list(dict.fromkeys(i for page in pages for i in page)), include)
@@ -714,6 +762,14 @@ class Engine:
 
 
 _ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
+
+
+def _within(
+    ids: list[str], distances: list[float], max_distance: float
+) -> tuple[list[str], list[float]]:
+    """A query's results no farther than ``max_distance`` (they come nearest first)."""
+    kept = sum(1 for d in distances if d <= max_distance)
+    return ids[:kept], distances[:kept]
 
 
 def _described(record: CollectionRecord) -> CollectionRecord:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from chromalake.engine import forks
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Engine
 from chromalake.engine.indexes import outgrown, plan_index
@@ -74,6 +75,7 @@ def maintain_record(engine: Engine, coll: CollectionRecord, force: bool = False)
     # fragments: optimize rewrites files, and on S3 each run costs requests.
     optimized = force or _optimize_due(engine, state)
     if optimized:
+        forks.release_stale_bases(engine, coll)  # a failed fork must not pin old versions
         engine.store.optimize(coll, engine.policy.retention)
     return Report(coll.id, state.rows, indexed, optimized, time.perf_counter() - start)
 

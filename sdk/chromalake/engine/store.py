@@ -6,12 +6,14 @@ existing ids, update merges metadata) is decided by the engine.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 import numpy as np
@@ -23,7 +25,7 @@ from chromalake.engine.filters import sql_literal, translate_lance_error
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
 from chromalake.engine.metadata_columns import METADATA_FIELDS
 from chromalake.engine.search import row_norms
-from chromalake.errors import ChromaError, InternalError
+from chromalake.errors import ChromaError, InternalError, InvalidArgumentError
 
 if TYPE_CHECKING:
     import lancedb
@@ -34,6 +36,14 @@ ID_INDEX = "id_btree"
 FTS_INDEX = "document_fts"
 # Lance's refusal of a full-text search on a table without an FTS index.
 _NO_FTS_INDEX = "Cannot perform full text search unless an INVERTED index"
+# ``CollectionRecord.extra`` key: read the collection as it was at this Lance version.
+AT_VERSION = "at_version"
+# A fork's base version is tagged on its source (``fork-<fork id>``): the tag is how the
+# source's dataset itself remembers which versions forks still read (see ``optimize``).
+FORK_TAG = "fork-"
+# Versions this much older than a fork's base are kept too: the cleanup cut-off is computed
+# from clock readings a little apart, and it must never reach the tagged version itself.
+_TAG_MARGIN = timedelta(minutes=1)
 
 # Declaring `id` as the unenforced primary key makes Lance detect concurrent inserts of one
 # new id (lance-notes §2: without it, racing upserts duplicate rows).
@@ -103,6 +113,26 @@ class VectorIndex:
     distance_type: str
     indexed_rows: int
     unindexed_rows: int
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One committed version of a collection's table."""
+
+    version: int
+    timestamp: datetime
+    rows: int | None
+
+
+def pinned_version(coll: CollectionRecord) -> int | None:
+    """The version a read-only view of the collection reads (None: the latest)."""
+    version = coll.extra.get(AT_VERSION)
+    return None if version is None else int(version)
+
+
+def _cache_key(coll: CollectionRecord) -> str:
+    version = pinned_version(coll)
+    return coll.id if version is None else f"{coll.id}@{version}"
 
 
 @dataclass(frozen=True)
@@ -207,6 +237,8 @@ class LanceStore:
 
     def _table(self, coll: CollectionRecord, create: bool = False) -> Any | None:
         """The collection's table, latest version; None if nothing was ever written."""
+        if pinned_version(coll) is not None:
+            return self._pinned(coll)
         with self._lock:
             table = self._tables.get(coll.id)
         if table is not None:
@@ -223,11 +255,29 @@ class LanceStore:
             self._tables[coll.id] = table
         return table
 
+    def _pinned(self, coll: CollectionRecord) -> Any | None:
+        """A handle of its own checked out at the view's version (a shared one would move)."""
+        key, version = _cache_key(coll), pinned_version(coll)
+        with self._lock:
+            table = self._tables.get(key)
+        if table is not None:
+            return table
+        table = _open(self._connection(coll), coll.id)
+        if table is None:
+            raise InvalidArgumentError(f"Collection [{coll.id}] has no version {version}")
+        known = {int(v["version"]) for v in _lance_call(table.list_versions)}
+        if version not in known:
+            raise InvalidArgumentError(f"Collection [{coll.id}] has no version {version}")
+        _lance_call(table.checkout, version)
+        with self._lock:
+            self._tables[key] = table
+        return table
+
     def drop(self, coll: CollectionRecord) -> None:
         with self._lock:
-            self._tables.pop(coll.id, None)
-            self._snapshots.pop(coll.id, None)
-            self._indexes.pop(coll.id, None)
+            for cache in (self._tables, self._snapshots, self._indexes):
+                for key in [k for k in cache if k == coll.id or k.startswith(coll.id + "@")]:
+                    cache.pop(key, None)
         # A collection that never received embeddings has no table to drop.
         with suppress(ValueError, FileNotFoundError):
             self._connection(coll).drop_table(coll.id)
@@ -307,7 +357,7 @@ class LanceStore:
             return None
         version = int(_lance_call(lambda: table.version))
         with self._lock:
-            cached = self._snapshots.get(coll.id)
+            cached = self._snapshots.get(_cache_key(coll))
         if cached is not None and cached.version == version:
             return cached
         data = _lance_call(lambda: table.search().select([ID, SEQ, EMBEDDING]).to_arrow())
@@ -324,7 +374,7 @@ class LanceStore:
             seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
         )
         with self._lock:
-            self._snapshots[coll.id] = snap
+            self._snapshots[_cache_key(coll)] = snap
         return snap
 
     def forget_snapshot(self, coll: CollectionRecord) -> None:
@@ -345,12 +395,12 @@ class LanceStore:
             return None
         version = int(_lance_call(lambda: table.version))
         with self._lock:
-            cached = self._indexes.get(coll.id)
+            cached = self._indexes.get(_cache_key(coll))
         if cached is not None and cached[0] == version:
             return cached[1]
         found: VectorIndex | None = _lance_call(_vector_index, table)
         with self._lock:
-            self._indexes[coll.id] = (version, found)
+            self._indexes[_cache_key(coll)] = (version, found)
         return found
 
     def state(self, coll: CollectionRecord) -> TableState | None:
@@ -506,12 +556,93 @@ class LanceStore:
         """
         table = self._table(coll)
         if table is not None:
+            keep = _retention_with_forks(table, retention)
             _lance_call(
                 _committed,
                 table,
-                lambda: table.optimize(cleanup_older_than=retention),
+                lambda: table.optimize(cleanup_older_than=keep),
                 _MAINTENANCE_CONFLICTS,
             )
+
+    # -- forks and versions (chromalake extensions, engine/forks.py) ----------------------
+
+    def clone(
+        self, source: CollectionRecord, target: CollectionRecord, version: int | None = None
+    ) -> int | None:
+        """Make ``target``'s table a copy-on-write clone of ``source``'s at ``version`` (the
+        latest when None); returns the version cloned, None when the source has no table.
+
+        On disk and S3 the clone is shallow: a manifest naming the source's data files, which
+        a tag on the source protects from cleanup (``optimize``). ``memory://`` cannot clone,
+        so there the rows are copied.
+        """
+        table = self._table(source)
+        if table is None:
+            return None
+        base = int(_lance_call(lambda: table.version)) if version is None else version
+        db: Any = self._connection(target)  # a LanceDBConnection: it has clone_table
+        if self.in_memory:
+            pinned = self._pinned(source.with_changes(extra={AT_VERSION: base}))
+            rows = _lance_call(lambda: cast(Any, pinned).search().to_arrow())
+            _lance_call(db.create_table, target.id, data=rows)
+            return base
+        tag = FORK_TAG + target.id
+        _lance_call(table.tags.create, tag, base)
+        try:
+            uri = _lance_call(lambda: table.uri)
+            with _object_store_environment(self._storage_options):
+                _lance_call(db.clone_table, target.id, uri, source_version=base)
+        except Exception:
+            with suppress(Exception):
+                table.tags.delete(tag)
+            raise
+        return base
+
+    def release(self, source: CollectionRecord, fork_id: str) -> None:
+        """Forget that the fork ``fork_id`` reads ``source``'s files (drop its tag)."""
+        if self.in_memory:
+            return
+        table = self._table(source)
+        if table is not None and FORK_TAG + fork_id in _lance_call(table.tags.list):
+            _lance_call(table.tags.delete, FORK_TAG + fork_id)
+
+    def fork_bases(self, coll: CollectionRecord) -> dict[str, VersionInfo]:
+        """Fork id -> the base version it tagged on this collection's table."""
+        table = None if self.in_memory else self._table(coll)
+        if table is None:
+            return {}
+        tags = _lance_call(table.tags.list)
+        if not tags:
+            return {}
+        by_number = {v.version: v for v in self.versions(coll)}
+        return {
+            name.removeprefix(FORK_TAG): by_number[int(tag["version"])]
+            for name, tag in tags.items()
+            if name.startswith(FORK_TAG) and int(tag["version"]) in by_number
+        }
+
+    def versions(self, coll: CollectionRecord) -> list[VersionInfo]:
+        """The collection's table versions still stored, oldest first."""
+        table = self._table(coll)
+        if table is None:
+            return []
+        return [
+            VersionInfo(
+                version=int(v["version"]),
+                timestamp=v["timestamp"],
+                rows=_int_or_none((v.get("metadata") or {}).get("total_rows")),
+            )
+            for v in _lance_call(table.list_versions)
+        ]
+
+    def restore(self, coll: CollectionRecord, version: int) -> int:
+        """Commit a new latest version equal to ``version``; returns the new version number."""
+        table = self._table(coll)
+        known = {v.version for v in self.versions(coll)}
+        if table is None or version not in known:
+            raise InvalidArgumentError(f"Collection [{coll.id}] has no version {version}")
+        _lance_call(table.restore, version)
+        return int(_lance_call(lambda: table.version))
 
 
 def _text_unindexed_rows(table: Any) -> int:
@@ -537,3 +668,57 @@ def _vector_index(table: Any) -> VectorIndex | None:
                 unindexed_rows=int(stats.num_unindexed_rows),
             )
     return None
+
+
+# lancedb 0.40's clone_table opens a dataset without the connection's storage_options
+# (lance-notes §1): only the AWS_* environment reaches that code path. So while a clone
+# runs, the environment says what the storage options say (a custom endpoint, e.g. MinIO
+# or a local moto); on AWS itself nothing needs to change. Reads and writes of the clone
+# afterwards use the storage options as usual.
+_ENVIRONMENT_OF = {"aws_endpoint": "AWS_ENDPOINT", "allow_http": "AWS_ALLOW_HTTP"}
+_environment_lock = threading.Lock()
+
+
+@contextmanager
+def _object_store_environment(options: dict[str, str] | None) -> Iterator[None]:
+    given = options or {}
+    wanted = {env: given[key] for key, env in _ENVIRONMENT_OF.items() if key in given}
+    if "aws_region" in given and "AWS_REGION" not in os.environ:
+        wanted["AWS_REGION"] = given["aws_region"]
+    if not wanted:
+        yield
+        return
+    with _environment_lock:
+        saved = {name: os.environ.get(name) for name in wanted}
+        os.environ.update(wanted)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _retention_with_forks(table: Any, retention: timedelta) -> timedelta:
+    """How old a version must be for cleanup to delete it, given the forks reading this table.
+
+    lancedb's cleanup refuses to run at all once a tagged version is old enough to go (and
+    its Python API cannot tell it to skip tags). So the cut-off stays just before the
+    oldest fork's base version: that version and its files are kept, and so is everything
+    after it; versions before it are cleaned as usual.
+    """
+    tagged = {int(t["version"]) for t in table.tags.list().values()}
+    if not tagged:
+        return retention
+    stamps = {int(v["version"]): v["timestamp"] for v in table.list_versions()}
+    oldest = min((stamps[v] for v in tagged if v in stamps), default=None)
+    if oldest is None:
+        return retention
+    age: timedelta = datetime.now(oldest.tzinfo) - oldest + _TAG_MARGIN
+    return max(retention, age)

@@ -470,9 +470,20 @@ def delete(
     return Call(request, lambda b: int(b.get("deleted", 0)) if b else 0)
 
 
-def count(collection_id: str, tenant: str | None = None, database: str | None = None) -> Call[int]:
-    path = _collection_path(collection_id, tenant, database, "count")
-    return Call(Request("GET", path, params={"read_level": "index_and_wal"}), int)
+def _at(version: int | None, route: str) -> list[str]:
+    """A record read's path below the collection: chromalake's version routes when pinned."""
+    return [route] if version is None else ["versions", str(int(version)), route]
+
+
+def count(
+    collection_id: str,
+    tenant: str | None = None,
+    database: str | None = None,
+    version: int | None = None,
+) -> Call[int]:
+    path = _collection_path(collection_id, tenant, database, *_at(version, "count"))
+    params = {"read_level": "index_and_wal"} if version is None else {}
+    return Call(Request("GET", path, params=params), int)
 
 
 def get(
@@ -485,6 +496,7 @@ def get(
     include: Sequence[str] = ("documents", "metadatas"),
     tenant: str | None = None,
     database: str | None = None,
+    version: int | None = None,
 ) -> Call[Records]:
     body = {
         "ids": None if ids is None else list(ids),
@@ -494,8 +506,8 @@ def get(
         "where_document": where_document,
         "include": [i for i in include if i != "data"],
     }
-    request = Request("POST", _collection_path(collection_id, tenant, database, "get"), body=body)
-    return Call(request, get_records)
+    path = _collection_path(collection_id, tenant, database, *_at(version, "get"))
+    return Call(Request("POST", path, body=body), get_records)
 
 
 def query(
@@ -508,8 +520,10 @@ def query(
     include: Sequence[str] = ("documents", "metadatas", "distances"),
     tenant: str | None = None,
     database: str | None = None,
+    version: int | None = None,
+    max_distance: float | None = None,
 ) -> Call[list[Records]]:
-    body = {
+    body: dict[str, Any] = {
         "ids": None if ids is None else list(ids),
         "query_embeddings": [np.asarray(e).tolist() for e in query_embeddings],
         "n_results": n_results,
@@ -517,7 +531,9 @@ def query(
         "where_document": where_document,
         "include": [i for i in include if i != "data"],
     }
-    path = _collection_path(collection_id, tenant, database, "query")
+    if max_distance is not None:  # chromalake's extension; Chroma's payload otherwise
+        body["max_distance"] = max_distance
+    path = _collection_path(collection_id, tenant, database, *_at(version, "query"))
     return Call(Request("POST", path, body=body), query_records)
 
 
@@ -553,6 +569,46 @@ def search(
     return Call(Request("POST", path, body=body), search_hits)
 
 
+# -- forks (Chroma Cloud's routes) and versions (chromalake's) ----------------------------------
+
+
+def fork(
+    collection_id: str,
+    new_name: str,
+    tenant: str | None = None,
+    database: str | None = None,
+) -> Call[CollectionRecord]:
+    path = _collection_path(collection_id, tenant, database, "fork")
+    request = Request("POST", path, body={"new_name": new_name}, retry_safe=False)
+    return Call(request, collection_record)
+
+
+def fork_count(
+    collection_id: str, tenant: str | None = None, database: str | None = None
+) -> Call[int]:
+    path = _collection_path(collection_id, tenant, database, "fork_count")
+    return Call(Request("GET", path), lambda b: int(b["count"]))
+
+
+def list_versions(
+    collection_id: str, tenant: str | None = None, database: str | None = None
+) -> Call[list[dict[str, Any]]]:
+    path = _collection_path(collection_id, tenant, database, "versions")
+    return Call(Request("GET", path), lambda b: [dict(v) for v in b])
+
+
+def restore_version(
+    collection_id: str,
+    version: int,
+    tenant: str | None = None,
+    database: str | None = None,
+) -> Call[int]:
+    path = _collection_path(collection_id, tenant, database, "versions", str(int(version)))
+    # Restoring twice commits the same content twice: harmless, but not worth a retry.
+    request = Request("POST", path + "/restore", retry_safe=False)
+    return Call(request, lambda b: int(b["version"]))
+
+
 # The engine's operations, by name, as the API layer calls them.
 CALLS: dict[str, Callable[..., Call[Any]]] = {
     fn.__name__: fn
@@ -582,6 +638,10 @@ CALLS: dict[str, Callable[..., Call[Any]]] = {
         get,
         query,
         search,
+        fork,
+        fork_count,
+        list_versions,
+        restore_version,
         create_api_key,
         list_api_keys,
         revoke_api_key,

@@ -45,6 +45,7 @@ from chromalake.server.parsing import (
 from chromalake.server.routers import (
     collections,
     databases,
+    forks,
     keys,
     records,
     search,
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 TITLE = "chromalake"
 API_VERSION = "1.0.0"
 V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Please use /v2 apis"}
-ROUTERS = (system, tenants, databases, collections, records, search, unsupported)
+ROUTERS = (system, tenants, databases, collections, records, search, forks, unsupported)
 
 
 class ChromaResolver(APIGatewayHttpResolver):

@@ -65,9 +65,15 @@ POLICY: dict[tuple[str, str], Level] = {
     ("GET", C + "/count"): Level.READ,
     ("POST", C + "/get"): Level.READ,
     ("POST", C + "/query"): Level.READ,
-    # Chroma's routes a single node does not serve (they answer 501/500 after the check)
+    # forks (Chroma Cloud's routes) and chromalake's version routes
     ("POST", C + "/fork"): Level.WRITE,
     ("GET", C + "/fork_count"): Level.READ,
+    ("GET", C + "/versions"): Level.READ,
+    ("POST", C + "/versions/<version>/restore"): Level.WRITE,
+    ("GET", C + "/versions/<version>/count"): Level.READ,
+    ("POST", C + "/versions/<version>/get"): Level.READ,
+    ("POST", C + "/versions/<version>/query"): Level.READ,
+    # Chroma's routes a single node does not serve (they answer 501/500 after the check)
     ("POST", C + "/search"): Level.READ,
     ("GET", C + "/indexing_status"): Level.READ,
     ("POST", C + "/functions/attach"): Level.WRITE,

@@ -76,6 +76,23 @@ class Catalog(Protocol):
     def reset(self) -> None:
         """Remove everything (the engine then recreates the defaults)."""
 
+    # -- forks (chromalake: lineage lives in ``CollectionRecord.extra``, see engine/forks.py) --
+
+    def fork_collection(self, record: CollectionRecord, source_id: str) -> None:
+        """Add ``record`` (``extra`` kept as given) continuing the insertion sequence of
+        ``source_id``; raises Conflict if (tenant, database, name) exists."""
+
+    def retire_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        """Delete a collection from view but keep its record: its name is free, list, count
+        and get by name skip it, get by id returns it with ``extra["retired"]`` True (forks
+        still read its dataset). Returns the record as it was, None if absent."""
+
+    def purge_collection(self, collection_id: str) -> None:
+        """Remove a collection's record for good (a retired one nobody depends on)."""
+
+    def database_records(self, tenant: str, database: str) -> list[CollectionRecord]:
+        """Every collection record of a database, retired ones included, ordered by id."""
+
 
 __all__ = ["Catalog", "CollectionRecord", "Conflict", "DatabaseRecord", "MetadataKey", "page"]
 

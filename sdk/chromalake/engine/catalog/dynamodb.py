@@ -56,6 +56,8 @@ _RETRIES = 5
 
 KIND_TENANT, KIND_DATABASE, KIND_COLLECTION = "tenant", "database", "collection"
 KIND_NAME, KIND_LOCATOR = "name", "locator"
+# The attribute marking a collection item kept only for its forks (engine/forks.py).
+RETIRED = "retired"
 
 
 def _part(name: str) -> str:
@@ -112,6 +114,8 @@ def _json_attrs(record: CollectionRecord) -> Item:
         attrs["metadata"] = _s(json.dumps(record.metadata))
     if record.schema is not None:
         attrs["schema"] = _s(json.dumps(record.schema))
+    if record.extra:
+        attrs["extra"] = _s(json.dumps(record.extra))
     return attrs
 
 
@@ -162,6 +166,7 @@ def _record(item: Item) -> CollectionRecord:
         metadata=_loads(item, "metadata"),
         schema=_loads(item, "schema"),
         dimension=int(item["dimension"]["N"]) if "dimension" in item else None,
+        extra=_loads(item, "extra") or {},
         metadata_keys=frozenset(
             (key, value_type)
             for key, value_type in map(json.loads, item.get("metadata_keys", {}).get("SS", []))
@@ -397,10 +402,16 @@ class DynamoDBCatalog:
         self, tenant: str, database: str, limit: int | None, offset: int | None
     ) -> list[CollectionRecord]:
         items = self._items(database_pk(tenant, database), COLLECTION_SK)
-        return [_record(i) for i in _window(items, limit, offset)]
+        live = (i for i in items if RETIRED not in i)
+        return [_record(i) for i in _window(live, limit, offset)]
 
     def count_collections(self, tenant: str, database: str) -> int:
-        pages = self._query(database_pk(tenant, database), COLLECTION_SK, Select="COUNT")
+        pages = self._query(
+            database_pk(tenant, database),
+            COLLECTION_SK,
+            Select="COUNT",
+            FilterExpression=f"attribute_not_exists({RETIRED})",
+        )
         return sum(int(p.get("Count", 0)) for p in pages)
 
     def all_collections(self) -> list[CollectionRecord]:
@@ -484,6 +495,70 @@ class DynamoDBCatalog:
             return None  # someone else deleted (or renamed) it first
         self._forget([found.id])
         return found
+
+    # -- forks ----------------------------------------------------------------------------------
+
+    def fork_collection(self, record: CollectionRecord, source_id: str) -> None:
+        """Create the fork as a collection whose sequence continues the source's."""
+        source = self._collection_item_by_id(source_id)
+        next_seq = int(source["next_seq"]["N"]) if source is not None else 0
+        item = {**_collection_item(record), "next_seq": _n(next_seq)}
+        self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": it,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for it in (_name_item(record), item, _locator_item(record))
+            ],
+            record.name,
+        )
+
+    def retire_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        """Drop the name claim and mark the item retired, together; the item and its locator
+        stay, so get by id (and a sweep of orphan datasets) still finds it."""
+        found = self.get_collection(tenant, database, name)
+        if found is None:
+            return None
+        claim = self._delete_action(
+            _key(database_pk(tenant, database), NAME_SK + name), "collection_id = :id"
+        )
+        claim["Delete"]["ExpressionAttributeValues"] = {":id": _s(found.id)}
+        extra = {**found.extra, "retired": True}
+        mark = {
+            "Update": {
+                "TableName": self._table,
+                "Key": _key(database_pk(tenant, database), COLLECTION_SK + found.id),
+                "UpdateExpression": f"SET {RETIRED} = :t, extra = :extra",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {
+                    ":t": {"BOOL": True},
+                    ":extra": _s(json.dumps(extra)),
+                },
+            }
+        }
+        try:
+            self._transact([claim, mark], name)
+        except Conflict:
+            return None  # someone else deleted (or renamed) it first
+        return found
+
+    def purge_collection(self, collection_id: str) -> None:
+        found = self.get_collection_by_id(collection_id)
+        if found is None:
+            return
+        actions = [
+            self._delete_action(_collection_item(found)),
+            self._delete_action(_locator_item(found)),
+        ]
+        self._transact(actions, found.name)
+        self._forget([collection_id])
+
+    def database_records(self, tenant: str, database: str) -> list[CollectionRecord]:
+        return [_record(i) for i in self._items(database_pk(tenant, database), COLLECTION_SK)]
 
     # -- per-collection counters ---------------------------------------------------------------
 

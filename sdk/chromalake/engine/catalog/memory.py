@@ -75,7 +75,7 @@ class MemoryCatalog:
     def get_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         with self._lock:
             for c in self._collections.values():
-                if (c.tenant, c.database, c.name) == (tenant, database, name):
+                if (c.tenant, c.database, c.name) == (tenant, database, name) and not _retired(c):
                     return c
             return None
 
@@ -90,7 +90,7 @@ class MemoryCatalog:
             found = [
                 c
                 for c in self._collections.values()
-                if (c.tenant, c.database) == (tenant, database)
+                if (c.tenant, c.database) == (tenant, database) and not _retired(c)
             ]
         return page(sorted(found, key=lambda c: c.id), limit, offset)
 
@@ -108,7 +108,9 @@ class MemoryCatalog:
                 raise Conflict(record.name)
             current = self._collections[record.id]
             self._collections[record.id] = record.with_changes(
-                dimension=current.dimension, metadata_keys=current.metadata_keys
+                dimension=current.dimension,
+                metadata_keys=current.metadata_keys,
+                extra=current.extra,
             )
 
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
@@ -138,3 +140,34 @@ class MemoryCatalog:
             if current is not None:
                 union = current.metadata_keys | frozenset(keys)
                 self._collections[collection_id] = current.with_changes(metadata_keys=union)
+
+    def fork_collection(self, record: CollectionRecord, source_id: str) -> None:
+        with self._lock:
+            self.create_collection(record)
+            self._next_seq[record.id] = self._next_seq.get(source_id, 0)
+
+    def retire_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        with self._lock:
+            found = self.get_collection(tenant, database, name)
+            if found is not None:
+                retired = found.with_changes(extra={**found.extra, "retired": True})
+                self._collections[found.id] = retired
+            return found
+
+    def purge_collection(self, collection_id: str) -> None:
+        with self._lock:
+            self._collections.pop(collection_id, None)
+            self._next_seq.pop(collection_id, None)
+
+    def database_records(self, tenant: str, database: str) -> list[CollectionRecord]:
+        with self._lock:
+            found = [
+                c
+                for c in self._collections.values()
+                if (c.tenant, c.database) == (tenant, database)
+            ]
+        return sorted(found, key=lambda c: c.id)
+
+
+def _retired(record: CollectionRecord) -> bool:
+    return bool(record.extra.get("retired"))

@@ -26,10 +26,20 @@ CREATE TABLE IF NOT EXISTS collections (
     next_seq INTEGER NOT NULL DEFAULT 0, metadata_keys TEXT, UNIQUE (tenant, database, name));
 """
 # Columns added after the first release, with their definitions: an older file gets them.
-_ADDED_COLUMNS = {"metadata_keys": "TEXT"}
+_ADDED_COLUMNS = {
+    "metadata_keys": "TEXT",
+    "extra": "TEXT",
+    "retired": "INTEGER NOT NULL DEFAULT 0",
+}
 
-_COLLECTION_COLUMNS = "id, name, tenant, database, metadata, configuration, schema, dimension"
+_COLLECTION_COLUMNS = (
+    "id, name, tenant, database, metadata, configuration, schema, dimension, extra"
+)
 _SELECTED_COLUMNS = _COLLECTION_COLUMNS + ", metadata_keys"
+# A retired collection (kept for its forks, engine/forks.py) gives its name up: the UNIQUE
+# constraint then lets a new collection take it. Its own name waits in ``extra``.
+_RETIRED_PREFIX = "~retired~"
+_LIVE = " AND retired = 0"
 
 
 def _dumps(value: Any) -> str | None:
@@ -41,15 +51,18 @@ def _loads(text: str | None) -> Any:
 
 
 def _collection(row: sqlite3.Row) -> CollectionRecord:
+    extra = dict(_loads(row["extra"]) or {})
+    name = extra.pop("retired_name", row["name"])
     return CollectionRecord(
         id=row["id"],
-        name=row["name"],
+        name=name,
         tenant=row["tenant"],
         database=row["database"],
         metadata=_loads(row["metadata"]),
         configuration=_loads(row["configuration"]),
         schema=_loads(row["schema"]),
         dimension=row["dimension"],
+        extra=extra,
         metadata_keys=_metadata_keys(row["metadata_keys"]),
     )
 
@@ -158,26 +171,31 @@ class SqliteCatalog:
     def create_collection(self, record: CollectionRecord) -> None:
         try:
             with self._write() as db:
-                db.execute(
-                    f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-                    (
-                        record.id,
-                        record.name,
-                        record.tenant,
-                        record.database,
-                        _dumps(record.metadata),
-                        json.dumps(record.configuration),
-                        _dumps(record.schema),
-                        record.dimension,
-                    ),
-                )
+                self._insert(db, record)
         except sqlite3.IntegrityError as e:
             raise Conflict(record.name) from e
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, record: CollectionRecord) -> None:
+        db.execute(
+            f"INSERT INTO collections ({_COLLECTION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                record.id,
+                record.name,
+                record.tenant,
+                record.database,
+                _dumps(record.metadata),
+                json.dumps(record.configuration),
+                _dumps(record.schema),
+                record.dimension,
+                _dumps(record.extra or None),
+            ),
+        )
 
     def get_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         rows = self._query(
             f"SELECT {_SELECTED_COLUMNS} FROM collections "
-            "WHERE tenant = ? AND database = ? AND name = ?",
+            "WHERE tenant = ? AND database = ? AND name = ?" + _LIVE,
             tenant,
             database,
             name,
@@ -194,8 +212,10 @@ class SqliteCatalog:
         self, tenant: str, database: str, limit: int | None, offset: int | None
     ) -> list[CollectionRecord]:
         rows = self._query(
-            f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE tenant = ? AND database = ? "
-            "ORDER BY id" + _limit_clause(limit, offset),
+            f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE tenant = ? AND database = ?"
+            + _LIVE
+            + " ORDER BY id"
+            + _limit_clause(limit, offset),
             tenant,
             database,
         )
@@ -203,7 +223,7 @@ class SqliteCatalog:
 
     def count_collections(self, tenant: str, database: str) -> int:
         rows = self._query(
-            "SELECT COUNT(*) AS n FROM collections WHERE tenant = ? AND database = ?",
+            "SELECT COUNT(*) AS n FROM collections WHERE tenant = ? AND database = ?" + _LIVE,
             tenant,
             database,
         )
@@ -233,7 +253,7 @@ class SqliteCatalog:
         with self._write() as db:
             rows = db.execute(
                 f"SELECT {_SELECTED_COLUMNS} FROM collections "
-                "WHERE tenant = ? AND database = ? AND name = ?",
+                "WHERE tenant = ? AND database = ? AND name = ?" + _LIVE,
                 (tenant, database, name),
             ).fetchall()
             if not rows:
@@ -272,6 +292,48 @@ class SqliteCatalog:
                 "UPDATE collections SET metadata_keys = ? WHERE id = ?",
                 (json.dumps(sorted(union)), collection_id),
             )
+
+    def fork_collection(self, record: CollectionRecord, source_id: str) -> None:
+        try:
+            with self._write() as db:
+                self._insert(db, record)
+                db.execute(
+                    "UPDATE collections SET next_seq = "
+                    "(SELECT next_seq FROM collections WHERE id = ?) WHERE id = ?",
+                    (source_id, record.id),
+                )
+        except sqlite3.IntegrityError as e:
+            raise Conflict(record.name) from e
+
+    def retire_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
+        with self._write() as db:
+            rows = db.execute(
+                f"SELECT {_SELECTED_COLUMNS} FROM collections "
+                "WHERE tenant = ? AND database = ? AND name = ?" + _LIVE,
+                (tenant, database, name),
+            ).fetchall()
+            if not rows:
+                return None
+            found = _collection(rows[0])
+            extra = {**found.extra, "retired": True, "retired_name": found.name}
+            db.execute(
+                "UPDATE collections SET retired = 1, name = ?, extra = ? WHERE id = ?",
+                (_RETIRED_PREFIX + found.id, json.dumps(extra), found.id),
+            )
+        return found
+
+    def purge_collection(self, collection_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+
+    def database_records(self, tenant: str, database: str) -> list[CollectionRecord]:
+        rows = self._query(
+            f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE tenant = ? AND database = ? "
+            "ORDER BY id",
+            tenant,
+            database,
+        )
+        return [_collection(r) for r in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -43,7 +43,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     del settings
     r = new_router()
 
-    def scope(tenant: str, database: str, collection_id: str) -> dict[str, str]:
+    def scope(tenant: str, database: str, collection_id: str) -> dict[str, Any]:
         """The engine's collection arguments from the path, checked as Chroma checks them."""
         db = database_name(database)
         return {
@@ -207,6 +207,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
             where=payload.where,
             where_document=payload.where_document,
             include=payload.include,
+            max_distance=payload.max_distance,
             **scope(tenant, database, collection_id),
         )
         return json_response(query_json(found, payload.include))

@@ -1,9 +1,10 @@
 """Routes a single-node Chroma refuses, answered as it answers them.
 
-fork and fork_count are 501; the attached-function routes give Chroma's single-node
-errors. indexing_status, a 500 on Chroma's single node, reports the ANN index's real coverage
-here, in the shape Chroma's distributed server answers with. Each first resolves the
-collection as Chroma does (400 for a non-UUID id, 404 for an unknown one).
+fork, fork_count (routers/forks.py) and search (routers/search.py) are served; the
+attached-function routes give Chroma's single-node errors. indexing_status, a 500 on
+Chroma's single node, reports the ANN index's real coverage here, in the shape Chroma's
+distributed server answers with. Each first resolves the collection as Chroma does (400 for
+a non-UUID id, 404 for an unknown one).
 """
 
 from __future__ import annotations
@@ -19,11 +20,8 @@ from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import NotFoundError, UnimplementedError
 from chromalake.server.http import collection_uuid, database_name, json_response, new_router
-from chromalake.wire import ForkCollectionPayload
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
-FORK = "Collection forking is unsupported for local chroma"
-FORK_COUNT = "Count forks is unsupported for local chroma"
 TONIC = "Tonic error: code: 'Operation is not implemented or not supported', message: "
 ATTACH = TONIC + '" Attached Function operations not yet implemented in SqliteSysDb"'
 DETACH = TONIC + '"Not implemented"'
@@ -42,26 +40,6 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
             engine.get_collection_by_id(uid, tenant, db)
         except NotFoundError:
             raise NotFoundError(f"Collection [{uid}] does not exist.") from None
-
-    @r.post(
-        COLLECTION + "/fork", summary="Fork a collection (distributed only)", tags=["unsupported"]
-    )
-    def fork(
-        tenant: str,
-        database: str,
-        collection_id: str,
-        payload: Annotated[ForkCollectionPayload, Body()],
-    ) -> Response[Any]:
-        del payload
-        resolve(tenant, database, collection_id)
-        raise UnimplementedError(FORK)
-
-    @r.get(
-        COLLECTION + "/fork_count", summary="Count forks (distributed only)", tags=["unsupported"]
-    )
-    def fork_count(tenant: str, database: str, collection_id: str) -> Response[Any]:
-        resolve(tenant, database, collection_id)
-        raise UnimplementedError(FORK_COUNT)
 
     @r.get(COLLECTION + "/indexing_status", summary="Indexing status", tags=["unsupported"])
     def indexing_status(tenant: str, database: str, collection_id: str) -> Response[Any]:
