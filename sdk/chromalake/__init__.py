@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chromalake import errors
+from chromalake import errors, expressions
 from chromalake.config import Settings
 from chromalake.types import (
     DEFAULT_DATABASE,
@@ -25,45 +25,9 @@ from chromalake.types import (
 
 __version__ = "0.1.0"
 
-_SEARCH_NAMES = (
-    "Abs",
-    "And",
-    "Contains",
-    "Div",
-    "Eq",
-    "Exp",
-    "GroupBy",
-    "Gt",
-    "Gte",
-    "In",
-    "K",
-    "Key",
-    "Knn",
-    "Limit",
-    "Log",
-    "Lt",
-    "Lte",
-    "Max",
-    "MaxK",
-    "Min",
-    "MinK",
-    "Mul",
-    "Ne",
-    "Nin",
-    "NotContains",
-    "NotRegex",
-    "Or",
-    "Rank",
-    "Regex",
-    "Rrf",
-    "Search",
-    "SearchResult",
-    "Select",
-    "Sub",
-    "Sum",
-    "Val",
-    "Where",
-)
+# The Search API's builder (chromadb exports Search, Key, K, Knn, Rrf... at top level); a
+# module of plain classes, so naming what it exports costs nothing at import.
+_SEARCH_NAMES = tuple(expressions.__all__)
 _LAZY = {
     "EphemeralClient": "chromalake.api.client",
     "PersistentClient": "chromalake.api.client",
@@ -76,7 +40,6 @@ _LAZY = {
     "AsyncClient": "chromalake.api.async_client",
     "AsyncAdminClient": "chromalake.api.async_client",
     "AsyncCollection": "chromalake.api.async_client",
-    # The Search API's builder (chromadb exports Search, Key, K, Knn and Rrf at top level).
     **{name: "chromalake.expressions" for name in _SEARCH_NAMES},
 }
 

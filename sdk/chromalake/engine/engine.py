@@ -30,7 +30,13 @@ from chromalake.configuration import (
 from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
-from chromalake.engine.filters import metadata_key_types, parse_filter, regex_patterns, to_sql
+from chromalake.engine.filters import (
+    Node,
+    metadata_key_types,
+    parse_filter,
+    regex_patterns,
+    to_sql,
+)
 from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import (
@@ -255,7 +261,10 @@ class Engine:
         where_document: dict[str, Any] | None,
     ) -> str | None:
         """The Lance predicate for a filter, refusing keys whose index the schema disables."""
-        node = parse_filter(where, where_document)
+        return self.predicate(coll, parse_filter(where, where_document))
+
+    def predicate(self, coll: CollectionRecord, node: Node | None) -> str | None:
+        """The Lance predicate of a parsed filter (``query``/``get``'s and ``search``'s)."""
         for key, value_type in metadata_key_types(node):
             if not filterable(coll.schema, key, value_type):
                 raise InvalidArgumentError(

@@ -18,12 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chromalake import validation
-from chromalake.configuration import filterable
 from chromalake.engine.filters import (
-    metadata_key_types,
     parse_where,
-    regex_patterns,
-    to_sql,
     with_id_keys,
 )
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas
@@ -58,22 +54,8 @@ def parse_searches(searches: Sequence[Any]) -> list[SearchSpec]:
 
 
 def _predicate(engine: Engine, coll: CollectionRecord, where: dict[str, Any] | None) -> str | None:
-    """The Lance predicate of a Search filter; refuses keys whose index the schema disables."""
-    if where is None:
-        return None
-    node = with_id_keys(parse_where(where))
-    for key, value_type in metadata_key_types(node):
-        if not filterable(coll.schema, key, value_type):
-            raise InvalidArgumentError(
-                f"Cannot filter using metadata key '{key}' with type '{value_type}' "
-                "because indexing is disabled"
-            )
-    if node is None:
-        return None
-    predicate = to_sql(node)
-    if regex_patterns(node):
-        engine.store.validate(predicate)
-    return predicate
+    """The Lance predicate of a Search filter (the where grammar plus ``#id``)."""
+    return None if where is None else engine.predicate(coll, with_id_keys(parse_where(where)))
 
 
 def _knn_hits(

@@ -67,3 +67,13 @@ def collection_uuid(
         return str(uuid.UUID(collection_id))
     except ValueError:
         raise InvalidArgumentError(message) from None
+
+
+def record_scope(tenant: str, database: str, collection_id: str) -> dict[str, Any]:
+    """The engine's collection arguments from a record route's path, checked as Chroma
+    checks them."""
+    return {
+        "collection_id": collection_uuid(collection_id),
+        "tenant": tenant,
+        "database": database_name(database),
+    }

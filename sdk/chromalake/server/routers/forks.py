@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -17,14 +16,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import InvalidArgumentError
-from chromalake.server.http import (
-    collection_uuid,
-    database_name,
-    documented,
-    json_response,
-    new_router,
-)
-from chromalake.server.serialize import collection_json, get_json, query_json
+from chromalake.server.http import documented, json_response, new_router, record_scope
+from chromalake.server.routers.records import get_records, query_records
+from chromalake.server.serialize import collection_json
 from chromalake.wire import (
     CollectionModel,
     ForkCollectionPayload,
@@ -37,7 +31,6 @@ from chromalake.wire import (
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
 VERSIONS = COLLECTION + "/versions"
 VERSION = VERSIONS + "/<version>"
-DEFAULT_N_RESULTS = 10
 
 
 def version_number(text: str) -> int:
@@ -52,12 +45,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     del settings
     r = new_router()
 
-    def scope(tenant: str, database: str, collection_id: str) -> dict[str, Any]:
-        return {
-            "collection_id": collection_uuid(collection_id),
-            "tenant": tenant,
-            "database": database_name(database),
-        }
+    scope = record_scope
 
     @r.post(
         COLLECTION + "/fork",
@@ -128,17 +116,8 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         version: str,
         payload: Annotated[GetRequestPayload, Body()],
     ) -> Response[Any]:
-        found = engine.get(
-            ids=payload.ids,
-            where=payload.where,
-            where_document=payload.where_document,
-            limit=payload.limit,
-            offset=payload.offset,
-            include=payload.include,
-            version=version_number(version),
-            **scope(tenant, database, collection_id),
-        )
-        return json_response(get_json(found, payload.include))
+        target = scope(tenant, database, collection_id)
+        return get_records(engine, payload, target, version_number(version))
 
     @r.post(
         VERSION + "/query",
@@ -153,17 +132,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         version: str,
         payload: Annotated[QueryRequestPayload, Body()],
     ) -> Response[Any]:
-        found = engine.query(
-            query_embeddings=[np.asarray(q, dtype=np.float32) for q in payload.query_embeddings],
-            n_results=DEFAULT_N_RESULTS if payload.n_results is None else payload.n_results,
-            ids=payload.ids,
-            where=payload.where,
-            where_document=payload.where_document,
-            include=payload.include,
-            version=version_number(version),
-            max_distance=payload.max_distance,
-            **scope(tenant, database, collection_id),
-        )
-        return json_response(query_json(found, payload.include))
+        target = scope(tenant, database, collection_id)
+        return query_records(engine, payload, target, version_number(version))
 
     return r

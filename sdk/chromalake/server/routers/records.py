@@ -11,13 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
-from chromalake.server.http import (
-    collection_uuid,
-    database_name,
-    documented,
-    json_response,
-    new_router,
-)
+from chromalake.server.http import documented, json_response, new_router, record_scope
 from chromalake.server.serialize import get_json, query_json
 from chromalake.wire import (
     AddCollectionRecordsPayload,
@@ -43,14 +37,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     del settings
     r = new_router()
 
-    def scope(tenant: str, database: str, collection_id: str) -> dict[str, Any]:
-        """The engine's collection arguments from the path, checked as Chroma checks them."""
-        db = database_name(database)
-        return {
-            "collection_id": collection_uuid(collection_id),
-            "tenant": tenant,
-            "database": db,
-        }
+    scope = record_scope
 
     def write(
         apply: Any, payload: Any, embeddings: Any, tenant: str, database: str, collection_id: str
@@ -177,16 +164,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         collection_id: str,
         payload: Annotated[GetRequestPayload, Body()],
     ) -> Response[Any]:
-        found = engine.get(
-            ids=payload.ids,
-            where=payload.where,
-            where_document=payload.where_document,
-            limit=payload.limit,
-            offset=payload.offset,
-            include=payload.include,
-            **scope(tenant, database, collection_id),
-        )
-        return json_response(get_json(found, payload.include))
+        return get_records(engine, payload, scope(tenant, database, collection_id))
 
     @r.post(
         COLLECTION + "/query",
@@ -200,16 +178,41 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         collection_id: str,
         payload: Annotated[QueryRequestPayload, Body()],
     ) -> Response[Any]:
-        found = engine.query(
-            query_embeddings=[np.asarray(q, dtype=np.float32) for q in payload.query_embeddings],
-            n_results=DEFAULT_N_RESULTS if payload.n_results is None else payload.n_results,
-            ids=payload.ids,
-            where=payload.where,
-            where_document=payload.where_document,
-            include=payload.include,
-            max_distance=payload.max_distance,
-            **scope(tenant, database, collection_id),
-        )
-        return json_response(query_json(found, payload.include))
+        return query_records(engine, payload, scope(tenant, database, collection_id))
 
     return r
+
+
+def get_records(
+    engine: Engine, payload: GetRequestPayload, target: dict[str, Any], version: int | None = None
+) -> Response[Any]:
+    """A get payload run on the collection ``target`` names (at ``version``: chromalake's)."""
+    found = engine.get(
+        ids=payload.ids,
+        where=payload.where,
+        where_document=payload.where_document,
+        limit=payload.limit,
+        offset=payload.offset,
+        include=payload.include,
+        version=version,
+        **target,
+    )
+    return json_response(get_json(found, payload.include))
+
+
+def query_records(
+    engine: Engine, payload: QueryRequestPayload, target: dict[str, Any], version: int | None = None
+) -> Response[Any]:
+    """A query payload run on the collection ``target`` names (at ``version``: chromalake's)."""
+    found = engine.query(
+        query_embeddings=[np.asarray(q, dtype=np.float32) for q in payload.query_embeddings],
+        n_results=DEFAULT_N_RESULTS if payload.n_results is None else payload.n_results,
+        ids=payload.ids,
+        where=payload.where,
+        where_document=payload.where_document,
+        include=payload.include,
+        max_distance=payload.max_distance,
+        version=version,
+        **target,
+    )
+    return json_response(query_json(found, payload.include))
