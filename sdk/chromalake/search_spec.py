@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from chromalake.serde_words import unexpected
+
 DOCUMENT = "#document"
 EMBEDDING = "#embedding"
 METADATA = "#metadata"
@@ -164,22 +166,8 @@ def knn_leaves(rank: Rank | None) -> list[Knn]:
 # -- serde's wording ---------------------------------------------------------------------------
 
 
-def _unexpected(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean `{str(value).lower()}`"
-    if isinstance(value, int):
-        return f"integer `{value}`"
-    if isinstance(value, float):
-        return f"floating point `{value}`"
-    if isinstance(value, str):
-        return f'string "{value}"'
-    return "sequence" if isinstance(value, list) else "map"
-
-
 def _type_error(path: list[str | int], value: Any, expected: str) -> SearchShapeError:
-    return SearchShapeError(path, f"invalid type: {_unexpected(value)}, expected {expected}")
+    return SearchShapeError(path, f"invalid type: {unexpected(value)}, expected {expected}")
 
 
 def _map(value: Any, path: list[str | int], expected: str) -> Mapping[str, Any]:
@@ -192,7 +180,7 @@ def _u32(value: Any, path: list[str | int]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _type_error(path, value, "u32")
     if value < 0 or value > _U32_MAX:
-        raise SearchShapeError(path, f"invalid value: {_unexpected(value)}, expected u32")
+        raise SearchShapeError(path, f"invalid value: {unexpected(value)}, expected u32")
     return value
 
 
@@ -200,7 +188,7 @@ def _f32(value: Any, path: list[str | int]) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _type_error(path, value, "f32")
     if not math.isfinite(value) or abs(value) > _F32_MAX:
-        raise SearchShapeError(path, f"invalid value: {_unexpected(value)}, expected f32")
+        raise SearchShapeError(path, f"invalid value: {unexpected(value)}, expected f32")
     return float(value)
 
 

@@ -9,12 +9,12 @@ position where it stopped reading in the raw body (:mod:`chromalake.server.json_
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from chromalake.configuration import HNSW_CREATE_KEYS, HNSW_UPDATE_KEYS, SPANN_UPDATE_KEYS
+from chromalake.serde_words import unexpected
 from chromalake.server.json_spans import locate, position
 
 # serde's deny_unknown_fields lists the fields of the struct, in declaration order.
@@ -76,26 +76,6 @@ def serde_path(path: Sequence[Any]) -> str:
     for step in path:
         out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
     return out
-
-
-def unexpected(value: Any) -> str:
-    """serde's ``Unexpected`` for a JSON value.
-
-    Example:
-        >>> [unexpected(v) for v in ("x", 1, 1.5, True, None, [1], {})]
-        ['string "x"', 'integer `1`', 'floating point `1.5`', 'boolean `true`', 'null', 'sequence', 'map']
-    """  # noqa: E501
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean `{str(value).lower()}`"
-    if isinstance(value, int):
-        return f"integer `{value}`"
-    if isinstance(value, float):
-        return f"floating point `{value}`"
-    if isinstance(value, str):
-        return f"string {json.dumps(value)}"
-    return "sequence" if isinstance(value, list) else "map"
 
 
 def _untagged_enum(path: list[Any], route: str) -> tuple[list[Any], str] | None:
