@@ -7,6 +7,7 @@ Chroma server raises, so every front end reports the same thing.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -58,6 +59,8 @@ from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENA
 VERSION = "1.5.9"
 # Chroma's single node: floor(SQLITE_MAX_VARIABLE_NUMBER / 6), reference §6.6.
 MAX_BATCH_SIZE = 5461
+
+log = logging.getLogger("chromalake.engine")
 
 Embeddings = Sequence[npt.NDArray[np.float32]]
 OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
@@ -172,7 +175,7 @@ class Engine:
         if doomed is None:
             raise NotFoundError(f"Database [{name}] not found")
         for coll in doomed:
-            self.store.drop(coll)
+            self._drop_data(coll)
 
     # -- collections ------------------------------------------------------------------------
 
@@ -210,6 +213,11 @@ class Engine:
         try:
             self.catalog.create_collection(record)
         except Conflict:
+            existing = self.catalog.get_collection(tenant, database, name)
+            # Our own write, whose reply was lost and whose resend then found it (a boto3
+            # retry after a dropped connection): it succeeded.
+            if existing is not None and existing.id == record.id:
+                return _described(existing)
             if get_or_create:  # lost a race with another creator: theirs wins
                 return self.get_collection(name, tenant, database)
             raise AlreadyExistsError(f"Collection [{name}] already exists") from None
@@ -318,10 +326,31 @@ class Engine:
     def delete_collection(
         self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
     ) -> None:
+        before = self.catalog.get_collection(tenant, database, name)
         found = self.catalog.delete_collection(tenant, database, name)
+        # It existed when we looked, and is gone now: deleted by our own write whose reply
+        # was lost and whose resend found nothing (boto3 resends by itself), or by a
+        # concurrent delete. Either way it was deleted as asked.
+        if found is None and before is not None and not self._exists(before.id):
+            found = before
         if found is None:
             raise NotFoundError(f"Collection [{name}] does not exist")
-        self.store.drop(found)
+        self._drop_data(found)
+
+    def _exists(self, collection_id: str) -> bool:
+        return self.catalog.get_collection_by_id(collection_id) is not None
+
+    def _drop_data(self, coll: CollectionRecord) -> None:
+        """Drop a collection's dataset once the catalog no longer has it.
+
+        The catalog entry goes first, so a collection in the catalog always has its data; if
+        the drop fails now, the delete has still happened, and maintenance's orphan sweep
+        (``maintenance.sweep_orphans``) removes the dataset later.
+        """
+        try:
+            self.store.drop(coll)
+        except Exception:
+            log.warning("dataset of deleted collection %s left for the orphan sweep", coll.id)
 
     # -- record writes ------------------------------------------------------------------------
 

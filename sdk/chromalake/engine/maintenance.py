@@ -11,7 +11,8 @@ what is due, so running it twice, or beside writers, is safe:
 - with rows the index does not cover yet, or more than ``compact_fragments`` fragments:
   ``optimize`` (compaction, incremental index update, and version cleanup);
 - on the scheduled sweep (``maintain_all``, or ``force``), ``optimize`` whatever else is due,
-  so versions older than ``retention`` are removed even from collections nobody writes to.
+  so versions older than ``retention`` are removed even from collections nobody writes to;
+  the scheduled sweep also deletes orphaned datasets (``sweep_orphans``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from chromalake.engine.catalog import CollectionRecord
@@ -30,6 +32,9 @@ from chromalake.engine.store import TableState
 from chromalake.errors import NotFoundError
 
 log = logging.getLogger("chromalake.maintenance")
+
+# How long an orphaned dataset is left alone before the sweep deletes it.
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -97,14 +102,50 @@ def maintain(engine: Engine, collection_id: str, force: bool = False) -> Report 
 
 
 def maintain_all(engine: Engine) -> list[Report]:
-    """Maintain every collection (the scheduled sweep); one failure does not stop the rest."""
+    """Maintain every collection (the scheduled sweep); one failure does not stop the rest.
+
+    The sweep also removes orphaned datasets (``sweep_orphans``).
+    """
     reports = []
     for coll in engine.catalog.all_collections():
         try:
             reports.append(maintain_record(engine, coll, force=True))
         except Exception:
             log.exception("maintenance of collection %s failed", coll.id)
+    try:
+        sweep_orphans(engine)
+    except Exception:
+        log.exception("orphan sweep failed")
     return reports
+
+
+def sweep_orphans(engine: Engine, grace: timedelta = ORPHAN_GRACE) -> list[str]:
+    """Delete datasets whose collection the catalog no longer has; returns their ids.
+
+    A delete removes the catalog entry first and then the dataset; a failure in between,
+    or a write racing the delete (it recreates the table of a collection just deleted),
+    leaves data no collection owns. Only datasets unwritten for ``grace`` go, so a write
+    still under way is never cut short. The test is "not in the catalog": a dataset that
+    other collections still read keeps a catalog entry.
+
+    Example:
+        >>> from chromalake.engine.factory import build_engine
+        >>> from chromalake.config import Settings
+        >>> sweep_orphans(build_engine(Settings()))  # in memory: nothing outlives its process
+        []
+    """
+    known = {coll.id for coll in engine.catalog.all_collections()}
+    cutoff = datetime.now(UTC) - grace
+    swept = []
+    for dataset in engine.store.datasets():
+        if dataset.collection_id in known:
+            continue
+        if dataset.written is not None and dataset.written.astimezone(UTC) > cutoff:
+            continue
+        engine.store.remove_dataset(dataset)
+        log.info("removed orphaned dataset %s", dataset.collection_id)
+        swept.append(dataset.collection_id)
+    return swept
 
 
 class BackgroundMaintainer:
