@@ -17,28 +17,23 @@ Each case also counts the faults it injected, so a fault that never fired fails 
 
 from __future__ import annotations
 
-import json
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from fault_proxy import Fault, FaultProxy
 from moto_server import REGION, MotoAws
+from reliability import record
 
 from chromalake.engine.catalog.dynamodb import DynamoDBCatalog
 from chromalake.engine.engine import Engine
 from chromalake.engine.maintenance import maintain, sweep_orphans
 from chromalake.engine.store import LanceStore
 from chromalake.errors import NotFoundError
-
-# Where the figures of this run go (``make soak`` sets it; the README quotes them).
-RESULTS = os.environ.get("CHROMALAKE_FAULT_RESULTS")
 
 NAME = "faulty"
 COMMIT = r"^PUT .*/_versions/\d+\.manifest"
@@ -95,8 +90,7 @@ def proxy(moto_aws: MotoAws) -> Iterator[FaultProxy]:
     running = FaultProxy(moto_aws.endpoint).start()
     yield running
     running.stop()
-    if RESULTS:
-        Path(RESULTS).write_text(json.dumps(_outcomes, indent=1))
+    record("faults", _outcomes)
 
 
 @dataclass
