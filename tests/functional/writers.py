@@ -69,7 +69,7 @@ def _thread(collection: Any, prefix: str, cycles: int, ledger: Ledger, lock: Any
         attempt(
             "add",
             new,
-            lambda new=new: collection.add(
+            lambda new=new, i=i: collection.add(
                 ids=new, embeddings=[_vector(i + k) for k in range(3)], documents=new
             ),
             {n: n for n in new},
@@ -78,7 +78,7 @@ def _thread(collection: Any, prefix: str, cycles: int, ledger: Ledger, lock: Any
         if attempt(
             "upsert",
             [own],
-            lambda own=own, common=common: collection.upsert(
+            lambda own=own, common=common, i=i: collection.upsert(
                 ids=[own, common], embeddings=[_vector(i), _vector(i + 1)], documents=[own, "s"]
             ),
             {own: own},
@@ -90,7 +90,7 @@ def _thread(collection: Any, prefix: str, cycles: int, ledger: Ledger, lock: Any
                 attempt(
                     "update",
                     [target],
-                    lambda t=target: collection.update(
+                    lambda t=target, i=i: collection.update(
                         ids=[t], embeddings=[_vector(i + 50)], documents=[f"updated-{t}"]
                     ),
                     {target: f"updated-{target}"},
