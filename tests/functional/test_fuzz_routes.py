@@ -137,7 +137,7 @@ FLOATS = st.sampled_from(
     ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1e-400", "-0.0", "1.8e308", "0"]
 )
 TEXTS = st.sampled_from(
-    ["", "é🦜", "a\u200bb", "\u202eabc", "名前テスト", "\\ud800", "\\u0000", "x" * 100_000]
+    ["", "é🦜", "a\u200bb", "\u202eabc", "名前テスト", "\ud800", "\x00", "x" * 100_000]
 ) | st.text(min_size=1, max_size=30)
 COUNTS = st.sampled_from(["-1", "0", "1", "5461", "5462", "1e3", "10000000000000", "null", '"3"'])
 
@@ -159,6 +159,7 @@ def _records_body(draw: Any) -> str:
         st.sampled_from(
             [
                 f'{{"ids": [{text}], "embeddings": [{vector}]}}',
+                f'{{"ids": [{text}], "embeddings": [[1.0, 2.0]], "documents": [{text}]}}',
                 f'{{"ids": ["a"], "embeddings": [[{f}, 1.0]], "documents": [{text}]}}',
                 f'{{"ids": [{text}], "embeddings": [[1.0, 2.0]], "metadatas": [{{"k": {f}}}]}}',
                 f'{{"ids": ["a"], "embeddings": [[1, 2]], "metadatas": [{{{text}: 1}}]}}',
@@ -242,3 +243,23 @@ def test_hostile_values_never_get_a_500_nor_hang(
     if before is not None and reply.status >= 400:
         assert _state(world) == before, "a refused write changed the collection"
     record("fuzz-hostile", _FUZZ)
+
+
+# Found by the hostile fuzzing above, each once a 500: kept as plain cases so they stay fixed.
+KNOWN = [
+    ("add", '{"ids": ["\\ud800"], "embeddings": [[1.0, 2.0]]}'),  # lone surrogate
+    ("upsert", '{"ids": ["z"], "embeddings": [[1.0, 2.0]], "documents": ["a\\udc00"]}'),
+    ("add", '{"ids": ["z"], "embeddings": [[1.0, 2.0]], "metadatas": [{"\\ud800": 1}]}'),
+    ("get", '{"where": ' + _nested_where(60, "$and") + "}"),  # too deep for Lance's planner
+    ("delete", '{"where": ' + _nested_where(60, "$or") + "}"),
+    ("query", '{"query_embeddings": [[1, 2]], "where": ' + _nested_where(200, "$and") + "}"),
+]
+
+
+@pytest.mark.parametrize(("route", "body"), KNOWN)
+def test_known_hostile_bodies_are_refused(world: dict[str, Any], route: str, body: str) -> None:
+    before = _state(world)
+    reply = world["send"]("POST", f"{world['root']}/{world['collection_id']}/{route}", raw=body)
+    assert reply.status == 400, reply
+    assert reply.body["error"] == "InvalidArgumentError", reply
+    assert _state(world) == before

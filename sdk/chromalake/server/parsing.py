@@ -31,6 +31,7 @@ BAD_QUERY = "Failed to deserialize query string"
 # serde_json refuses a document nested deeper than this; Python's parser (and everything
 # that walks the result recursively, e.g. a `where` filter) would run out of stack instead.
 MAX_DEPTH = 128
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
@@ -49,7 +50,22 @@ def load_json(text: str) -> Any:
         raise json.JSONDecodeError(f"expected value ({constant})", text, 0)
 
     _check_depth(text)
-    return json.loads(text, parse_constant=refuse)
+    loaded = json.loads(text, parse_constant=refuse)
+    if "\\u" in text:
+        _check_surrogates(text, loaded)
+    return loaded
+
+
+def _check_surrogates(text: str, loaded: Any) -> None:
+    """Refuse a lone UTF-16 surrogate escape (``"\\ud800"``), as serde does: Python decodes
+    it into a string no UTF-8 encoder (Arrow's, SQLite's) accepts."""
+    try:
+        json.dumps(loaded, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        found = _SURROGATE.search(text)
+        raise json.JSONDecodeError(
+            "lone leading surrogate in hex escape", text, found.start() if found else 0
+        ) from None
 
 
 def _check_depth(text: str) -> None:
