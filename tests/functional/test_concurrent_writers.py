@@ -33,7 +33,7 @@ COLLECTION = "contended"
 
 def _cycles(kind: str) -> int:
     # A cycle is four writes; on moto each costs tens of milliseconds more than on disk.
-    return scale(3, 15) if kind == "s3" else scale(5, 30)
+    return scale(3, 10) if kind == "s3" else scale(5, 25)
 
 
 @pytest.fixture

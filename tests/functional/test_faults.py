@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,10 @@ from fault_proxy import Fault, FaultProxy
 from moto_server import REGION, MotoAws
 from reliability import record
 
+from chromalake.config import Settings
 from chromalake.engine.catalog.dynamodb import DynamoDBCatalog
 from chromalake.engine.engine import Engine
+from chromalake.engine.factory import build_engine
 from chromalake.engine.maintenance import maintain, sweep_orphans
 from chromalake.engine.store import LanceStore
 from chromalake.errors import NotFoundError
@@ -232,3 +235,15 @@ def test_fault_leaves_complete_or_no_trace(world: World, case: Case) -> None:
             "survived": True,
         }
     )
+
+
+def test_orphan_sweep_spares_recent_orphans_and_owned_datasets(tmp_path: Path) -> None:
+    engine = build_engine(Settings(is_persistent=True, persist_directory=str(tmp_path)))
+    kept, orphan = engine.create_collection("kept"), engine.create_collection("orphan")
+    for coll in (kept, orphan):
+        engine.add(coll.id, ["a"], _vec(1))
+    engine.catalog.delete_collection(orphan.tenant, orphan.database, orphan.name)
+    assert sweep_orphans(engine) == []  # written moments ago: within the grace period
+    assert sweep_orphans(engine, grace=timedelta(0)) == [orphan.id]
+    assert [d.collection_id for d in engine.store.datasets()] == [kept.id]
+    assert engine.count(kept.id) == 1

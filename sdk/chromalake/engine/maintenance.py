@@ -140,7 +140,8 @@ def sweep_orphans(engine: Engine, grace: timedelta = ORPHAN_GRACE) -> list[str]:
     for dataset in engine.store.datasets():
         if dataset.collection_id in known:
             continue
-        if dataset.written is not None and dataset.written.astimezone(UTC) > cutoff:
+        written = engine.store.last_written(dataset)
+        if written is not None and written.astimezone(UTC) > cutoff:
             continue
         engine.store.remove_dataset(dataset)
         log.info("removed orphaned dataset %s", dataset.collection_id)

@@ -504,33 +504,34 @@ class LanceStore:
     # -- datasets on their own, for the orphan sweep ---------------------------------------
 
     def datasets(self) -> list[StoredDataset]:
-        """Every collection dataset under the root, with when it was last written.
+        """Every collection dataset under the root.
 
         Listed from storage, not from the catalog: the orphan sweep compares the two.
         Datasets in memory die with the process, so there is nothing to list there.
         """
         if self.in_memory:
             return []
+        filesystem, base = self._filesystem()
+        return [
+            StoredDataset(path=dataset, collection_id=name.removesuffix(_DATASET_SUFFIX))
+            for tenant in _subdirectories(filesystem, base)
+            for database in _subdirectories(filesystem, tenant)
+            for dataset in _subdirectories(filesystem, database)
+            for name in [dataset.rsplit("/", 1)[-1]]
+            if name.endswith(_DATASET_SUFFIX)
+        ]
+
+    def last_written(self, dataset: StoredDataset) -> datetime | None:
+        """When any file of the dataset last changed (None if it has none left)."""
         from pyarrow import fs
 
-        filesystem, base = self._filesystem()
-        found = []
-        for tenant in _subdirectories(filesystem, base):
-            for database in _subdirectories(filesystem, tenant):
-                for dataset in _subdirectories(filesystem, database):
-                    name = dataset.rsplit("/", 1)[-1]
-                    if not name.endswith(_DATASET_SUFFIX):
-                        continue
-                    files = filesystem.get_file_info(fs.FileSelector(dataset, recursive=True))
-                    times = [f.mtime for f in files if f.mtime is not None]
-                    found.append(
-                        StoredDataset(
-                            path=dataset,
-                            collection_id=name.removesuffix(_DATASET_SUFFIX),
-                            written=max(times) if times else None,
-                        )
-                    )
-        return found
+        filesystem, _ = self._filesystem()
+        try:
+            files = filesystem.get_file_info(fs.FileSelector(dataset.path, recursive=True))
+        except FileNotFoundError:
+            return None
+        times = [f.mtime for f in files if f.mtime is not None]
+        return max(times) if times else None
 
     def remove_dataset(self, dataset: StoredDataset) -> None:
         """Delete a dataset's files (one the catalog no longer knows)."""
@@ -564,7 +565,6 @@ class StoredDataset:
 
     path: str  # inside the root's filesystem
     collection_id: str
-    written: datetime | None  # newest file's modification time
 
 
 def _subdirectories(filesystem: Any, path: str) -> list[str]:
