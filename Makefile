@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run conformance conformance-clients test lint typecheck validate unit bench clean
+.PHONY: install run conformance conformance-clients test lint typecheck validate unit bench soak clean
 
 # The sam CLI in its own venv (its pins would fight chromadb's in .venv): `make validate` runs
 # the two checks of infrastructure/README.md's guide: SAM's translator, then cfn-lint.
@@ -62,6 +62,17 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet 'matplotlib>=3.8'
 	$(PY) benchmarks/run.py --sizes $(SIZES)
 	$(PY) benchmarks/bench_embedding.py
+
+# The reliability tests in their long form (concurrency, faults, fuzzing, a 4-minute load)
+# in under 10 minutes, one test file per worker (each keeps its own figures); the figures go
+# to benchmarks/results/reliability.{json,md}, which the README quotes.
+SOAK_OUT := benchmarks/results/reliability
+RELIABILITY_TESTS := tests/functional/test_concurrent_writers.py tests/functional/test_faults.py \
+	tests/functional/test_fuzz_routes.py tests/functional/test_load.py
+soak: $(STAMP)
+	rm -rf $(SOAK_OUT)
+	CHROMALAKE_SOAK=1 CHROMALAKE_RELIABILITY_OUT=$(SOAK_OUT) $(PY) -m pytest -n 2 --dist loadfile -q -p no:randomly $(RELIABILITY_TESTS)
+	$(PY) benchmarks/reliability_report.py $(SOAK_OUT)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV)

@@ -129,6 +129,17 @@ class UnimplementedError(ChromaError):
     status = 501
 
 
+class UnavailableError(ChromaError):
+    """Chroma's Unavailable code: 503 with the generic name ``ChromaError``.
+
+    Raised when a write lost its commit to concurrent writers more often than the engine
+    retries: nothing was committed, so the request may be sent again as it is (the HTTP
+    clients resend a 503 by themselves, see ``http/endpoint.py``).
+    """
+
+    status = 503
+
+
 class UnsupportedMediaTypeError(ChromaError):
     """A body sent with a Content-Type other than JSON (Chroma's 415)."""
 

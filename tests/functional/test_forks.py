@@ -25,7 +25,7 @@ from chromalake.config import Settings
 from chromalake.engine import store as store_module
 from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
-from chromalake.engine.maintenance import maintain, maintain_all, maintain_record
+from chromalake.engine.maintenance import maintain, maintain_all, maintain_record, sweep_orphans
 from chromalake.engine.policy import MaintenancePolicy
 from chromalake.errors import NotFoundError
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
@@ -118,6 +118,9 @@ def test_deleting_the_source_retires_it_until_its_last_fork_goes(
     assert _dataset(tmp_path, src).is_dir()
     assert maintain(disk, src.id) is None  # not a collection any more
     assert all(r.collection_id for r in maintain_all(disk))  # the sweep runs over it fine
+    # The orphan sweep, with no grace at all, leaves the retired source's dataset alone.
+    assert sweep_orphans(disk, grace=timedelta(0)) == []
+    assert _dataset(tmp_path, src).is_dir()
     disk.store.forget()
     assert _ids(disk, first) == _ids(disk, second) == ["r0", "r1", "r2", "r3"]
     assert disk.fork_count(first.id) == 2

@@ -7,6 +7,7 @@ Chroma server raises, so every front end reports the same thing.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -73,6 +74,8 @@ from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENA
 VERSION = "1.5.9"
 # Chroma's single node: floor(SQLITE_MAX_VARIABLE_NUMBER / 6), reference §6.6.
 MAX_BATCH_SIZE = 5461
+
+log = logging.getLogger("chromalake.engine")
 
 Embeddings = Sequence[npt.NDArray[np.float32]]
 OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
@@ -187,7 +190,7 @@ class Engine:
         if doomed is None:
             raise NotFoundError(f"Database [{name}] not found")
         for coll in doomed:
-            self.store.drop(coll)
+            self.drop_data(coll)
 
     # -- collections ------------------------------------------------------------------------
 
@@ -225,6 +228,11 @@ class Engine:
         try:
             self.catalog.create_collection(record)
         except Conflict:
+            existing = self.catalog.get_collection(tenant, database, name)
+            # Our own write, whose reply was lost and whose resend then found it (a boto3
+            # retry after a dropped connection): it succeeded.
+            if existing is not None and existing.id == record.id:
+                return _described(existing)
             if get_or_create:  # lost a race with another creator: theirs wins
                 return self.get_collection(name, tenant, database)
             raise AlreadyExistsError(f"Collection [{name}] already exists") from None
@@ -371,6 +379,18 @@ class Engine:
         database: str | None = None,
     ) -> int:
         return forks.restore_version(self, collection_id, version, tenant, database)
+
+    def drop_data(self, coll: CollectionRecord) -> None:
+        """Drop a collection's dataset once the catalog no longer has it.
+
+        The catalog entry goes first, so a collection in the catalog always has its data; if
+        the drop fails now, the delete has still happened, and maintenance's orphan sweep
+        (``maintenance.sweep_orphans``) removes the dataset later.
+        """
+        try:
+            self.store.drop(coll)
+        except Exception:
+            log.warning("dataset of deleted collection %s left for the orphan sweep", coll.id)
 
     # -- record writes ------------------------------------------------------------------------
 

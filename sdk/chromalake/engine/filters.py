@@ -505,6 +505,9 @@ _REGEX_TOO_BIG = "Regular expression did not compile: CompiledTooBig("
 _SYNTAX_SCAN = re.compile(r"'(?:[^']|'')*'|\(regex parse error:")
 
 
+_TOO_DEEP = "sql parser error: recursion limit exceeded"
+
+
 def translate_lance_error(exc: Exception) -> ChromaError | None:
     """Chroma's error for a Lance failure caused by the predicate, or None for any other.
 
@@ -515,6 +518,10 @@ def translate_lance_error(exc: Exception) -> ChromaError | None:
     rows are scanned; Chroma's sqlite fails then too, with an internal error.
     """
     message = str(exc)
+    if _TOO_DEEP in message:
+        # Lance's SQL parser stops at ~50 nested expressions; a `where` nested that deep is
+        # the request's fault, not the server's.
+        return InvalidArgumentError("Invalid where clause: nested too deeply to be planned")
     detail = _regex_syntax_detail(message)
     if detail is not None:
         return InvalidArgumentError(f"Regex syntax errror: {detail}")

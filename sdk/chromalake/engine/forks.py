@@ -128,19 +128,29 @@ def fork_count(
 def delete_collection(
     engine: Engine, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
 ) -> None:
-    """Delete a collection; one that forks still read is retired, not dropped."""
+    """Delete a collection; one that forks still read is retired, not dropped.
+
+    The catalog entry goes first and the dataset after (``Engine.drop_data``), so a collection
+    in the catalog always has its data. A delete that finds nothing, though the collection
+    existed a moment ago and is gone by id now, was ours (a catalog write whose reply was lost
+    and whose resend found it done) or a concurrent one: it is reported done either way.
+    """
     found = engine.catalog.get_collection(tenant, database, name)
     if found is None:
         raise NotFoundError(f"Collection [{name}] does not exist")
     family = engine.catalog.database_records(tenant, database)
     if any(found.id in bases(r) for r in family if r.id != found.id):
-        if engine.catalog.retire_collection(tenant, database, name) is None:
+        retired = engine.catalog.retire_collection(tenant, database, name)
+        now = engine.catalog.get_collection_by_id(found.id)
+        if retired is None and (now is None or not is_retired(now)):
             raise NotFoundError(f"Collection [{name}] does not exist")
         return
     gone = engine.catalog.delete_collection(tenant, database, name)
+    if gone is None and engine.catalog.get_collection_by_id(found.id) is None:
+        gone = found
     if gone is None:
         raise NotFoundError(f"Collection [{name}] does not exist")
-    engine.store.drop(gone)
+    engine.drop_data(gone)
     if lineage(gone):
         _release(engine, gone)
 
@@ -164,8 +174,8 @@ def _release(engine: Engine, gone: CollectionRecord) -> None:
         family = engine.catalog.database_records(parent.tenant, parent.database)
         needed = any(parent.id in bases(r) for r in family if r.id != parent.id)
         if is_retired(parent) and not needed:
-            engine.store.drop(parent)
             engine.catalog.purge_collection(parent.id)
+            engine.drop_data(parent)
             pending.append(parent)
 
 

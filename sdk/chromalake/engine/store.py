@@ -6,7 +6,9 @@ existing ids, update merges metadata) is decided by the engine.
 
 from __future__ import annotations
 
+import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import numpy as np
 import numpy.typing as npt
@@ -25,13 +27,14 @@ from chromalake.engine.filters import sql_literal, translate_lance_error
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
 from chromalake.engine.metadata_columns import METADATA_FIELDS
 from chromalake.engine.search import row_norms
-from chromalake.errors import ChromaError, InternalError, InvalidArgumentError
+from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
 
 if TYPE_CHECKING:
     import lancedb
 
 ID, SEQ, EMBEDDING, DOCUMENT, URI = "id", "seq", "embedding", "document", "uri"
 MEMORY_ROOT = "memory://"
+log = logging.getLogger("chromalake.store")
 ID_INDEX = "id_btree"
 FTS_INDEX = "document_fts"
 # Lance's refusal of a full-text search on a table without an FTS index.
@@ -182,27 +185,54 @@ def _create_or_open(db: Any, name: str, schema: pa.Schema) -> Any:
         return table
 
 
-# Lance refuses a commit that conflicts with one made meanwhile (e.g. two writers creating a
-# collection's table at once commit an "Overwrite"): the loser retries on the latest version.
-_COMMIT_ATTEMPTS = 5
-_CONFLICT = "Incompatible transaction"
-# A compaction that loses to a concurrent delete or update is refused as "retryable": the
-# writer's commit stands, and maintenance compacts again from the latest version.
-_MAINTENANCE_CONFLICTS = (_CONFLICT, "Retryable commit conflict")
+# Lance refuses a commit that lost to one made meanwhile in several ways, all meaning
+# "nothing of this write was committed": an incompatible transaction (two writers creating
+# a collection's table at once both commit an "Overwrite"), a retryable conflict (a
+# compaction beside a delete), a plain commit conflict, and - measured with 8 writers on
+# S3 (moto) - "Too many concurrent writers" once Lance's own retries (6 attempts, 30 s)
+# are spent. The write is then run again on the latest version, a bounded number of times
+# with jittered backoff; past that it is refused as retryable (UnavailableError, a 503),
+# never dropped.
+COMMIT_ATTEMPTS = 4
+LOST_COMMIT = (
+    "Incompatible transaction",
+    "Retryable commit conflict",
+    "Commit conflict",
+    "Too many concurrent writers",
+)
 
 
-def _committed(table: Any, commit: Any, conflicts: tuple[str, ...] = (_CONFLICT,)) -> Any:
-    """Run a write, retrying it on the latest version when it lost a commit race."""
-    for attempt in range(_COMMIT_ATTEMPTS):
+def lost_commit(error: Exception) -> bool:
+    """Whether Lance refused this write's commit because of concurrent writers."""
+    return any(marker in str(error) for marker in LOST_COMMIT)
+
+
+def _committed(table: Any, commit: Any, attempts: int = COMMIT_ATTEMPTS) -> Any:
+    """Run a write, again on the latest version when it lost a commit race (``attempts`` in
+    all); then UnavailableError, so the caller knows nothing was written and may retry."""
+    for attempt in range(attempts):
         try:
             return commit()
         except Exception as e:
-            lost = any(conflict in str(e) for conflict in conflicts)
-            if not lost or attempt == _COMMIT_ATTEMPTS - 1:
+            if not lost_commit(e):
                 raise
-            time.sleep(0.05 * 2**attempt)
+            if attempt == attempts - 1:
+                raise UnavailableError(
+                    f"Commit conflict: the write lost to concurrent writers {attempts} times "
+                    "and was not applied; send it again"
+                ) from e
+            time.sleep(random.uniform(0.05, 0.1) * 2**attempt)
             table.checkout_latest()
     raise AssertionError("unreachable")
+
+
+# Lance caches each version's manifest and file metadata it reads (1 GiB by default), and
+# every write makes a version: under steady writes a server's memory grew without bound
+# (measured: +400 MiB over 800 commits of 10 records). Bounded, it stays flat; the current
+# versions of the collections in use fit many times over. Index pages get more room, as
+# ANN queries reread them (Lance's default is 6 GiB, more than a Lambda has).
+METADATA_CACHE_BYTES = 64 * 1024 * 1024
+INDEX_CACHE_BYTES = 1024 * 1024 * 1024
 
 
 class LanceStore:
@@ -217,6 +247,7 @@ class LanceStore:
         self._snapshots: dict[str, Snapshot] = {}
         self._indexes: dict[str, tuple[int, VectorIndex | None]] = {}
         self._probe: Any = None
+        self._session: Any = None  # one cache for all of this store's connections
 
     @property
     def in_memory(self) -> bool:
@@ -231,8 +262,15 @@ class LanceStore:
             else f"{self._root}/{path_segment(coll.tenant)}/{path_segment(coll.database)}"
         )
         with self._lock:
+            if self._session is None:
+                self._session = lancedb.Session(
+                    index_cache_size_bytes=INDEX_CACHE_BYTES,
+                    metadata_cache_size_bytes=METADATA_CACHE_BYTES,
+                )
             if uri not in self._connections:
-                self._connections[uri] = lancedb.connect(uri, storage_options=self._storage_options)
+                self._connections[uri] = lancedb.connect(
+                    uri, storage_options=self._storage_options, session=self._session
+                )
             return self._connections[uri]
 
     def _table(self, coll: CollectionRecord, create: bool = False) -> Any | None:
@@ -494,7 +532,6 @@ class LanceStore:
             _committed,
             table,
             lambda: table.create_index(DOCUMENT, config=FTS(), name=FTS_INDEX, replace=True),
-            _MAINTENANCE_CONFLICTS,
         )
         return True
 
@@ -522,7 +559,6 @@ class LanceStore:
             _committed,
             table,
             lambda: table.create_index(EMBEDDING, config=config, name=plan.name, replace=True),
-            _MAINTENANCE_CONFLICTS,
         )
         if old is not None and old.name != plan.name:
             _lance_call(table.drop_index, old.name)
@@ -544,7 +580,6 @@ class LanceStore:
             _committed,
             table,
             lambda: table.create_index(ID, config=BTree(), name=ID_INDEX, replace=True),
-            _MAINTENANCE_CONFLICTS,
         )
         return True
 
@@ -555,14 +590,68 @@ class LanceStore:
         commit over a compaction; versions younger than ``retention`` stay readable.
         """
         table = self._table(coll)
-        if table is not None:
-            keep = _retention_with_forks(table, retention)
-            _lance_call(
-                _committed,
-                table,
-                lambda: table.optimize(cleanup_older_than=keep),
-                _MAINTENANCE_CONFLICTS,
-            )
+        if table is None:
+            return
+        keep = _retention_with_forks(table, retention)
+        try:
+            _lance_call(_committed, table, lambda: table.optimize(cleanup_older_than=keep))
+        except UnavailableError:
+            # Writers kept winning: their commits stand, and the next run compacts from the
+            # latest version. Maintenance yields rather than fails.
+            log.info("optimize of %s yielded to concurrent writers", coll.id)
+
+    # -- datasets on their own, for the orphan sweep ---------------------------------------
+
+    def datasets(self) -> list[StoredDataset]:
+        """Every collection dataset under the root.
+
+        Listed from storage, not from the catalog: the orphan sweep compares the two.
+        Datasets in memory die with the process, so there is nothing to list there.
+        """
+        if self.in_memory:
+            return []
+        filesystem, base = self._filesystem()
+        return [
+            StoredDataset(path=dataset, collection_id=name.removesuffix(_DATASET_SUFFIX))
+            for tenant in _subdirectories(filesystem, base)
+            for database in _subdirectories(filesystem, tenant)
+            for dataset in _subdirectories(filesystem, database)
+            for name in [dataset.rsplit("/", 1)[-1]]
+            if name.endswith(_DATASET_SUFFIX)
+        ]
+
+    def last_written(self, dataset: StoredDataset) -> datetime | None:
+        """When any file of the dataset last changed (None if it has none left)."""
+        from pyarrow import fs
+
+        filesystem, _ = self._filesystem()
+        try:
+            files = filesystem.get_file_info(fs.FileSelector(dataset.path, recursive=True))
+        except FileNotFoundError:
+            return None
+        times = [f.mtime for f in files if f.mtime is not None]
+        return max(times) if times else None
+
+    def remove_dataset(self, dataset: StoredDataset) -> None:
+        """Delete a dataset's files (one the catalog no longer knows)."""
+        filesystem, _ = self._filesystem()
+        with suppress(FileNotFoundError):
+            filesystem.delete_dir(dataset.path)
+
+    def _filesystem(self) -> tuple[Any, str]:
+        """A pyarrow filesystem for the root, and the root's path inside it."""
+        from pyarrow import fs
+
+        if not self._root.startswith("s3://"):
+            return fs.LocalFileSystem(), self._root
+        options = self._storage_options or {}
+        kwargs: dict[str, Any] = {}
+        if "aws_endpoint" in options:
+            endpoint = urlparse(options["aws_endpoint"])
+            kwargs.update(endpoint_override=endpoint.netloc, scheme=endpoint.scheme)
+        if "aws_region" in options:
+            kwargs["region"] = options["aws_region"]
+        return fs.S3FileSystem(**kwargs), self._root.removeprefix("s3://")
 
     # -- forks and versions (chromalake extensions, engine/forks.py) ----------------------
 
@@ -722,3 +811,25 @@ def _retention_with_forks(table: Any, retention: timedelta) -> timedelta:
         return retention
     age: timedelta = datetime.now(oldest.tzinfo) - oldest + _TAG_MARGIN
     return max(retention, age)
+
+
+# lancedb keeps the table named <collection id> in the directory <collection id>.lance.
+_DATASET_SUFFIX = ".lance"
+
+
+@dataclass(frozen=True)
+class StoredDataset:
+    """A collection's dataset as found in storage."""
+
+    path: str  # inside the root's filesystem
+    collection_id: str
+
+
+def _subdirectories(filesystem: Any, path: str) -> list[str]:
+    from pyarrow import fs
+
+    try:
+        infos = filesystem.get_file_info(fs.FileSelector(path))
+    except FileNotFoundError:
+        return []
+    return [info.path for info in infos if info.type == fs.FileType.Directory]

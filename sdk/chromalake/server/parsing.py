@@ -28,13 +28,58 @@ WRONG_SHAPE = "Failed to deserialize the JSON body into the target type"
 BAD_QUERY = "Failed to deserialize query string"
 
 
+# serde_json refuses a document nested deeper than this; Python's parser (and everything
+# that walks the result recursively, e.g. a `where` filter) would run out of stack instead.
+MAX_DEPTH = 128
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
 def load_json(text: str) -> Any:
-    """JSON as serde reads it: no NaN/Infinity literals."""
+    """JSON as serde reads it: no NaN/Infinity literals, at most 128 levels of nesting.
+
+    Example:
+        >>> load_json('{"a": [1]}')
+        {'a': [1]}
+        >>> load_json("[" * 129 + "]" * 129)
+        Traceback (most recent call last):
+        json.decoder.JSONDecodeError: recursion limit exceeded: line 1 column 129 (char 128)
+    """
 
     def refuse(constant: str) -> Any:
         raise json.JSONDecodeError(f"expected value ({constant})", text, 0)
 
-    return json.loads(text, parse_constant=refuse)
+    _check_depth(text)
+    loaded = json.loads(text, parse_constant=refuse)
+    if "\\u" in text:
+        _check_surrogates(text, loaded)
+    return loaded
+
+
+def _check_surrogates(text: str, loaded: Any) -> None:
+    """Refuse a lone UTF-16 surrogate escape (``"\\ud800"``), as serde does: Python decodes
+    it into a string no UTF-8 encoder (Arrow's, SQLite's) accepts."""
+    try:
+        json.dumps(loaded, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        found = _SURROGATE.search(text)
+        raise json.JSONDecodeError(
+            "lone leading surrogate in hex escape", text, found.start() if found else 0
+        ) from None
+
+
+def _check_depth(text: str) -> None:
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # too few brackets to nest that deep: no need to scan
+    depth = 0
+    for token in _TOKENS.finditer(text):
+        kind = token.group()
+        if kind in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise json.JSONDecodeError("recursion limit exceeded", text, token.start())
+        elif kind in "]}":
+            depth -= 1
 
 
 def is_json(content_type: str | None) -> bool:

@@ -1,0 +1,54 @@
+"""Concurrent clients against ``chromalake run`` on loopback: no errors, nothing lost, and
+the server's memory flat once warm (``load.py`` drives it; ``make soak`` runs it long)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from load import DIMENSION, run_load
+from reliability import SOAK, record, scale
+from running_server import RunningServer
+
+CLIENTS = 8
+SECONDS = scale(10, 240)
+
+
+def test_mixed_load_loses_nothing_and_memory_stays_flat(tmp_path: Path) -> None:
+    server = RunningServer(tmp_path)
+    try:
+        root = f"{server.url}/api/v2/tenants/default_tenant/databases/default_database"
+        created = httpx.post(f"{root}/collections", json={"name": "loaded"}).json()
+        result = run_load(
+            server.url,
+            created["id"],
+            server.process.pid,
+            clients=CLIENTS,
+            seconds=SECONDS,
+            sample_every=scale(1, 5),
+        )
+        summary = result.summary()
+        stored = httpx.post(
+            f"{root}/collections/{created['id']}/get", json={"include": []}, timeout=60
+        ).json()["ids"]
+    finally:
+        server.stop()
+    rss = [mb for _, mb in result.rss_mb]
+    # Warm: past the first quarter (imports, caches, the first maintenance runs).
+    warm = rss[len(rss) // 4 :]
+    summary |= {
+        "clients": CLIENTS,
+        "dimension": DIMENSION,
+        "records_found": len(stored),
+        "duplicates": len(stored) - len(set(stored)),
+        "rss_warm_first_mib": round(warm[0], 1),
+        "rss_warm_max_mib": round(max(warm), 1),
+        "rss_last_mib": round(rss[-1], 1),
+    }
+    record("load-soak" if SOAK else "load", summary)
+    assert not result.errors, result.errors
+    assert summary["requests"] > CLIENTS * SECONDS  # it did run: > 1 request/s per client
+    assert set(stored) == result.added, "acknowledged writes missing after the load"
+    assert summary["duplicates"] == 0
+    # Flat: the warm server grows by less than half again while its data keeps growing.
+    assert max(warm) < 1.5 * warm[0], rss

@@ -1,0 +1,73 @@
+"""A write that loses its commit to concurrent writers: run again, then refused as retryable."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from chromalake.engine.store import COMMIT_ATTEMPTS, _committed, lost_commit
+from chromalake.errors import UnavailableError, from_wire, to_wire
+from chromalake.http.endpoint import RetryPolicy
+
+# What Lance raised in our runs of concurrent writers (8 threads on S3, moto).
+TOO_MANY = (
+    "lance error: Too many concurrent writers. Attempted 6 times, but failed on "
+    "retry_timeout of 30.000 seconds."
+)
+
+
+class Table:
+    """Records the calls ``_committed`` makes on a Lance table."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def checkout_latest(self) -> None:
+        self.calls.append("latest")
+
+
+def _failing(table: Table, messages: list[str]) -> object:
+    def commit() -> str:
+        table.calls.append("commit")
+        if messages:
+            raise RuntimeError(messages.pop(0))
+        return "committed"
+
+    return commit
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        TOO_MANY,
+        "Retryable commit conflict for version 7: This Rewrite transaction was preempted",
+        "Commit conflict for version 3: This Update transaction is incompatible",
+        "Incompatible transaction: Overwrite",
+    ],
+)
+def test_a_lost_commit_is_run_again_on_the_latest_version(message: str) -> None:
+    table = Table()
+    assert lost_commit(RuntimeError(message))
+    assert _committed(table, _failing(table, [message])) == "committed"
+    assert table.calls == ["commit", "latest", "commit"]
+
+
+def test_exhausted_retries_are_refused_as_retryable_never_dropped() -> None:
+    table = Table()
+    with pytest.raises(UnavailableError) as refused:
+        _committed(table, _failing(table, [TOO_MANY] * 10), attempts=3)
+    assert table.calls == ["commit", "latest", "commit", "latest", "commit"]
+    error = refused.value
+    # A 503 in Chroma's shape, which chromadb reads as a ChromaError and our clients resend.
+    assert error.code() == 503
+    assert to_wire(error) == {"error": "ChromaError", "message": error.message()}
+    assert type(from_wire(to_wire(error))).__name__ == "ChromaError"
+    assert RetryPolicy().wait(httpx.Response(503), attempt=0, retry_safe=False) is not None
+
+
+def test_other_errors_are_not_retried() -> None:
+    table = Table()
+    with pytest.raises(RuntimeError, match="disk full"):
+        _committed(table, _failing(table, ["disk full"]))
+    assert table.calls == ["commit"]
+    assert COMMIT_ATTEMPTS >= 2
