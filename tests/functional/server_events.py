@@ -111,6 +111,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_LOCKED_RETRIES = 5
+
+
 class ChromaServer:
     """Chroma's own Rust server (``chroma run``) on 127.0.0.1 with reset allowed."""
 
@@ -158,6 +161,13 @@ class ChromaServer:
         sent = {"content-type": "application/json"} if headers is None else headers
         url = path + (f"?{query}" if query else "")
         response = self.client.request(method, url, content=text, headers=sent)
+        for _ in range(_LOCKED_RETRIES):
+            # Chroma's own sqlite is sometimes busy on a loaded machine (a 500 "database is
+            # locked", nothing applied): the oracle's answer is the one it gives once free.
+            if response.status_code != 500 or "database is locked" not in response.text:
+                break
+            time.sleep(0.2)
+            response = self.client.request(method, url, content=text, headers=sent)
         content_type = response.headers.get("content-type", "")
         return Reply(
             response.status_code, parse_body(response.text, content_type), dict(response.headers)
