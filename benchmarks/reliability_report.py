@@ -64,6 +64,17 @@ def _load_lines(load: dict[str, Any], name: str) -> list[str]:
     ]
 
 
+def _steady_lines(load: dict[str, Any], name: str) -> list[str]:
+    rss = load["rss_mib"]
+    return [
+        f"- Steady load ({name}): {load['clients']} clients for {load['seconds']} s rewriting "
+        f"{load['records']} records and querying them: {load['requests']} requests, "
+        f"{load['throughput_rps']} requests/s, {sum(load['errors'].values())} errors; server "
+        f"RSS {rss[0]} MiB at start, {load['rss_second_half_first_mib']} MiB halfway, "
+        f"{load['rss_second_half_max_mib']} MiB at most after, {load['rss_last_mib']} MiB last.",
+    ]
+
+
 def report(figures: dict[str, Any]) -> str:
     lines = [
         "| writers | processes x threads | writes acknowledged | records expected / found "
@@ -84,6 +95,9 @@ def report(figures: dict[str, Any]) -> str:
     for name in ("load-soak", "load"):
         if name in figures:
             lines += _load_lines(figures[name], name)
+    for name in ("load-steady-soak", "load-steady"):
+        if name in figures:
+            lines += _steady_lines(figures[name], name)
     return "\n".join(lines) + "\n"
 
 

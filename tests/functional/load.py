@@ -23,6 +23,11 @@ DIMENSION = 32
 BATCH = 10
 # Of every 20 requests: 8 adds, 2 upserts, 8 queries, 2 gets.
 MIX = ["add"] * 8 + ["upsert"] * 2 + ["query"] * 8 + ["get"] * 2
+# Steady state: the same requests, but every write rewrites one of POOL batches of the
+# client's ids, so the collection stops growing once they are all written and any memory
+# the server keeps gaining is not data.
+STEADY_MIX = ["upsert"] * 10 + ["query"] * 8 + ["get"] * 2
+POOL = 100
 
 
 @dataclass
@@ -72,18 +77,22 @@ def _records(rng: random.Random, prefix: str, n: int) -> dict[str, Any]:
     }
 
 
-def _client(url: str, root: str, number: int, stop: float, result: LoadResult, lock: Any) -> None:
+def _client(
+    url: str, root: str, number: int, stop: float, result: LoadResult, lock: Any, steady: bool
+) -> None:
     rng = random.Random(number)
+    mix = STEADY_MIX if steady else MIX
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: Counter[str] = Counter()
     added: set[str] = set()
     n = 0
     with httpx.Client(base_url=url, timeout=30) as http:
         while time.monotonic() < stop:
-            op = rng.choice(MIX)
+            op = rng.choice(mix)
             n += 1
             if op in ("add", "upsert"):
-                body = _records(rng, f"c{number}{op[0]}", n)
+                batch = rng.randrange(POOL) if steady else n
+                body = _records(rng, f"c{number}{op[0]}", batch)
             elif op == "query":
                 vector = [rng.random() for _ in range(DIMENSION)]
                 body = {"query_embeddings": [vector], "n_results": 5, "where": {"even": True}}
@@ -108,15 +117,22 @@ def _client(url: str, root: str, number: int, stop: float, result: LoadResult, l
 
 
 def run_load(
-    url: str, collection_id: str, pid: int, clients: int, seconds: float, sample_every: float
+    url: str,
+    collection_id: str,
+    pid: int,
+    clients: int,
+    seconds: float,
+    sample_every: float,
+    steady: bool = False,
 ) -> LoadResult:
-    """Load ``collection_id`` (dimension 32) on the server at ``url`` for ``seconds``."""
+    """Load ``collection_id`` (dimension 32) on the server at ``url`` for ``seconds``; with
+    ``steady``, writes rewrite a fixed pool of ids (``STEADY_MIX``, ``POOL``)."""
     root = f"/api/v2/tenants/default_tenant/databases/default_database/collections/{collection_id}"
     result, lock = LoadResult(seconds=seconds), threading.Lock()
     begin = time.monotonic()
     stop = begin + seconds
     threads = [
-        threading.Thread(target=_client, args=(url, root, n, stop, result, lock))
+        threading.Thread(target=_client, args=(url, root, n, stop, result, lock, steady))
         for n in range(clients)
     ]
     for t in threads:
