@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from load import BATCH, DIMENSION, POOL, run_load
+from load import BATCH, DIMENSION, POOL, LoadResult, run_load
 from reliability import SOAK, record, scale
 from running_server import RunningServer
 
@@ -15,25 +15,34 @@ SECONDS = scale(10, 240)
 STEADY_SECONDS = scale(10, 420)
 
 
-def test_mixed_load_loses_nothing_and_memory_stays_flat(tmp_path: Path) -> None:
+def _loaded(
+    tmp_path: Path, name: str, seconds: int, sample_every: int, steady: bool = False
+) -> tuple[LoadResult, list[str]]:
+    """Run the load on a fresh ``chromalake run``; the result and the ids stored after it."""
     server = RunningServer(tmp_path)
     try:
         root = f"{server.url}/api/v2/tenants/default_tenant/databases/default_database"
-        created = httpx.post(f"{root}/collections", json={"name": "loaded"}).json()
+        created = httpx.post(f"{root}/collections", json={"name": name}).json()
         result = run_load(
             server.url,
             created["id"],
             server.process.pid,
             clients=CLIENTS,
-            seconds=SECONDS,
-            sample_every=scale(1, 5),
+            seconds=seconds,
+            sample_every=sample_every,
+            steady=steady,
         )
-        summary = result.summary()
         stored = httpx.post(
             f"{root}/collections/{created['id']}/get", json={"include": []}, timeout=60
         ).json()["ids"]
     finally:
         server.stop()
+    return result, stored
+
+
+def test_mixed_load_loses_nothing_and_memory_stays_flat(tmp_path: Path) -> None:
+    result, stored = _loaded(tmp_path, "loaded", SECONDS, scale(1, 5))
+    summary = result.summary()
     rss = [mb for _, mb in result.rss_mb]
     # Warm: past the first quarter (imports, caches, the first maintenance runs).
     warm = rss[len(rss) // 4 :]
@@ -58,22 +67,8 @@ def test_mixed_load_loses_nothing_and_memory_stays_flat(tmp_path: Path) -> None:
 def test_steady_load_keeps_memory_flat(tmp_path: Path) -> None:
     """Writes that rewrite a fixed pool of ids, and queries: once the pool is written the
     data stops growing, and so must the server (versions, caches and fragments included)."""
-    server = RunningServer(tmp_path)
-    try:
-        root = f"{server.url}/api/v2/tenants/default_tenant/databases/default_database"
-        created = httpx.post(f"{root}/collections", json={"name": "steady"}).json()
-        result = run_load(
-            server.url,
-            created["id"],
-            server.process.pid,
-            clients=CLIENTS,
-            seconds=STEADY_SECONDS,
-            sample_every=scale(1, 10),
-            steady=True,
-        )
-        count = httpx.get(f"{root}/collections/{created['id']}/count").json()
-    finally:
-        server.stop()
+    result, stored = _loaded(tmp_path, "steady", STEADY_SECONDS, scale(1, 10), steady=True)
+    count = len(stored)
     rss = [mb for _, mb in result.rss_mb]
     second_half = rss[len(rss) // 2 :]
     summary = result.summary() | {

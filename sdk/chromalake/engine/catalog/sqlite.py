@@ -251,15 +251,11 @@ class SqliteCatalog:
 
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         with self._write() as db:
-            rows = db.execute(
-                f"SELECT {_SELECTED_COLUMNS} FROM collections "
-                "WHERE tenant = ? AND database = ? AND name = ?" + _LIVE,
-                (tenant, database, name),
-            ).fetchall()
-            if not rows:
+            row = _live_named(db, tenant, database, name)
+            if row is None:
                 return None
-            db.execute("DELETE FROM collections WHERE id = ?", (rows[0]["id"],))
-        return _collection(rows[0])
+            db.execute("DELETE FROM collections WHERE id = ?", (row["id"],))
+        return _collection(row)
 
     def set_dimension(self, collection_id: str, dimension: int) -> int:
         with self._write() as db:
@@ -307,14 +303,10 @@ class SqliteCatalog:
 
     def retire_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         with self._write() as db:
-            rows = db.execute(
-                f"SELECT {_SELECTED_COLUMNS} FROM collections "
-                "WHERE tenant = ? AND database = ? AND name = ?" + _LIVE,
-                (tenant, database, name),
-            ).fetchall()
-            if not rows:
+            row = _live_named(db, tenant, database, name)
+            if row is None:
                 return None
-            found = _collection(rows[0])
+            found = _collection(row)
             extra = {**found.extra, "retired": True, "retired_name": found.name}
             db.execute(
                 "UPDATE collections SET retired = 1, name = ?, extra = ? WHERE id = ?",
@@ -338,3 +330,12 @@ class SqliteCatalog:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _live_named(db: sqlite3.Connection, tenant: str, database: str, name: str) -> Any:
+    """The row of the live (not retired) collection with this name, or None."""
+    return db.execute(
+        f"SELECT {_SELECTED_COLUMNS} FROM collections "
+        "WHERE tenant = ? AND database = ? AND name = ?" + _LIVE,
+        (tenant, database, name),
+    ).fetchone()
