@@ -247,3 +247,23 @@ def test_maintenance_drops_the_base_tag_of_a_fork_that_never_got_recorded(disk: 
     maintain(disk, src.id, force=True)
     assert set(_tags(disk, src)) == {f"fork-{kept.id}"}
     assert _ids(disk, kept) == ["r0", "r1", "r2", "r3"]
+
+
+@pytest.mark.parametrize("resends", [False, True], ids=["sqlite", "resending-catalog"])
+def test_a_delete_that_finds_nothing(
+    disk: Engine, monkeypatch: pytest.MonkeyPatch, resends: bool
+) -> None:
+    """The loser of two concurrent deletes gets Chroma's 404, unless the catalog may resend a
+    write (DynamoDB through boto3): there it was our own delete whose reply was lost."""
+    disk.create_collection("twice")
+    seen = disk.catalog.get_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "twice")
+    assert seen is not None
+    disk.catalog.delete_collection(DEFAULT_TENANT, DEFAULT_DATABASE, "twice")  # the other one
+    # Our delete looked before the other one removed it.
+    monkeypatch.setattr(disk.catalog, "get_collection", lambda *args: seen)
+    monkeypatch.setattr(disk.catalog, "resends_writes", resends)
+    if resends:
+        disk.delete_collection("twice")
+    else:
+        with pytest.raises(NotFoundError, match=r"Collection \[twice\] does not exist"):
+            disk.delete_collection("twice")

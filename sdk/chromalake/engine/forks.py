@@ -131,9 +131,11 @@ def delete_collection(
     """Delete a collection; one that forks still read is retired, not dropped.
 
     The catalog entry goes first and the dataset after (``Engine.drop_data``), so a collection
-    in the catalog always has its data. A delete that finds nothing, though the collection
-    existed a moment ago and is gone by id now, was ours (a catalog write whose reply was lost
-    and whose resend found it done) or a concurrent one: it is reported done either way.
+    in the catalog always has its data. On a catalog that may resend a write
+    (``Catalog.resends_writes``), a delete that finds nothing, though the collection existed a
+    moment ago and is gone by id now, is taken as ours (its reply was lost and the resend
+    found it done) and reported done; elsewhere a delete that finds nothing is a 404, as in
+    Chroma (e.g. the loser of two concurrent deletes).
     """
     found = engine.catalog.get_collection(tenant, database, name)
     if found is None:
@@ -142,11 +144,13 @@ def delete_collection(
     if any(found.id in bases(r) for r in family if r.id != found.id):
         retired = engine.catalog.retire_collection(tenant, database, name)
         now = engine.catalog.get_collection_by_id(found.id)
-        if retired is None and (now is None or not is_retired(now)):
+        resent = engine.catalog.resends_writes and now is not None and is_retired(now)
+        if retired is None and not resent:
             raise NotFoundError(f"Collection [{name}] does not exist")
         return
     gone = engine.catalog.delete_collection(tenant, database, name)
-    if gone is None and engine.catalog.get_collection_by_id(found.id) is None:
+    resendable = engine.catalog.resends_writes
+    if gone is None and resendable and engine.catalog.get_collection_by_id(found.id) is None:
         gone = found
     if gone is None:
         raise NotFoundError(f"Collection [{name}] does not exist")

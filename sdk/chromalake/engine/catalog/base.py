@@ -20,6 +20,10 @@ class Conflict(Exception):
 class Catalog(Protocol):
     """What the engine needs from a catalog backend. Every method is atomic on its own."""
 
+    # Whether one write may reach the backend twice: boto3 resends a DynamoDB request whose
+    # reply was lost, and the resend finds its own work done (a delete then finds nothing).
+    resends_writes: bool
+
     def create_tenant(self, name: str) -> None:
         """Add a tenant; raises Conflict if it exists."""
 

@@ -209,6 +209,8 @@ class DynamoDBCatalog:
     The client is built once per instance: a Lambda keeps it across warm invocations.
     """
 
+    resends_writes = True  # boto3 resends a request whose reply was lost
+
     def __init__(
         self, table: str, region: str | None = None, endpoint_url: str | None = None
     ) -> None:

@@ -15,6 +15,8 @@ from chromalake.engine.catalog.base import (
 
 
 class MemoryCatalog:
+    resends_writes = False  # in-process: a write runs once
+
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self.reset()

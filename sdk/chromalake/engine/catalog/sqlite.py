@@ -78,6 +78,8 @@ def _limit_clause(limit: int | None, offset: int | None) -> str:
 
 
 class SqliteCatalog:
+    resends_writes = False  # in-process: a write runs once
+
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         self._path.parent.mkdir(parents=True, exist_ok=True)
