@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -54,6 +55,18 @@ class RunningServer:
                 time.sleep(0.1)
         self.process.kill()
         raise RuntimeError("chromalake run did not answer in 30 s")
+
+    def official_client(self) -> Any:
+        """The official ``chromadb.HttpClient`` on this server, after a reset (a clean slate)."""
+        import chromadb
+
+        client = chromadb.HttpClient(
+            host="127.0.0.1",
+            port=self.port,
+            settings=chromadb.Settings(allow_reset=True, anonymized_telemetry=False),
+        )
+        client.reset()
+        return client
 
     def stop(self, sig: int = signal.SIGINT) -> tuple[int, str, str]:
         """Send ``sig`` and wait: (exit code, stdout, stderr)."""

@@ -36,13 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def remote(server: RunningServer) -> Any:
-    client = chromadb.HttpClient(
-        host="127.0.0.1",
-        port=server.port,
-        settings=chromadb.Settings(allow_reset=True, anonymized_telemetry=False),
-    )
-    client.reset()
-    return client
+    return server.official_client()
 
 
 @pytest.fixture(params=["ephemeral", "persistent"])

@@ -10,7 +10,6 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-import chromadb
 import numpy as np
 import pytest
 from chromadb import K, Knn, Rrf, Search
@@ -38,12 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def collection(server: RunningServer) -> Any:
-    client = chromadb.HttpClient(
-        host="127.0.0.1",
-        port=server.port,
-        settings=chromadb.Settings(allow_reset=True, anonymized_telemetry=False),
-    )
-    client.reset()
+    client = server.official_client()
     col = client.create_collection("searched", embedding_function=None)
     ids = list(VECTORS)
     col.add(

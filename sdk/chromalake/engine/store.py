@@ -157,10 +157,13 @@ def _lance_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except ChromaError:
         raise
     except Exception as e:
-        translated = translate_lance_error(e)
-        if translated is not None:
-            raise translated from e
-        raise InternalError(f"Error executing plan: {e}") from e
+        raise _as_chroma(e) from e
+
+
+def _as_chroma(error: Exception) -> ChromaError:
+    """The Chroma error for a Lance failure: the predicate's fault, else an internal one."""
+    translated = translate_lance_error(error)
+    return translated if translated is not None else InternalError(f"Error executing plan: {error}")
 
 
 def _open(db: Any, name: str) -> Any | None:
@@ -517,7 +520,7 @@ class LanceStore:
             return run()
         except Exception as e:
             if _NO_FTS_INDEX not in str(e):
-                return _lance_call(run)  # again, so Lance's error is worded as Chroma's
+                raise _as_chroma(e) from e
         self.ensure_fts_index(coll)
         return _lance_call(run)
 
@@ -525,15 +528,7 @@ class LanceStore:
         """Give ``document`` Lance's full-text (BM25) index if it has none; True when built."""
         from lancedb.index import FTS
 
-        table = self._writable(coll)
-        if any(DOCUMENT in config.columns for config in _lance_call(table.list_indices)):
-            return False
-        _lance_call(
-            _committed,
-            table,
-            lambda: table.create_index(DOCUMENT, config=FTS(), name=FTS_INDEX, replace=True),
-        )
-        return True
+        return self._ensure_index(coll, DOCUMENT, FTS(), FTS_INDEX)
 
     def build_index(self, coll: CollectionRecord, plan: IndexPlan) -> None:
         """Train and commit the ANN index ``plan`` describes, replacing an older one of ours.
@@ -573,13 +568,17 @@ class LanceStore:
         """
         from lancedb.index import BTree
 
+        return self._ensure_index(coll, ID, BTree(), ID_INDEX)
+
+    def _ensure_index(self, coll: CollectionRecord, column: str, config: Any, name: str) -> bool:
+        """Give ``column`` the index ``config`` (as ``name``) unless it has one; True if built."""
         table = self._writable(coll)
-        if any(ID in config.columns for config in _lance_call(table.list_indices)):
+        if any(column in index.columns for index in _lance_call(table.list_indices)):
             return False
         _lance_call(
             _committed,
             table,
-            lambda: table.create_index(ID, config=BTree(), name=ID_INDEX, replace=True),
+            lambda: table.create_index(column, config=config, name=name, replace=True),
         )
         return True
 
