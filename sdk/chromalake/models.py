@@ -6,6 +6,7 @@ build the same objects from JSON that the embedded clients get from the engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,3 +66,15 @@ class SearchHits:
     metadatas: list[dict[str, Any] | None] | None
     scores: list[float | None] | None
     select: list[str]
+
+
+def search_columns(pages: Sequence[SearchHits]) -> dict[str, list[Any]]:
+    """Pages in Chroma's column-major SearchResponse shape: per field, one entry a page."""
+    return {
+        "ids": [p.ids for p in pages],
+        "documents": [p.documents for p in pages],
+        "embeddings": [p.embeddings for p in pages],
+        "metadatas": [p.metadatas for p in pages],
+        "scores": [p.scores for p in pages],
+        "select": [p.select for p in pages],
+    }

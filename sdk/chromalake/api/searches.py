@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chromalake.expressions import SearchResult
-from chromalake.models import SearchHits
+from chromalake.models import SearchHits, search_columns
 
 EmbedFn = Callable[[list[Any]], Sequence[Any]]
 
@@ -96,16 +96,7 @@ def embed_text_queries(payload: dict[str, Any], embed: EmbedFn | None) -> dict[s
 
 def search_result(found: Sequence[SearchHits]) -> SearchResult:
     """The engine's (or server's) pages as chromadb's column-major SearchResult."""
-    return SearchResult(
-        {
-            "ids": [h.ids for h in found],
-            "documents": [h.documents for h in found],
-            "embeddings": [h.embeddings for h in found],
-            "metadatas": [h.metadatas for h in found],
-            "scores": [h.scores for h in found],
-            "select": [h.select for h in found],
-        }
-    )
+    return SearchResult(search_columns(found))
 
 
 __all__ = ["embed_text_queries", "search_payload", "search_result"]

@@ -65,6 +65,7 @@ POLICY: dict[tuple[str, str], Level] = {
     ("GET", C + "/count"): Level.READ,
     ("POST", C + "/get"): Level.READ,
     ("POST", C + "/query"): Level.READ,
+    ("POST", C + "/search"): Level.READ,
     # forks (Chroma Cloud's routes) and chromalake's version routes
     ("POST", C + "/fork"): Level.WRITE,
     ("GET", C + "/fork_count"): Level.READ,
@@ -73,8 +74,8 @@ POLICY: dict[tuple[str, str], Level] = {
     ("GET", C + "/versions/<version>/count"): Level.READ,
     ("POST", C + "/versions/<version>/get"): Level.READ,
     ("POST", C + "/versions/<version>/query"): Level.READ,
-    # Chroma's routes a single node does not serve (they answer 501/500 after the check)
-    ("POST", C + "/search"): Level.READ,
+    # Chroma's routes a single node does not serve (indexing_status is ours; the others
+    # answer Chroma's single-node errors after the check)
     ("GET", C + "/indexing_status"): Level.READ,
     ("POST", C + "/functions/attach"): Level.WRITE,
     ("GET", C + "/functions/<function_name>"): Level.READ,

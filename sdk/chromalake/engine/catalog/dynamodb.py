@@ -477,15 +477,21 @@ class DynamoDBCatalog:
         }
         return [update, old_claim, new_claim]
 
+    def _release_name(self, found: CollectionRecord) -> dict[str, Any]:
+        """The action that deletes ``found``'s name claim, if the claim is still its own."""
+        claim = self._delete_action(
+            _key(database_pk(found.tenant, found.database), NAME_SK + found.name),
+            "collection_id = :id",
+        )
+        claim["Delete"]["ExpressionAttributeValues"] = {":id": _s(found.id)}
+        return claim
+
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
         """Remove the claim, the collection item and its locator together."""
         found = self.get_collection(tenant, database, name)
         if found is None:
             return None
-        claim = self._delete_action(
-            _key(database_pk(tenant, database), NAME_SK + name), "collection_id = :id"
-        )
-        claim["Delete"]["ExpressionAttributeValues"] = {":id": _s(found.id)}
+        claim = self._release_name(found)
         actions = [
             claim,
             self._delete_action(_collection_item(found), "attribute_exists(pk)"),
@@ -525,10 +531,7 @@ class DynamoDBCatalog:
         found = self.get_collection(tenant, database, name)
         if found is None:
             return None
-        claim = self._delete_action(
-            _key(database_pk(tenant, database), NAME_SK + name), "collection_id = :id"
-        )
-        claim["Delete"]["ExpressionAttributeValues"] = {":id": _s(found.id)}
+        claim = self._release_name(found)
         extra = {**found.extra, "retired": True}
         mark = {
             "Update": {

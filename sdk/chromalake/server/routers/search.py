@@ -16,7 +16,7 @@ from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.engine.filters import parse_where, with_id_keys
 from chromalake.errors import InvalidArgumentError, UnprocessableEntityError
-from chromalake.models import SearchHits
+from chromalake.models import search_columns
 from chromalake.search_spec import SearchShapeError, parse_search
 from chromalake.server.http import (
     collection_uuid,
@@ -30,18 +30,6 @@ from chromalake.server.serde_errors import at_path
 from chromalake.wire import SearchRequestPayload, SearchResponse
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
-
-
-def search_json(results: list[SearchHits]) -> dict[str, Any]:
-    """A SearchResponse: per payload, ids and the selected columns (null when not selected)."""
-    return {
-        "ids": [r.ids for r in results],
-        "documents": [r.documents for r in results],
-        "embeddings": [r.embeddings for r in results],
-        "metadatas": [r.metadatas for r in results],
-        "scores": [r.scores for r in results],
-        "select": [r.select for r in results],
-    }
 
 
 def _check_shape(searched: Any, path: list[str | int], body: str | None) -> None:
@@ -80,6 +68,6 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
         for n, searched in enumerate(payload.searches):
             _check_shape(searched, ["searches", n], body)
         found = engine.search(uid, payload.searches, payload.read_level, tenant=tenant, database=db)
-        return json_response(search_json(found))
+        return json_response(search_columns(found))
 
     return r
