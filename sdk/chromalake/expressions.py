@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -26,11 +27,12 @@ from typing import Any, ClassVar
 # -- filters ---------------------------------------------------------------------------------
 
 
-class Where:
+class Where(ABC):
     """A filter; ``&`` and ``|`` combine filters (flattening nested ``$and`` / ``$or``)."""
 
+    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The filter's wire form (a Chroma where dict)."""
 
     def __and__(self, other: Where) -> And:
         return And(_flat(self, And) + _flat(other, And))
@@ -253,7 +255,7 @@ def _key_names(keys: Key | str | Iterable[Key | str]) -> list[str]:
 Number = int | float
 
 
-class Rank:
+class Rank(ABC):
     """A score per record (lower is better); arithmetic builds expressions.
 
     Example:
@@ -261,8 +263,9 @@ class Rank:
         {'$val': 1}
     """
 
+    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The expression's wire form (``{"$knn": ...}``, ``{"$sum": [...]}``, ...)."""
 
     def __add__(self, other: Rank | Number) -> Sum:
         return Sum(_flat_rank(self, Sum) + _flat_rank(_rank(other), Sum))
