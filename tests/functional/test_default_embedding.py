@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import numpy as np
 import pytest
 
 import chromalake
-from chromalake.minilm import download, files
 from chromalake.utils.embedding_functions import DefaultEmbeddingFunction, ONNXMiniLM_L6_V2
 
 REFERENCE = Path(__file__).parent.parent / "data" / "minilm_reference.json"
@@ -39,18 +37,7 @@ QUERIES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def offline_packaged_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No Chroma cache (an empty home) and no network: only the packaged model is found."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-    def no_network(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("the default embedding function tried to download the model")
-
-    monkeypatch.setattr(download, "download_onnx", no_network)
-    assert files.cached_onnx() is None
-    assert files.packaged_safetensors() is not None
-    yield
+pytestmark = pytest.mark.usefixtures("offline_packaged_model")
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -6,14 +6,11 @@ search; full-text ranking on ``#document`` finds it, and RRF of the two puts it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import chromalake
-from chromalake.minilm import download, files
 
 DOCS = {
     "pay-1": "The payment gateway rejected the customer's card during checkout.",
@@ -35,17 +32,7 @@ DOCS = {
 TARGET = "kb-1"
 
 
-@pytest.fixture(autouse=True)
-def offline_packaged_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No Chroma cache and no network: the packaged model embeds, as in CI."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-    def no_network(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("the default embedding function tried to download the model")
-
-    monkeypatch.setattr(download, "download_onnx", no_network)
-    assert files.packaged_safetensors() is not None
-    yield
+pytestmark = pytest.mark.usefixtures("offline_packaged_model")
 
 
 @pytest.fixture
