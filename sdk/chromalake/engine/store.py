@@ -450,12 +450,13 @@ class LanceStore:
         if table is None:
             return None
         stats = _lance_call(table.stats)
+        indices = _lance_call(table.list_indices)  # listed once for both indexes
         return TableState(
             version=int(_lance_call(lambda: table.version)),
             rows=int(stats["num_rows"]),
             fragments=int(stats["fragment_stats"]["num_fragments"]),
-            index=_lance_call(_vector_index, table),
-            text_unindexed_rows=_lance_call(_text_unindexed_rows, table),
+            index=_lance_call(_vector_index, table, indices),
+            text_unindexed_rows=_lance_call(_text_unindexed_rows, table, indices),
         )
 
     def count_where(self, coll: CollectionRecord, predicate: str | None) -> int:
@@ -733,18 +734,20 @@ class LanceStore:
         return int(_lance_call(lambda: table.version))
 
 
-def _text_unindexed_rows(table: Any) -> int:
+def _text_unindexed_rows(table: Any, indices: list[Any]) -> int:
     """How many rows the document FTS index lacks (0 when there is no such index)."""
-    for config in table.list_indices():
+    for config in indices:
         if DOCUMENT in config.columns:
             stats = table.index_stats(config.name)
             return 0 if stats is None else int(stats.num_unindexed_rows)
     return 0
 
 
-def _vector_index(table: Any) -> VectorIndex | None:
-    """Our ANN index on the embedding column, with its coverage; None when there is none."""
-    for config in table.list_indices():
+def _vector_index(table: Any, indices: list[Any] | None = None) -> VectorIndex | None:
+    """Our ANN index on the embedding column, with its coverage; None when there is none.
+
+    ``indices``: the table's index list when the caller has already read it."""
+    for config in table.list_indices() if indices is None else indices:
         if EMBEDDING in config.columns and trained_partitions(config.name) is not None:
             stats = table.index_stats(config.name)
             if stats is None:
