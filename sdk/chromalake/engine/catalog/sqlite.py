@@ -14,7 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from chromalake.engine.catalog.base import CollectionRecord, Conflict, DatabaseRecord, MetadataKey
+from chromalake.engine.catalog.base import (
+    CollectionRecord,
+    Conflict,
+    DatabaseRecord,
+    MetadataKey,
+    Stale,
+    described_alike,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY);
@@ -234,9 +241,16 @@ class SqliteCatalog:
     def all_collections(self) -> list[CollectionRecord]:
         return [_collection(r) for r in self._query(f"SELECT {_SELECTED_COLUMNS} FROM collections")]
 
-    def update_collection(self, record: CollectionRecord) -> None:
+    def update_collection(self, record: CollectionRecord, previous: CollectionRecord) -> None:
         try:
             with self._write() as db:
+                row = db.execute(
+                    f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE id = ?", (record.id,)
+                ).fetchone()
+                if row is None:
+                    return
+                if not described_alike(_collection(row), previous):
+                    raise Stale(record.id)
                 db.execute(
                     "UPDATE collections SET name = ?, metadata = ?, configuration = ?, schema = ? "
                     "WHERE id = ?",
