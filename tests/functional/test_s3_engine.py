@@ -21,7 +21,7 @@ from chromalake.api.embedded import clear_system_cache
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
-from chromalake.engine.store import path_segment
+from chromalake.engine.paths import path_segment
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
 

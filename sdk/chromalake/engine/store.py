@@ -11,12 +11,12 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote, urlparse
+from urllib.parse import urlparse
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.filters import sql_literal, translate_lance_error
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
 from chromalake.engine.metadata_columns import METADATA, METADATA_FIELDS
+from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
 from chromalake.engine.search import row_norms
 from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
 
@@ -85,11 +86,6 @@ def embedding_matrix(table: pa.Table) -> npt.NDArray[np.float32]:
 
 def ids_predicate(ids: list[str]) -> str:
     return f"{ID} IN ({', '.join(sql_literal(i) for i in ids)})" if ids else "false"
-
-
-def path_segment(name: str) -> str:
-    """A tenant or database name as one safe path segment (no '/', no '..')."""
-    return quote(name, safe="-_").replace(".", "%2E")
 
 
 @dataclass(frozen=True)
@@ -259,20 +255,29 @@ class LanceStore:
         self._snapshots: dict[str, Snapshot] = {}
         self._indexes: dict[str, tuple[int, VectorIndex | None]] = {}
         self._probe: Any = None
+        # Collection id -> its database URI, for collections found at chromalake 0.1's place.
+        self._legacy: dict[str, str] = {}
         self._session: Any = None  # one cache for all of this store's connections
 
     @property
     def in_memory(self) -> bool:
         return self._root == MEMORY_ROOT
 
+    def _database_uri(self, coll: CollectionRecord, segment: Callable[[str], str]) -> str:
+        if self.in_memory:
+            return MEMORY_ROOT
+        return f"{self._root}/{segment(coll.tenant)}/{segment(coll.database)}"
+
     def _connection(self, coll: CollectionRecord) -> lancedb.DBConnection:
+        """The connection to the collection's database directory (paths.py): where it was
+        found, for a collection written by chromalake 0.1 under a name it encoded otherwise."""
+        with self._lock:
+            uri = self._legacy.get(coll.id) or self._database_uri(coll, path_segment)
+        return self._connect(uri)
+
+    def _connect(self, uri: str) -> lancedb.DBConnection:
         import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
 
-        uri = (
-            MEMORY_ROOT
-            if self.in_memory
-            else f"{self._root}/{path_segment(coll.tenant)}/{path_segment(coll.database)}"
-        )
         with self._lock:
             if self._session is None:
                 self._session = lancedb.Session(
@@ -285,6 +290,23 @@ class LanceStore:
                 )
             return self._connections[uri]
 
+    def _open_table(self, coll: CollectionRecord) -> Any | None:
+        """Open the collection's table where it is; None if it has none yet."""
+        table = _open(self._connection(coll), coll.id)
+        legacy = self._database_uri(coll, legacy_segment)
+        if table is not None or legacy == self._database_uri(coll, path_segment):
+            return table
+        if "://" not in legacy and not os.path.isdir(legacy):
+            return None  # (connecting would create the directory)
+        try:
+            table = _open(self._connect(legacy), coll.id)
+        except Exception:  # a name 0.1 could not store either: nothing is there
+            return None
+        if table is not None:
+            with self._lock:
+                self._legacy[coll.id] = legacy
+        return table
+
     def _table(self, coll: CollectionRecord, create: bool = False) -> Any | None:
         """The collection's table, latest version; None if nothing was ever written."""
         if pinned_version(coll) is not None:
@@ -295,10 +317,9 @@ class LanceStore:
             if not self.in_memory:
                 _lance_call(table.checkout_latest)
             return table
-        db = self._connection(coll)
-        table = _open(db, coll.id)
+        table = self._open_table(coll)
         if table is None and create and coll.dimension is not None:
-            table = _create_or_open(db, coll.id, record_schema(coll.dimension))
+            table = _create_or_open(self._connection(coll), coll.id, record_schema(coll.dimension))
         if table is None:
             return None  # not created yet: no write has carried embeddings
         with self._lock:
@@ -312,7 +333,7 @@ class LanceStore:
             table = self._tables.get(key)
         if table is not None:
             return table
-        table = _open(self._connection(coll), coll.id)
+        table = self._open_table(coll)
         if table is None:
             raise InvalidArgumentError(f"Collection [{coll.id}] has no version {version}")
         known = {int(v["version"]) for v in _lance_call(table.list_versions)}
@@ -330,7 +351,10 @@ class LanceStore:
                     cache.pop(key, None)
         # A collection that never received embeddings has no table to drop.
         with suppress(ValueError, FileNotFoundError):
+            self._open_table(coll)  # finds where it is, if it moved
             self._connection(coll).drop_table(coll.id)
+        with self._lock:
+            self._legacy.pop(coll.id, None)
 
     def forget(self) -> None:
         """Drop cached handles (after a reset wiped the root)."""
@@ -655,12 +679,12 @@ class LanceStore:
             return []
         filesystem, base = self._filesystem()
         return [
-            StoredDataset(path=dataset, collection_id=name.removesuffix(_DATASET_SUFFIX))
+            StoredDataset(path=dataset, collection_id=collection_id)
             for tenant in _subdirectories(filesystem, base)
             for database in _subdirectories(filesystem, tenant)
             for dataset in _subdirectories(filesystem, database)
-            for name in [dataset.rsplit("/", 1)[-1]]
-            if name.endswith(_DATASET_SUFFIX)
+            for collection_id in [dataset_collection_id(dataset.rsplit("/", 1)[-1])]
+            if collection_id is not None
         ]
 
     def last_written(self, dataset: StoredDataset) -> datetime | None:
@@ -873,10 +897,6 @@ def _retention_with_forks(table: Any, retention: timedelta) -> timedelta:
         return retention
     age: timedelta = datetime.now(oldest.tzinfo) - oldest + _TAG_MARGIN
     return max(retention, age)
-
-
-# lancedb keeps the table named <collection id> in the directory <collection id>.lance.
-_DATASET_SUFFIX = ".lance"
 
 
 @dataclass(frozen=True)
