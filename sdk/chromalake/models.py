@@ -39,6 +39,10 @@ class CollectionRecord:
     # Kept apart from ``schema`` so that recording them is a set union, which concurrent
     # writers can do atomically without re-writing (and racing on) the whole schema.
     metadata_keys: frozenset[MetadataKey] = frozenset()
+    # The newest Lance version of the collection's table that a commit recorded (None: no
+    # commit recorded yet). Readers serve from what they hold while it is at least this, so
+    # a warm process needs no object-store request to know it is fresh.
+    version: int | None = None
 
     def with_changes(self, **changes: Any) -> CollectionRecord:
         return replace(self, **changes)

@@ -171,7 +171,9 @@ def test_fork_and_versions_on_s3_and_dynamodb(
     closed port on loopback, so a code path that ignored the options would fail here."""
     monkeypatch.setenv("AWS_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
-    monkeypatch.setattr(store_module, "_TAG_MARGIN", timedelta(milliseconds=300))
+    # Shorter than in use (a minute), yet longer than a busy machine takes between
+    # computing the cut-off and Lance's cleanup applying it (300 ms was not).
+    monkeypatch.setattr(store_module, "_TAG_MARGIN", timedelta(seconds=2))
     settings = Settings(
         chromalake_bucket=moto_aws.bucket,
         chromalake_prefix=f"fork-{uuid.uuid4().hex[:8]}",
@@ -183,7 +185,7 @@ def test_fork_and_versions_on_s3_and_dynamodb(
     engine = build_engine(settings)
     engine.policy = RETENTION_NONE
     src = _filled(engine)
-    time.sleep(0.5)
+    time.sleep(2.5)
     fork = engine.fork(src.id, "fork")
     engine.add(fork.id, ["fork-only"], [_vec(3, 3)])
     engine.add(src.id, ["src-only"], [_vec(4, 4)])

@@ -275,7 +275,7 @@ def test_a_collection_stored_before_revisions_gets_them_on_its_next_write(
     )
     reopened.update(ids=["rec-0"], metadatas=[{"after": 2}])
     reopened.upsert(ids=["rec-9"], embeddings=[[3.0, 2.0, 1.0]], metadatas=[{"new": 3}])
-    assert REV in engine.store._table(coll).schema.names
+    assert REV in engine.store._table(engine.get_collection(COLLECTION)).schema.names
     got = reopened.get(ids=["rec-0", "rec-9"], include=["metadatas"])
     assert got["metadatas"] == [{"before": 1, "after": 2}, {"new": 3}]
     assert reopened.count() == len(RECORDS) + 1

@@ -116,6 +116,9 @@ class Engine:
         self.policy = policy or MaintenancePolicy()
         # Told each collection id after a committed write (maintenance trigger; policy.py).
         self.on_write = on_write
+        # Every commit's version goes to the catalog before the write returns: readers in
+        # any process compare it with what they hold instead of listing the table's versions.
+        store.on_commit = catalog.record_version
         self._ensure_defaults()
 
     def _written(self, coll: CollectionRecord) -> None:

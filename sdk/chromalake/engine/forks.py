@@ -112,6 +112,7 @@ def fork(
         raise AlreadyExistsError(f"Collection [{new_name}] already exists") from None
     if source.metadata_keys:
         engine.catalog.add_metadata_keys(record.id, source.metadata_keys)
+    engine.store.record_latest(record)  # its readers then know they are fresh
     return record.with_changes(metadata_keys=source.metadata_keys)
 
 

@@ -255,6 +255,9 @@ class LanceStore:
         self._snapshots: dict[str, Snapshot] = {}
         self._indexes: dict[str, tuple[int, VectorIndex | None]] = {}
         self._probe: Any = None
+        # Told (collection id, version) after every commit: the engine records it in the
+        # catalog, which is how readers elsewhere learn that their handle is stale.
+        self.on_commit: Callable[[str, int], None] | None = None
         # Collection id -> its database URI, for collections found at chromalake 0.1's place.
         self._legacy: dict[str, str] = {}
         self._session: Any = None  # one cache for all of this store's connections
@@ -307,14 +310,22 @@ class LanceStore:
                 self._legacy[coll.id] = legacy
         return table
 
-    def _table(self, coll: CollectionRecord, create: bool = False) -> Any | None:
-        """The collection's table, latest version; None if nothing was ever written."""
+    def _table(
+        self, coll: CollectionRecord, create: bool = False, latest: bool = False
+    ) -> Any | None:
+        """The collection's table; None if nothing was ever written.
+
+        Fresh without asking storage: a handle at least at the version the catalog recorded
+        (``coll.version``, read with the collection by every request) holds every commit a
+        writer acknowledged. Only an older handle, or a writer (``latest``: it must merge
+        into the newest rows), checks for the latest version (a listing of ``_versions/``).
+        """
         if pinned_version(coll) is not None:
             return self._pinned(coll)
         with self._lock:
             table = self._tables.get(coll.id)
         if table is not None:
-            if not self.in_memory:
+            if not self.in_memory and (latest or not _holds(table, coll.version)):
                 _lance_call(table.checkout_latest)
             return table
         table = self._open_table(coll)
@@ -397,10 +408,21 @@ class LanceStore:
 
     def _writable(self, coll: CollectionRecord) -> Any:
         """The collection's table, created on its first write (which fixed the dimension)."""
-        table = self._table(coll, create=True)
+        table = self._table(coll, create=True, latest=True)
         if table is None:
             raise InternalError(f"Collection [{coll.id}] has no dimension to store records with")
         return _with_revisions(table)
+
+    def _commit(self, coll: CollectionRecord, table: Any, write: Callable[[], Any]) -> Any:
+        """Run a write (again on the latest version if it lost a commit race), then tell
+        ``on_commit`` the version it made."""
+        result = _lance_call(_committed, table, write)
+        self._recorded(coll.id, table)
+        return result
+
+    def _recorded(self, collection_id: str, table: Any) -> None:
+        if self.on_commit is not None:
+            self.on_commit(collection_id, int(_lance_call(lambda: table.version)))
 
     def rows_to_change(self, coll: CollectionRecord, ids: list[str]) -> pa.Table:
         """The stored rows of ``ids`` with every column and their revisions, as a writer
@@ -416,8 +438,8 @@ class LanceStore:
 
         Returns how many were inserted."""
         table = self._writable(coll)
-        result = _lance_call(
-            _committed,
+        result = self._commit(
+            coll,
             table,
             lambda: table.merge_insert(ID).when_not_matched_insert_all().execute(rows),
         )
@@ -432,8 +454,8 @@ class LanceStore:
         # it found by index when the table has JSON columns ("Incorrect datatype for
         # StructArray field m_int, expected Utf8 got LargeBinary"). Joining by scan costs
         # little at 100k rows (19 ms against 16 ms for 10 rows) and ~300 ms at 1M.
-        result = _lance_call(
-            _committed,
+        result = self._commit(
+            coll,
             table,
             lambda: (
                 table.merge_insert(ID)
@@ -447,7 +469,7 @@ class LanceStore:
     def delete(self, coll: CollectionRecord, ids: list[str]) -> None:
         table = self._table(coll)
         if table is not None and ids:
-            _lance_call(_committed, table, lambda: table.delete(ids_predicate(ids)))
+            self._commit(coll, table, lambda: table.delete(ids_predicate(ids)))
 
     def delete_where(self, coll: CollectionRecord, predicate: str) -> int:
         """Delete the rows matching ``predicate`` at the commit (Lance evaluates it again when
@@ -455,7 +477,7 @@ class LanceStore:
         table = self._table(coll)
         if table is None:
             return 0
-        result = _lance_call(_committed, table, lambda: table.delete(predicate))
+        result = self._commit(coll, table, lambda: table.delete(predicate))
         return int(result.num_deleted_rows)
 
     def snapshot(self, coll: CollectionRecord) -> Snapshot | None:
@@ -618,13 +640,13 @@ class LanceStore:
             else IvfSq(distance_type=metric, num_partitions=plan.num_partitions)
         )
         old = _lance_call(_vector_index, table)
-        _lance_call(
-            _committed,
+        self._commit(
+            coll,
             table,
             lambda: table.create_index(EMBEDDING, config=config, name=plan.name, replace=True),
         )
         if old is not None and old.name != plan.name:
-            _lance_call(table.drop_index, old.name)
+            self._commit(coll, table, lambda: table.drop_index(old.name))
         self.forget_snapshot(coll)
 
     def ensure_id_index(self, coll: CollectionRecord) -> bool:
@@ -643,8 +665,8 @@ class LanceStore:
         table = self._writable(coll)
         if any(column in index.columns for index in _lance_call(table.list_indices)):
             return False
-        _lance_call(
-            _committed,
+        self._commit(
+            coll,
             table,
             lambda: table.create_index(column, config=config, name=name, replace=True),
         )
@@ -656,12 +678,12 @@ class LanceStore:
         Safe beside writers: Lance commits each step conditionally and rebases a writer's
         commit over a compaction; versions younger than ``retention`` stay readable.
         """
-        table = self._table(coll)
+        table = self._table(coll, latest=True)
         if table is None:
             return
         keep = _retention_with_forks(table, retention)
         try:
-            _lance_call(_committed, table, lambda: table.optimize(cleanup_older_than=keep))
+            self._commit(coll, table, lambda: table.optimize(cleanup_older_than=keep))
         except UnavailableError:
             # Writers kept winning: their commits stand, and the next run compacts from the
             # latest version. Maintenance yields rather than fails.
@@ -754,6 +776,13 @@ class LanceStore:
             raise
         return base
 
+    def record_latest(self, coll: CollectionRecord) -> None:
+        """Tell ``on_commit`` the collection's latest version (a table made otherwise than
+        by a commit of this store, e.g. a clone)."""
+        table = self._table(coll, latest=True)
+        if table is not None:
+            self._recorded(coll.id, table)
+
     def release(self, source: CollectionRecord, fork_id: str) -> None:
         """Forget that the fork ``fork_id`` reads ``source``'s files (drop its tag)."""
         if self.in_memory:
@@ -793,12 +822,18 @@ class LanceStore:
 
     def restore(self, coll: CollectionRecord, version: int) -> int:
         """Commit a new latest version equal to ``version``; returns the new version number."""
-        table = self._table(coll)
+        table = self._table(coll, latest=True)
         known = {v.version for v in self.versions(coll)}
         if table is None or version not in known:
             raise InvalidArgumentError(f"Collection [{coll.id}] has no version {version}")
         _lance_call(table.restore, version)
+        self._recorded(coll.id, table)
         return int(_lance_call(lambda: table.version))
+
+
+def _holds(table: Any, version: int | None) -> bool:
+    """Whether a handle holds at least ``version`` (None: nothing recorded, so unknown)."""
+    return version is not None and int(table.version) >= version
 
 
 def _with_revisions(table: Any) -> Any:

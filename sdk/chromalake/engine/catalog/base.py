@@ -94,6 +94,10 @@ class Catalog(Protocol):
     def add_metadata_keys(self, collection_id: str, keys: Iterable[MetadataKey]) -> None:
         """Add to the collection's metadata keys (a set union; no-op if it is gone)."""
 
+    def record_version(self, collection_id: str, version: int) -> None:
+        """Record that the collection's table reached ``version``; never moves it backwards
+        (a writer that committed earlier may record later). No-op if it is gone."""
+
     def reset(self) -> None:
         """Remove everything (the engine then recreates the defaults)."""
 

@@ -59,6 +59,8 @@ KIND_TENANT, KIND_DATABASE, KIND_COLLECTION = "tenant", "database", "collection"
 KIND_NAME, KIND_LOCATOR = "name", "locator"
 # The attribute marking a collection item kept only for its forks (engine/forks.py).
 RETIRED = "retired"
+# The newest Lance version a commit recorded (CollectionRecord.version).
+VERSION = "lance_version"
 
 
 def _part(name: str) -> str:
@@ -172,6 +174,7 @@ def _record(item: Item) -> CollectionRecord:
             (key, value_type)
             for key, value_type in map(json.loads, item.get("metadata_keys", {}).get("SS", []))
         ),
+        version=int(item[VERSION]["N"]) if VERSION in item else None,
     )
 
 
@@ -574,6 +577,12 @@ class DynamoDBCatalog:
     # -- per-collection counters ---------------------------------------------------------------
 
     def _counter_key(self, collection_id: str) -> Item | None:
+        """The collection item's key, unread when its location is cached (every update of
+        it is conditioned on ``attribute_exists(pk)``, so a deleted one is never recreated)."""
+        with self._lock:
+            cached = self._locations.get(collection_id)
+        if cached is not None:
+            return _key(database_pk(*cached), COLLECTION_SK + collection_id)
         item = self._collection_item_by_id(collection_id)
         return None if item is None else {"pk": item["pk"], "sk": item["sk"]}
 
@@ -619,6 +628,25 @@ class DynamoDBCatalog:
                 return 0
             raise
         return int(result["Attributes"]["next_seq"]["N"]) - count
+
+    def record_version(self, collection_id: str, version: int) -> None:
+        """One conditional ``SET``: only forwards, only on a collection that still exists."""
+        key = self._counter_key(collection_id)
+        if key is None:
+            return
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=f"SET {VERSION} = :v",
+                ConditionExpression=(
+                    f"attribute_exists(pk) AND (attribute_not_exists({VERSION}) OR {VERSION} < :v)"
+                ),
+                ExpressionAttributeValues={":v": _n(version)},
+            )
+        except ClientError as e:
+            if not _is_condition_failure(e):
+                raise  # a newer version is recorded already, or the collection is gone
 
     def add_metadata_keys(self, collection_id: str, keys: Iterable[MetadataKey]) -> None:
         """One atomic ``ADD`` to the collection item's string set."""

@@ -119,6 +119,7 @@ class MemoryCatalog:
                 dimension=current.dimension,
                 metadata_keys=current.metadata_keys,
                 extra=current.extra,
+                version=current.version,
             )
 
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
@@ -148,6 +149,12 @@ class MemoryCatalog:
             if current is not None:
                 union = current.metadata_keys | frozenset(keys)
                 self._collections[collection_id] = current.with_changes(metadata_keys=union)
+
+    def record_version(self, collection_id: str, version: int) -> None:
+        with self._lock:
+            current = self._collections.get(collection_id)
+            if current is not None and (current.version or -1) < version:
+                self._collections[collection_id] = current.with_changes(version=version)
 
     def fork_collection(self, record: CollectionRecord, source_id: str) -> None:
         with self._lock:

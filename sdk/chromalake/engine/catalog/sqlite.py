@@ -37,12 +37,13 @@ _ADDED_COLUMNS = {
     "metadata_keys": "TEXT",
     "extra": "TEXT",
     "retired": "INTEGER NOT NULL DEFAULT 0",
+    "version": "INTEGER",
 }
 
 _COLLECTION_COLUMNS = (
     "id, name, tenant, database, metadata, configuration, schema, dimension, extra"
 )
-_SELECTED_COLUMNS = _COLLECTION_COLUMNS + ", metadata_keys"
+_SELECTED_COLUMNS = _COLLECTION_COLUMNS + ", metadata_keys, version"
 # A retired collection (kept for its forks, engine/forks.py) gives its name up: the UNIQUE
 # constraint then lets a new collection take it. Its own name waits in ``extra``.
 _RETIRED_PREFIX = "~retired~"
@@ -71,6 +72,7 @@ def _collection(row: sqlite3.Row) -> CollectionRecord:
         dimension=row["dimension"],
         extra=extra,
         metadata_keys=_metadata_keys(row["metadata_keys"]),
+        version=row["version"],
     )
 
 
@@ -303,6 +305,14 @@ class SqliteCatalog:
             db.execute(
                 "UPDATE collections SET metadata_keys = ? WHERE id = ?",
                 (json.dumps(sorted(union)), collection_id),
+            )
+
+    def record_version(self, collection_id: str, version: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE collections SET version = ? "
+                "WHERE id = ? AND (version IS NULL OR version < ?)",
+                (version, collection_id, version),
             )
 
     def fork_collection(self, record: CollectionRecord, source_id: str) -> None:
