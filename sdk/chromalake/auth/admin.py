@@ -1,9 +1,10 @@
 """Creating, listing and revoking keys, and who may do it.
 
 A root key (tenant ``*``) manages every tenant's keys. A tenant's admin key manages its own
-tenant's keys only, and cannot mint a key reaching further than itself (databases outside
-its own list). Another tenant, or a key of another tenant, is answered as if it did not
-exist (404), so an admin learns nothing about other tenants.
+tenant's keys only; an admin key limited to some databases manages only the keys limited to
+those databases (never a key of more, nor of every database). No admin can mint a key
+reaching further than itself. Another tenant, or a key beyond the caller's reach, is
+answered as if it did not exist (404), so an admin learns nothing about what it cannot reach.
 """
 
 from __future__ import annotations
@@ -90,9 +91,7 @@ class KeyAdmin:
         if not caller.sees_tenant(tenant):
             raise tenant_not_found(tenant)
         wanted, checked_role = _checked(tenant, databases, role, name)
-        if caller.databases is not None and (
-            wanted is None or not set(wanted) <= set(caller.databases)
-        ):
+        if not caller.covers(wanted):
             raise ForbiddenError("An API key cannot create a key for databases it cannot use")
         key = generate_key()
         record = ApiKey(
@@ -112,17 +111,19 @@ class KeyAdmin:
         return self.create_key(ROOT, ALL, None, "admin", name)
 
     def list_keys(self, caller: Scope, tenant: str | None = None) -> list[ApiKey]:
-        """The keys of ``tenant`` (a tenant admin: its own tenant's, whatever it asks)."""
+        """The keys of ``tenant`` within the caller's reach (a tenant admin: its own tenant's,
+        whatever it asks; an admin of some databases: the keys of those databases only)."""
         if tenant is not None and not caller.sees_tenant(tenant):
             raise tenant_not_found(tenant)
         if tenant is None and not caller.is_root:
             tenant = caller.tenant
-        return self.store.list_keys(tenant)
+        return [k for k in self.store.list_keys(tenant) if caller.reaches(k)]
 
     def revoke_key(self, caller: Scope, key_id: str) -> ApiKey:
-        """Revoke a key of the caller's reach; the key as it now is."""
+        """Revoke a key of the caller's reach; the key as it now is. A key beyond it is
+        answered as one that does not exist."""
         found = self.store.get_key(key_id)
-        if found is None or not caller.sees_tenant(found.tenant):
+        if found is None or not caller.reaches(found):
             raise key_not_found(key_id)
         revoked = self.store.revoke_key(key_id)
         if revoked is None:

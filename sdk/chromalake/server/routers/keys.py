@@ -7,7 +7,8 @@
 | DELETE | ``/api/v2/chromalake/keys/{id}`` | (none) | the revoked record |
 
 They need an admin key (:mod:`chromalake.server.authz`); a tenant's admin reaches only its own
-tenant's keys (:mod:`chromalake.auth.admin`). A server without a key store (not started with
+tenant's keys, and an admin of some databases only the keys of those databases
+(:mod:`chromalake.auth.admin`). A server without a key store (not started with
 auth) answers 501.
 """
 
