@@ -14,7 +14,10 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from running_server import RunningServer
 from server_events import http_event
 
 from chromalake.auth.factory import build_key_admin
+from chromalake.auth.keys import generate_key
 from chromalake.config import Settings
 from chromalake.server.gateway import LambdaContext
 
@@ -165,6 +169,74 @@ def make_acme(d: Deployment, *databases: str) -> None:
     ok(d.call("POST", V2 + "/tenants", {"name": "acme"}, key=d.root))
     for database in databases:
         ok(d.call("POST", V2 + "/tenants/acme/databases", {"name": database}, key=d.root))
+
+
+@contextmanager
+def flood(d: Deployment, source: str) -> Iterator[Counter[int]]:
+    """Random well-formed keys from ``source`` on two threads, for the ``with`` block.
+
+    It starts once the deployment throttles them: the lookups the flood may cost are spent.
+    """
+    seen: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            seen[d.authenticate(generate_key(), source)] += 1
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while seen[429] < 20:
+            assert time.monotonic() < deadline, f"the flood was never throttled: {seen}"
+            time.sleep(0.01)
+        yield seen
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert set(seen) <= {403, 429}, seen  # no bad key ever got in
+
+
+def test_a_flood_of_bad_keys_locks_no_good_key_out(deployment: Deployment) -> None:
+    d = deployment
+    make_acme(d)
+    keys = [create_key(d, None, "read-only", f"k{i}")[1] for i in range(3)]
+    in_use, new_keys = keys[0], keys[1:]
+    assert d.authenticate(in_use) == 200
+    with flood(d, ATTACKER):
+        # the flood spends its own client's lookups, not the first use of another client's key
+        assert [d.authenticate(key, USER) for key in new_keys] == [200, 200]
+    time.sleep(CACHE_SECONDS * 1.5)  # the key in use is due for a check with the store
+    with flood(d, ATTACKER):
+        # a key in use is checked again, never throttled: not even from the flooding client
+        assert d.authenticate(in_use, ATTACKER) == 200
+        assert d.authenticate(in_use, USER) == 200
+
+
+def test_keys_do_not_outlive_a_reset(deployment: Deployment) -> None:
+    d = deployment
+    make_acme(d, "sales")
+    old_id, old = create_key(d, ["sales"], "read-write", "old")
+    collections = V2 + "/tenants/acme/databases/sales/collections"
+    assert d.call("GET", collections, key=old) == (200, [])  # accepted, and cached
+    assert d.call("POST", V2 + "/reset", key=d.root) == (200, True)
+    make_acme(d, "sales")  # a new tenant of the same name, with data of its own
+    ok(d.call("POST", collections, {"name": "secret"}, key=d.root))
+    if isinstance(d, Lambdas):
+        # a cold authorizer refuses the old key at once; a warm one once its cache is due
+        assert d.authenticate(old, authorizer=d._start("authorizer")) == 403
+        time.sleep(CACHE_SECONDS * 1.5)
+    assert d.call("GET", collections, key=old) == (403, REFUSED)
+    assert d.call("GET", V2 + "/auth/identity", key=old) == (403, REFUSED)
+    assert d.call("DELETE", f"{KEYS}/{old_id}", key=old)[0] == 403
+    _, new = create_key(d, ["sales"], "read-only", "new")
+    assert [c["name"] for c in ok(d.call("GET", collections, key=new))] == ["secret"]
+    listed = ok(d.call("GET", KEYS + "?tenant=acme", key=d.root))
+    assert [k["name"] for k in listed] == ["new"]  # the old tenant's keys are not the new one's
+    assert d.authenticate(d.root) == 200  # a root key belongs to no tenant: it survives
 
 
 def test_a_database_admin_reaches_nothing_beyond_its_databases(deployment: Deployment) -> None:

@@ -107,8 +107,8 @@ class World:
         settings = Settings(chromalake_auth=True, allow_reset=True)
         self.engine = build_engine(settings)
         store = MemoryKeyStore()
-        authenticator = Authenticator(store)
-        self.admin = KeyAdmin(store, None, authenticator)
+        authenticator = Authenticator(store, self.engine.catalog)
+        self.admin = KeyAdmin(store, self.engine.catalog, None, authenticator)
         app = build_app(self.engine, settings, self.admin)
         self.app = AuthorizingResolver(app, authenticator)
         self.ids: dict[tuple[str, str, str], str] = {}

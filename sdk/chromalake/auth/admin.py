@@ -10,6 +10,7 @@ answered as if it did not exist (404), so an admin learns nothing about what it 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 from chromalake import validation
@@ -20,9 +21,11 @@ from chromalake.auth.keys import (
     ApiKey,
     KeyStore,
     Role,
+    Tenants,
     generate_key,
     generate_key_id,
     hash_key,
+    is_current,
     now,
 )
 from chromalake.auth.scope import Scope
@@ -58,12 +61,31 @@ def _checked(
     return tuple(dict.fromkeys(databases)), cast(Role, role)
 
 
+class _ReadOnce:
+    """Tenants whose ids are read once each (a listing holds many keys of one tenant)."""
+
+    def __init__(self, tenants: Tenants) -> None:
+        self._ids: dict[str, str | None] = {}
+        self._tenants = tenants
+
+    def tenant_id(self, name: str) -> str | None:
+        if name not in self._ids:
+            self._ids[name] = self._tenants.tenant_id(name)
+        return self._ids[name]
+
+
 class KeyAdmin:
     """Key management over a store, on behalf of a caller's scope.
 
+    ``tenants`` is the catalog: a key is made only for a tenant that exists, and bound to its
+    id (:func:`chromalake.auth.keys.is_current`).
+
     Example:
         >>> from chromalake.auth.keys import MemoryKeyStore
-        >>> admin = KeyAdmin(MemoryKeyStore())
+        >>> from chromalake.engine.catalog import MemoryCatalog
+        >>> catalog = MemoryCatalog()
+        >>> catalog.create_tenant("acme")
+        >>> admin = KeyAdmin(MemoryKeyStore(), catalog)
         >>> record, key = admin.create_key(ROOT, "acme", ["sales"], "read-only", "dashboards")
         >>> record.tenant, record.databases, key.startswith("clk_")
         ('acme', ('sales',), True)
@@ -74,10 +96,12 @@ class KeyAdmin:
     def __init__(
         self,
         store: KeyStore,
+        tenants: Tenants,
         pepper: str | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
-        self.store, self._pepper, self._authenticator = store, pepper, authenticator
+        self.store, self.tenants = store, tenants
+        self._pepper, self._authenticator = pepper, authenticator
 
     def create_key(
         self,
@@ -89,6 +113,9 @@ class KeyAdmin:
     ) -> tuple[ApiKey, str]:
         """A new key (the record, and the key itself: shown this once, never stored)."""
         if not caller.sees_tenant(tenant):
+            raise tenant_not_found(tenant)
+        tenant_id = "" if tenant == ALL else self.tenants.tenant_id(tenant)
+        if tenant_id is None:
             raise tenant_not_found(tenant)
         wanted, checked_role = _checked(tenant, databases, role, name)
         if not caller.covers(wanted):
@@ -102,6 +129,7 @@ class KeyAdmin:
             role=checked_role,
             name=name,
             created_at=now(),
+            tenant_id=tenant_id,
         )
         self.store.add_key(record)
         return record, key
@@ -112,18 +140,30 @@ class KeyAdmin:
 
     def list_keys(self, caller: Scope, tenant: str | None = None) -> list[ApiKey]:
         """The keys of ``tenant`` within the caller's reach (a tenant admin: its own tenant's,
-        whatever it asks; an admin of some databases: the keys of those databases only)."""
+        whatever it asks; an admin of some databases: the keys of those databases only).
+
+        The keys of a tenant that was reset are not the keys of the tenant that now has its
+        name: only root's list of every key shows them, as revoked (they no longer work).
+        """
         if tenant is not None and not caller.sees_tenant(tenant):
             raise tenant_not_found(tenant)
         if tenant is None and not caller.is_root:
             tenant = caller.tenant
-        return [k for k in self.store.list_keys(tenant) if caller.reaches(k)]
+        keys, tenants = self.store.list_keys(tenant), _ReadOnce(self.tenants)
+        if tenant is None:
+            return [k if is_current(k, tenants) else replace(k, revoked=True) for k in keys]
+        return [k for k in keys if caller.reaches(k) and is_current(k, tenants)]
 
     def revoke_key(self, caller: Scope, key_id: str) -> ApiKey:
-        """Revoke a key of the caller's reach; the key as it now is. A key beyond it is
-        answered as one that does not exist."""
+        """Revoke a key of the caller's reach; the key as it now is. A key beyond it (or of
+        a tenant since reset, unless the caller is root) is answered as one that does not
+        exist."""
         found = self.store.get_key(key_id)
-        if found is None or not caller.reaches(found):
+        if (
+            found is None
+            or not caller.reaches(found)
+            or not (caller.is_root or is_current(found, self.tenants))
+        ):
             raise key_not_found(key_id)
         revoked = self.store.revoke_key(key_id)
         if revoked is None:

@@ -21,9 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.auth.admin import KeyAdmin
-from chromalake.auth.keys import ALL
 from chromalake.auth.scope import Scope
-from chromalake.engine.engine import Engine
 from chromalake.errors import ChromaAuthError, UnimplementedError
 from chromalake.server.authz import KEYS, scope_of
 from chromalake.server.http import documented, json_response, new_router
@@ -32,7 +30,7 @@ from chromalake.wire import ApiKeyModel, CreateApiKeyPayload, CreatedApiKey
 NO_KEYS = "API keys are not enabled on this server (start it with --auth)"
 
 
-def router(engine: Engine, keys: KeyAdmin | None) -> APIGatewayHttpRouter:
+def router(keys: KeyAdmin | None) -> APIGatewayHttpRouter:
     """The key routes over ``keys`` (None: the server has no key store)."""
     r = new_router()
 
@@ -47,8 +45,6 @@ def router(engine: Engine, keys: KeyAdmin | None) -> APIGatewayHttpRouter:
     @r.post(KEYS, summary="Create an API key", tags=["keys"], responses=documented(CreatedApiKey))
     def create_key(payload: Annotated[CreateApiKeyPayload, Body()]) -> Response[Any]:
         admin, scope = caller()
-        if payload.tenant != ALL and scope.sees_tenant(payload.tenant):
-            engine.get_tenant(payload.tenant)  # 404 for a tenant that does not exist
         record, key = admin.create_key(
             scope, payload.tenant, payload.databases, payload.role, payload.name
         )
