@@ -8,6 +8,7 @@ is read for tenants' ids, to which keys are bound.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from chromalake.auth.admin import KeyAdmin
 from chromalake.auth.authenticator import Authenticator
@@ -24,14 +25,11 @@ def build_key_store(settings: Settings) -> KeyStore:
         >>> type(store).__name__, store.list_keys()
         ('SqliteKeyStore', [])
     """
-    if settings.chromalake_table is not None:
+    table = _dynamodb_table(settings)
+    if table is not None:
         from chromalake.auth.dynamodb_store import DynamoDBKeyStore
 
-        return DynamoDBKeyStore(
-            settings.chromalake_table,
-            region=settings.chromalake_region,
-            endpoint_url=settings.chromalake_dynamodb_endpoint,
-        )
+        return DynamoDBKeyStore(**table)
     from chromalake.auth.sqlite_store import SqliteKeyStore
 
     return SqliteKeyStore(_sqlite_file(settings))
@@ -45,17 +43,27 @@ def build_tenants(settings: Settings) -> Tenants:
         >>> type(build_tenants(Settings(persist_directory=tempfile.mkdtemp()))).__name__
         'SqliteCatalog'
     """
-    if settings.chromalake_table is not None:
+    table = _dynamodb_table(settings)
+    if table is not None:
+        # Not engine.factory.build_catalog: that imports the engine (pyarrow), and the
+        # authorizer is a small function without it.
         from chromalake.engine.catalog.dynamodb import DynamoDBCatalog
 
-        return DynamoDBCatalog(
-            settings.chromalake_table,
-            region=settings.chromalake_region,
-            endpoint_url=settings.chromalake_dynamodb_endpoint,
-        )
+        return DynamoDBCatalog(**table)
     from chromalake.engine.catalog import SqliteCatalog
 
     return SqliteCatalog(_sqlite_file(settings))
+
+
+def _dynamodb_table(settings: Settings) -> dict[str, Any] | None:
+    """The catalog's DynamoDB table and how to reach it (None: the local SQLite file)."""
+    if settings.chromalake_table is None:
+        return None
+    return {
+        "table": settings.chromalake_table,
+        "region": settings.chromalake_region,
+        "endpoint_url": settings.chromalake_dynamodb_endpoint,
+    }
 
 
 def _sqlite_file(settings: Settings) -> Path:
