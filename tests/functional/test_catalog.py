@@ -17,6 +17,7 @@ from chromalake.engine.catalog import (
     DatabaseRecord,
     MemoryCatalog,
     SqliteCatalog,
+    Stale,
 )
 from chromalake.engine.catalog.dynamodb import DynamoDBCatalog
 
@@ -112,26 +113,52 @@ def test_collection_names_unique_per_database(catalog: Catalog) -> None:
         catalog.create_collection(_collection("c-id", "same"))
     catalog.create_collection(_collection("d-id", "other"))
     with pytest.raises(Conflict):
-        catalog.update_collection(_collection("d-id", "same"))
+        catalog.update_collection(_collection("d-id", "same"), _collection("d-id", "other"))
 
 
 def test_update_keeps_dimension_and_replaces_metadata(catalog: Catalog) -> None:
     catalog.create_collection(_collection("a-id", "name"))
     assert catalog.set_dimension("a-id", 3) == 3
     assert catalog.set_dimension("a-id", 5) == 3, "the first dimension stays"
-    catalog.update_collection(_collection("a-id", "renamed").with_changes(metadata={"x": "y"}))
+    renamed = _collection("a-id", "renamed").with_changes(metadata={"x": "y"})
+    catalog.update_collection(renamed, _collection("a-id", "name"))
     got = catalog.get_collection_by_id("a-id")
     assert got is not None
     assert (got.name, got.metadata, got.dimension) == ("renamed", {"x": "y"}, 3)
 
 
 def test_update_replaces_the_schema_and_keeps_the_metadata_keys(catalog: Catalog) -> None:
-    catalog.create_collection(_collection("a-id", "name").with_changes(schema={"keys": {}}))
+    created = _collection("a-id", "name").with_changes(schema={"keys": {}})
+    catalog.create_collection(created)
     catalog.add_metadata_keys("a-id", [("year", "int")])
-    catalog.update_collection(_collection("a-id", "name").with_changes(schema={"keys": {"x": {}}}))
+    catalog.update_collection(created.with_changes(schema={"keys": {"x": {}}}), created)
     got = catalog.get_collection_by_id("a-id")
     assert got is not None
     assert (got.schema, got.metadata_keys) == ({"keys": {"x": {}}}, {("year", "int")})
+
+
+def test_update_is_refused_once_the_record_changed(catalog: Catalog) -> None:
+    """Two modifies computed from one read: the second finds the first's change and is
+    refused (the engine then computes it again), so neither undoes the other."""
+    created = _collection("a-id", "name")
+    catalog.create_collection(created)
+    catalog.update_collection(created.with_changes(metadata={"first": 1}), created)
+    configured = created.with_changes(configuration={"hnsw": {"space": "l2", "ef_search": 7}})
+    with pytest.raises(Stale):
+        catalog.update_collection(configured, created)
+    with pytest.raises(Stale):  # a rename computed from the stale read is refused as well
+        catalog.update_collection(created.with_changes(name="renamed"), created)
+    got = catalog.get_collection_by_id("a-id")
+    assert got is not None
+    assert (got.name, got.metadata, got.configuration) == (
+        "name",
+        {"first": 1},
+        created.configuration,
+    )
+    assert catalog.get_collection("t1", "db1", "renamed") is None
+    catalog.delete_collection("t1", "db1", "name")
+    catalog.update_collection(configured, created)  # deleted meanwhile: stays deleted
+    assert catalog.get_collection_by_id("a-id") is None
 
 
 def test_metadata_keys_grow_as_a_set(catalog: Catalog) -> None:
@@ -224,11 +251,13 @@ def test_sqlite_catalog_is_shared_between_connections(tmp_path: Path) -> None:
 
 def test_rename_frees_the_old_name(catalog: Catalog) -> None:
     catalog.create_collection(_collection("a-id", "old"))
-    catalog.update_collection(_collection("a-id", "new"))
+    catalog.update_collection(_collection("a-id", "new"), _collection("a-id", "old"))
     assert catalog.get_collection("t1", "db1", "old") is None
     assert catalog.get_collection("t1", "db1", "new") == _collection("a-id", "new")
     catalog.create_collection(_collection("b-id", "old"))  # the old name is free again
-    catalog.update_collection(_collection("a-id", "new").with_changes(metadata=None))
+    catalog.update_collection(
+        _collection("a-id", "new").with_changes(metadata=None), _collection("a-id", "new")
+    )
     got = catalog.get_collection_by_id("a-id")
     assert got is not None and got.metadata is None
 
@@ -290,7 +319,8 @@ def test_dynamodb_catalog_is_shared_and_pages_through_big_partitions(
     assert [c.id for c in second.list_collections("t1", "db1", 2, 105)] == ids[105:107]
     assert second.count_collections("t1", "db1") == 110
     assert first.allocate_seq("id-000", 3) == 0 and second.allocate_seq("id-000", 3) == 3
-    second.update_collection(_collection("id-001", "renamed"))
+    created = _collection("id-001", "name-id-001").with_changes(metadata=bulky)
+    second.update_collection(_collection("id-001", "renamed"), created)
     assert first.get_collection("t1", "db1", "renamed") is not None
     gone = second.delete_database("t1", "db1")
     assert sorted(c.id for c in gone or []) == ids

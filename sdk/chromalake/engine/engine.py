@@ -30,7 +30,13 @@ from chromalake.configuration import (
 )
 from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
-from chromalake.engine.catalog import Catalog, CollectionRecord, Conflict, DatabaseRecord
+from chromalake.engine.catalog import (
+    Catalog,
+    CollectionRecord,
+    Conflict,
+    DatabaseRecord,
+    Stale,
+)
 from chromalake.engine.filters import (
     Node,
     metadata_key_types,
@@ -38,13 +44,11 @@ from chromalake.engine.filters import (
     regex_patterns,
     to_sql,
 )
-from chromalake.engine.metadata_columns import METADATA
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import (
     RESERVED_PREFIX,
     Change,
     Row,
-    apply_change,
     from_table,
     returned_metadata,
     to_table,
@@ -52,21 +56,21 @@ from chromalake.engine.rows import (
 from chromalake.engine.search import nearest
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.store import (
-    DOCUMENT,
-    EMBEDDING,
+    ALL_COLUMNS,
     ID,
     SEQ,
-    URI,
     LanceStore,
     Snapshot,
     ids_predicate,
 )
+from chromalake.engine.writes import WRITE_ROUNDS, merge_write, new_revision
 from chromalake.errors import (
     AlreadyExistsError,
     ForbiddenError,
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    UnavailableError,
 )
 from chromalake.models import MetadataKey, Records, SearchHits
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
@@ -253,14 +257,21 @@ class Engine:
         database: str | None = None,
     ) -> CollectionRecord:
         """A collection by id; with tenant and database given, only from that database."""
+        return _described(self._stored(collection_id, tenant, database))
+
+    def _stored(
+        self, collection_id: str, tenant: str | None, database: str | None, suffix: str = ""
+    ) -> CollectionRecord:
+        """The catalog's record of a live collection (the metadata keys not yet in its
+        schema); NotFoundError, its message ending with ``suffix``, when there is none."""
         found = self.catalog.get_collection_by_id(str(collection_id))
         outside = found is not None and (
             (tenant is not None and found.tenant != tenant)
             or (database is not None and found.database != database)
         )
         if found is None or outside or forks.is_retired(found):
-            raise NotFoundError(f"Collection [{collection_id}] does not exist")
-        return _described(found)
+            raise NotFoundError(f"Collection [{collection_id}] does not exist{suffix}")
+        return found
 
     def _filter(
         self,
@@ -290,10 +301,7 @@ class Engine:
         self, collection_id: str, tenant: str | None, database: str | None
     ) -> CollectionRecord:
         """The collection a record operation works on (Chroma's record routes end with '.')."""
-        try:
-            return self.get_collection_by_id(collection_id, tenant, database)
-        except NotFoundError:
-            raise NotFoundError(f"Collection [{collection_id}] does not exist.") from None
+        return _described(self._stored(collection_id, tenant, database, suffix="."))
 
     records_of = _records_of  # for engine/forks.py
 
@@ -322,26 +330,34 @@ class Engine:
         tenant: str | None = None,
         database: str | None = None,
     ) -> CollectionRecord:
-        current = self._records_of(collection_id, tenant, database)
         validation.validate_update_collection(new_name, new_metadata)
-        configuration, schema = current.configuration, current.schema
-        if new_configuration is not None:
-            configuration = update_configuration(current.configuration, new_configuration)
-            schema = schema_with_hnsw(schema, configuration)
-        updated = current.with_changes(
-            name=new_name if new_name is not None else current.name,
-            metadata=dict(new_metadata) if new_metadata is not None else current.metadata,
-            configuration=configuration,
-            schema=schema,
+        for _ in range(WRITE_ROUNDS):
+            # Computed from the stored record and written only if it is still that one: a
+            # concurrent modify (another process, another Lambda) is merged, never undone.
+            current = self._stored(collection_id, tenant, database, suffix=".")
+            configuration, schema = current.configuration, current.schema
+            if new_configuration is not None:
+                configuration = update_configuration(current.configuration, new_configuration)
+                schema = schema_with_hnsw(schema, configuration)
+            updated = current.with_changes(
+                name=new_name if new_name is not None else current.name,
+                metadata=dict(new_metadata) if new_metadata is not None else current.metadata,
+                configuration=configuration,
+                schema=schema,
+            )
+            try:
+                self.catalog.update_collection(updated, current)
+            except Stale:
+                continue
+            except Conflict:
+                raise InternalError(
+                    "Database error: error returned from database: (code: 2067) UNIQUE "
+                    "constraint failed: collections.name, collections.database_id"
+                ) from None
+            return _described(updated)
+        raise UnavailableError(
+            f"Collection [{collection_id}] kept changing while it was modified; send it again"
         )
-        try:
-            self.catalog.update_collection(updated)
-        except Conflict:
-            raise InternalError(
-                "Database error: error returned from database: (code: 2067) UNIQUE constraint "
-                "failed: collections.name, collections.database_id"
-            ) from None
-        return updated
 
     def delete_collection(
         self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
@@ -449,19 +465,20 @@ class Engine:
                 document=documents[n] if documents is not None else None,
                 uri=uri,
                 metadata=metadata,
+                rev=new_revision(),
             )
             for k, (record_id, n) in enumerate(first.items())
             for uri, metadata in [_uri_and_metadata(_nth(uris, n), _nth_metadata(metadatas, n))]
         ]
-        new_keys = _metadata_keys(metadatas, first.values()) - coll.metadata_keys
-        self.store.insert_new(coll, to_table(rows, coll.dimension))
-        self._written(coll)
-        if new_keys:
-            # Only the records this add inserted count (a stored id is ignored); they are the
-            # ones holding its sequence numbers.
-            inserted = self._ids_in_seq_range(coll, seq, len(first))
-            written = [n for record_id, n in first.items() if record_id in inserted]
-            self._remember_metadata_keys(coll, metadatas, written)
+        if _metadata_keys(metadatas, first.values()) - coll.metadata_keys:
+            # Recorded before the commit (a process dying after it cannot leave them out);
+            # only the records this add inserts count: a stored id is ignored.
+            stored = self.store.select(coll, ids_predicate(list(first)), [ID])
+            present = set(stored[ID].to_pylist()) if stored is not None else set()
+            fresh = [n for record_id, n in first.items() if record_id not in present]
+            self._remember_metadata_keys(coll, metadatas, fresh)
+        if self.store.insert_new(coll, to_table(rows, coll.dimension)):
+            self._written(coll)
 
     def update(
         self,
@@ -541,26 +558,16 @@ class Engine:
             for n, record_id in enumerate(ids)
             for uri, metadata in [_uri_and_metadata(_nth(uris, n), _nth_metadata(metadatas, n))]
         ]
-        stored = self.store.select(coll, ids_predicate(list(dict.fromkeys(ids))), _ALL_COLUMNS)
-        current: dict[str, Row | None] = {r.id: r for r in from_table(stored)} if stored else {}
-        seq = self.catalog.allocate_seq(coll.id, len(changes)) if insert_missing else 0
-        final: dict[str, Row] = {}
-        for k, change in enumerate(changes):
-            base = final.get(change.id) or current.get(change.id)
-            if base is None and not insert_missing:
-                continue
-            row = apply_change(base, change, seq + k)
-            if row is not None:
-                final[change.id] = row
-        if final:
-            self.store.write(coll, to_table(list(final.values()), coll.dimension), insert_missing)
+        wrote = merge_write(
+            self.store,
+            self.catalog,
+            coll,
+            changes,
+            insert_missing,
+            before_commit=lambda written: self._remember_metadata_keys(coll, metadatas, written),
+        )
+        if wrote:
             self._written(coll)
-            written = [n for n, record_id in enumerate(ids) if record_id in final]
-            self._remember_metadata_keys(coll, metadatas, written)
-
-    def _ids_in_seq_range(self, coll: CollectionRecord, start: int, count: int) -> set[str]:
-        stored = self.store.select(coll, f"{SEQ} >= {start} AND {SEQ} < {start + count}", [ID])
-        return set(stored[ID].to_pylist()) if stored is not None else set()
 
     def _remember_metadata_keys(
         self,
@@ -589,14 +596,26 @@ class Engine:
         validation.validate_delete_request(ids, where, where_document, limit)
         if where is None and where_document is None:
             doomed = list(ids or [])
+            self.store.delete(coll, doomed)
+            deleted = len(doomed)
         else:
-            doomed = self.get(
-                collection_id, ids, where, where_document, limit, None, [], tenant, database
-            ).ids
-        self.store.delete(coll, doomed)
-        if doomed:
+            # The filter is part of the delete itself, so it holds at the commit: a record
+            # another writer changed meanwhile is deleted as it is then, or not at all.
+            chosen = (
+                ids
+                if limit is None
+                else self.get(
+                    collection_id, ids, where, where_document, limit, None, [], tenant, database
+                ).ids
+            )
+            predicate = _and(
+                ids_predicate(list(chosen)) if chosen is not None else None,
+                self._filter(coll, where, where_document),
+            )
+            deleted = self.store.delete_where(coll, predicate or "true")
+        if deleted:
             self._written(coll)
-        return len(doomed)
+        return deleted
 
     # -- record reads ---------------------------------------------------------------------------
 
@@ -634,7 +653,7 @@ class Engine:
         # costs milliseconds however small).
         wants_fields = bool(set(include) & {"documents", "metadatas", "uris", "embeddings"})
         at_once = ids is not None and wants_fields
-        matches = self.store.select(coll, predicate, _ALL_COLUMNS if at_once else [ID, SEQ])
+        matches = self.store.select(coll, predicate, ALL_COLUMNS if at_once else [ID, SEQ])
         if matches is None:
             return _records([], include, {})
         order = np.argsort(matches[SEQ].to_numpy(), kind="stable")
@@ -651,7 +670,7 @@ class Engine:
         """The stored rows of ``ids`` when ``include`` asks for more than ids."""
         if not ids or not set(include) & {"documents", "metadatas", "uris", "embeddings"}:
             return {}
-        table = self.store.select(coll, ids_predicate(ids), _ALL_COLUMNS)
+        table = self.store.select(coll, ids_predicate(ids), ALL_COLUMNS)
         return {r.id: r for r in from_table(table)} if table is not None else {}
 
     def query(
@@ -788,9 +807,6 @@ class Engine:
         if matches is None:
             return np.empty(0, np.int64)
         return snap.rows_with_seqs(matches[SEQ].to_numpy())
-
-
-_ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
 
 
 def _within(

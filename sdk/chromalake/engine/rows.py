@@ -18,6 +18,7 @@ from chromalake.engine.store import (
     DOCUMENT,
     EMBEDDING,
     ID,
+    REV,
     SEQ,
     URI,
     embedding_matrix,
@@ -35,6 +36,9 @@ class Row:
     document: str | None
     uri: str | None
     metadata: dict[str, Any] | None
+    # Changes whenever the record is written (store.REV): a writer's update lands only if
+    # the record still has the revision it read.
+    rev: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ def to_table(rows: Sequence[Row], dimension: int) -> pa.Table:
         DOCUMENT: pa.array([r.document for r in rows], pa.utf8()),
         URI: pa.array([r.uri for r in rows], pa.utf8()),
         **encode_metadatas([r.metadata for r in rows]),
+        REV: pa.array([r.rev for r in rows], pa.int64()),
     }
     return pa.table([columns[f.name] for f in schema], schema=schema)
 
@@ -70,15 +75,17 @@ def to_table(rows: Sequence[Row], dimension: int) -> pa.Table:
 def from_table(table: pa.Table) -> list[Row]:
     """Arrow rows read back with every column of the schema."""
     matrix = embedding_matrix(table)
+    revs = table[REV].to_pylist() if REV in table.column_names else [0] * table.num_rows
     return [
-        Row(id=i, seq=s, embedding=e, document=d, uri=u, metadata=m)
-        for i, s, e, d, u, m in zip(
+        Row(id=i, seq=s, embedding=e, document=d, uri=u, metadata=m, rev=r or 0)
+        for i, s, e, d, u, m, r in zip(
             table[ID].to_pylist(),
             table[SEQ].to_pylist(),
             matrix,
             table[DOCUMENT].to_pylist(),
             table[URI].to_pylist(),
             decode_metadatas(table[METADATA]),
+            revs,
             strict=True,
         )
     ]

@@ -5,6 +5,7 @@ from chromalake.engine.catalog.base import (
     CollectionRecord,
     Conflict,
     DatabaseRecord,
+    Stale,
 )
 from chromalake.engine.catalog.memory import MemoryCatalog
 from chromalake.engine.catalog.sqlite import SqliteCatalog
@@ -16,4 +17,5 @@ __all__ = [
     "DatabaseRecord",
     "MemoryCatalog",
     "SqliteCatalog",
+    "Stale",
 ]

@@ -18,6 +18,20 @@ class Conflict(Exception):
     """A uniqueness constraint would be broken (a name is taken)."""
 
 
+class Stale(Exception):
+    """A conditional update found the record changed since it was read."""
+
+
+def described_alike(stored: CollectionRecord, previous: CollectionRecord) -> bool:
+    """Whether the parts of a collection that ``update_collection`` replaces are unchanged."""
+    return (stored.name, stored.metadata, stored.configuration, stored.schema) == (
+        previous.name,
+        previous.metadata,
+        previous.configuration,
+        previous.schema,
+    )
+
+
 class Catalog(Protocol):
     """What the engine needs from a catalog backend. Every method is atomic on its own."""
 
@@ -65,10 +79,13 @@ class Catalog(Protocol):
     def all_collections(self) -> list[CollectionRecord]:
         """Every collection of every tenant (for reset)."""
 
-    def update_collection(self, record: CollectionRecord) -> None:
+    def update_collection(self, record: CollectionRecord, previous: CollectionRecord) -> None:
         """Replace name, metadata, configuration and schema; raises Conflict on a taken name.
 
-        The dimension and the metadata keys are left as they are: writers own those.
+        Conditional: only while those four are still as in ``previous`` (the record the
+        change was computed from), else Stale, so concurrent modifies never undo each other.
+        The dimension and the metadata keys are left as they are: writers own those. A
+        collection deleted meanwhile is left deleted.
         """
 
     def delete_collection(self, tenant: str, database: str, name: str) -> CollectionRecord | None:
@@ -110,6 +127,8 @@ __all__ = [
     "Conflict",
     "DatabaseRecord",
     "MetadataKey",
+    "Stale",
+    "described_alike",
     "new_tenant_id",
     "page",
 ]

@@ -39,6 +39,7 @@ from chromalake.engine.catalog.base import (
     Conflict,
     DatabaseRecord,
     MetadataKey,
+    Stale,
     new_tenant_id,
     page,
 )
@@ -429,54 +430,59 @@ class DynamoDBCatalog:
     def all_collections(self) -> list[CollectionRecord]:
         return [_record(i) for i in self._scan(KIND_COLLECTION)]
 
-    def update_collection(self, record: CollectionRecord) -> None:
-        """Replace name, metadata and configuration; a rename moves the name claim in the
-        same transaction, conditioned on the old name still being the current one."""
-        for _ in range(_RETRIES):
-            current = self._item_at(record.id, record.tenant, record.database)
-            if current is None:
-                return  # deleted meanwhile: nothing to update (as the SQL backend does)
-            old_name = current["name"]["S"]
-            try:
-                self._transact(self._update_actions(record, old_name), record.name)
-                return
-            except Conflict:
-                # Either the new name is taken, or a concurrent rename changed old_name.
-                claim = self._get(
-                    database_pk(record.tenant, record.database), NAME_SK + record.name
-                )
+    def update_collection(self, record: CollectionRecord, previous: CollectionRecord) -> None:
+        """Replace name, metadata, configuration and schema, on the condition that they are
+        still ``previous``'s; a rename moves the name claim in the same transaction."""
+        try:
+            self._transact(self._update_actions(record, previous), record.name)
+        except Conflict:
+            if record.name != previous.name:
+                pk = database_pk(record.tenant, record.database)
+                claim = self._get(pk, NAME_SK + record.name)
                 if claim is not None and claim["collection_id"]["S"] != record.id:
-                    raise
-        raise Conflict(record.name)
+                    raise  # the new name is taken
+            if self._item_at(record.id, record.tenant, record.database) is None:
+                return  # deleted meanwhile: nothing to update (as the SQL backend does)
+            raise Stale(record.id) from None
 
-    def _update_actions(self, record: CollectionRecord, old_name: str) -> list[dict[str, Any]]:
-        values = {":old": _s(old_name), ":name": _s(record.name)}
-        sets = ["#name = :name", "configuration = :configuration"]
-        values[":configuration"] = _s(json.dumps(record.configuration))
-        removes = []
+    def _update_actions(
+        self, record: CollectionRecord, previous: CollectionRecord
+    ) -> list[dict[str, Any]]:
         names = {"#name": "name"}
-        for name, value in (("metadata", record.metadata), ("schema", record.schema)):
+        values = {":old": _s(previous.name), ":name": _s(record.name)}
+        values[":configuration"] = _s(json.dumps(record.configuration))
+        values[":was_configuration"] = _s(json.dumps(previous.configuration))
+        sets = ["#name = :name", "configuration = :configuration"]
+        conditions = ["attribute_exists(pk)", "#name = :old", "configuration = :was_configuration"]
+        removes = []
+        for name in ("metadata", "schema"):
             names[f"#{name}"] = name  # "schema" is a DynamoDB reserved word
+            value, was = getattr(record, name), getattr(previous, name)
             if value is None:
                 removes.append(f"#{name}")
             else:
                 sets.append(f"#{name} = :{name}")
                 values[f":{name}"] = _s(json.dumps(value))
+            if was is None:
+                conditions.append(f"attribute_not_exists(#{name})")
+            else:
+                conditions.append(f"#{name} = :was_{name}")
+                values[f":was_{name}"] = _s(json.dumps(was))
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         update = {
             "Update": {
                 "TableName": self._table,
                 "Key": _key(database_pk(record.tenant, record.database), COLLECTION_SK + record.id),
                 "UpdateExpression": expression,
-                "ConditionExpression": "attribute_exists(pk) AND #name = :old",
+                "ConditionExpression": " AND ".join(conditions),
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
             }
         }
-        if old_name == record.name:
+        if previous.name == record.name:
             return [update]
         pk = database_pk(record.tenant, record.database)
-        old_claim = self._delete_action(_key(pk, NAME_SK + old_name), "collection_id = :id")
+        old_claim = self._delete_action(_key(pk, NAME_SK + previous.name), "collection_id = :id")
         old_claim["Delete"]["ExpressionAttributeValues"] = {":id": _s(record.id)}
         new_claim = {
             "Put": {

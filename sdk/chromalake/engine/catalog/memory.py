@@ -10,6 +10,8 @@ from chromalake.engine.catalog.base import (
     Conflict,
     DatabaseRecord,
     MetadataKey,
+    Stale,
+    described_alike,
     new_tenant_id,
     page,
 )
@@ -108,12 +110,16 @@ class MemoryCatalog:
         with self._lock:
             return list(self._collections.values())
 
-    def update_collection(self, record: CollectionRecord) -> None:
+    def update_collection(self, record: CollectionRecord, previous: CollectionRecord) -> None:
         with self._lock:
+            current = self._collections.get(record.id)
+            if current is None:
+                return
+            if not described_alike(current, previous):
+                raise Stale(record.id)
             other = self.get_collection(record.tenant, record.database, record.name)
             if other is not None and other.id != record.id:
                 raise Conflict(record.name)
-            current = self._collections[record.id]
             self._collections[record.id] = record.with_changes(
                 dimension=current.dimension,
                 metadata_keys=current.metadata_keys,

@@ -19,6 +19,8 @@ from chromalake.engine.catalog.base import (
     Conflict,
     DatabaseRecord,
     MetadataKey,
+    Stale,
+    described_alike,
     new_tenant_id,
 )
 
@@ -249,9 +251,16 @@ class SqliteCatalog:
     def all_collections(self) -> list[CollectionRecord]:
         return [_collection(r) for r in self._query(f"SELECT {_SELECTED_COLUMNS} FROM collections")]
 
-    def update_collection(self, record: CollectionRecord) -> None:
+    def update_collection(self, record: CollectionRecord, previous: CollectionRecord) -> None:
         try:
             with self._write() as db:
+                row = db.execute(
+                    f"SELECT {_SELECTED_COLUMNS} FROM collections WHERE id = ?", (record.id,)
+                ).fetchone()
+                if row is None:
+                    return
+                if not described_alike(_collection(row), previous):
+                    raise Stale(record.id)
                 db.execute(
                     "UPDATE collections SET name = ?, metadata = ?, configuration = ?, schema = ? "
                     "WHERE id = ?",
