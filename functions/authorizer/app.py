@@ -1,12 +1,13 @@
 """Lambda entry point of the ``authorizer`` unit: API key -> tenant scope, for API Gateway.
 
 An HTTP API Lambda authorizer (payload format 2.0, simple responses). It reads the key from
-``X-Chroma-Token`` or ``Authorization: Bearer``, looks its hash up in the catalog table
-(``CHROMALAKE_TABLE``, ``CHROMALAKE_REGION``; ``CHROMALAKE_KEY_PEPPER`` if keys are peppered)
-and lets the request through with the outcome in its context; the API function (with
-``CHROMALAKE_AUTH=true``) refuses what the context does not allow (chromalake.server.authz).
-Configure it without an identity source and with caching off: a request may carry either
-header, and this function caches accepted and refused keys itself.
+``X-Chroma-Token`` or ``Authorization: Bearer``, looks its hash (and the id of the key's
+tenant) up in the catalog table (``CHROMALAKE_TABLE``, ``CHROMALAKE_REGION``;
+``CHROMALAKE_KEY_PEPPER`` if keys are peppered) and lets the request through with the outcome
+in its context; the API function (with ``CHROMALAKE_AUTH=true``) refuses what the context does
+not allow (chromalake.server.authz). Configure it without an identity source and with caching
+off: a request may carry either header, and this function caches accepted and refused keys
+itself, and budgets lookups of unknown keys per client by the event's ``sourceIp``.
 
 Composition only: the decisions are chromalake.auth.authenticator's. Keys are never logged.
 

@@ -103,7 +103,7 @@ def _app(settings: Any, engine: Any) -> Any:
     from chromalake.auth.factory import build_authenticator, build_key_admin, build_key_store
     from chromalake.server.local_auth import AuthorizingResolver
 
-    authenticator = build_authenticator(settings, build_key_store(settings))
+    authenticator = build_authenticator(settings, build_key_store(settings), engine.catalog)
     app = build_app(engine, settings, build_key_admin(settings, authenticator))
     return AuthorizingResolver(app, authenticator)
 

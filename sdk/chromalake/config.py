@@ -75,13 +75,16 @@ class Settings(BaseModel):
     # A server-side secret mixed into key hashes (HMAC-SHA256); None: plain SHA-256. Every
     # process that checks or creates keys of one store must use the same value.
     chromalake_key_pepper: str | None = None
-    # How long a warm process trusts a key it looked up (a revoke elsewhere takes this long
-    # to reach it), and how long it remembers a key that was refused.
+    # How long a warm process trusts a key it looked up before it asks the store again (a
+    # revoke or reset elsewhere takes this long to reach it), and how long it remembers a key
+    # that was refused.
     chromalake_auth_cache_seconds: float = 30.0
     chromalake_auth_miss_seconds: float = 60.0
-    # Store lookups of keys not in either cache, per second per process (bursts of twice
-    # that); beyond it requests with unknown keys get 429 without touching the store.
+    # Store lookups of keys not in either cache, per second per process and per client
+    # address (bursts of twice that); beyond either, requests with unknown keys get 429
+    # without touching the store. Keys already accepted are checked again without a budget.
     chromalake_auth_lookups_per_second: float = 20.0
+    chromalake_auth_client_lookups_per_second: float = 5.0
 
     # -- maintenance and search (environment: CHROMALAKE_*) ---------------------------------
     # Below this many rows a collection is searched exactly (numpy over a cached matrix is

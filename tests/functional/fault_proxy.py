@@ -14,6 +14,10 @@ fails in one of the ways a real network or AWS fails:
 A fault matches a request by a regular expression searched in ``"<METHOD> <path> <target>"``
 (``target`` is DynamoDB's ``X-Amz-Target`` operation, e.g. ``TransactWriteItems``), lets
 ``skip`` matching requests through, then fails the next ``times`` ones.
+
+The proxy also counts what it forwards by kind (:func:`kind`: ``S3 GET``, ``S3 LIST``,
+``DynamoDB GetItem``, ...) and can add a latency per service, about what S3 and DynamoDB
+cost inside AWS (``benchmarks/bench_requests.py``; the warm-read tests count requests).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 import socket
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
@@ -59,12 +64,34 @@ class Fault:
         return True
 
 
-class FaultProxy:
-    """The proxy: ``endpoint`` for clients, ``faults`` to arm, ``requests`` seen so far."""
+def kind(request: str) -> str:
+    """What a logged request was: ``DynamoDB <operation>`` or ``S3 <GET|LIST|HEAD|PUT|...>``.
 
-    def __init__(self, upstream: str) -> None:
+    Example:
+        >>> kind("GET /lake?list-type=2&prefix=t/d/x.lance/_versions/ ")
+        'S3 LIST'
+        >>> kind("POST / GetItem"), kind("GET /lake/t/d/x.lance/data/a.lance ")
+        ('DynamoDB GetItem', 'S3 GET')
+    """
+    method, path, target = [*request.split(" ", 2), "", ""][:3]
+    if target:
+        return f"DynamoDB {target}"
+    query = urlparse(path).query
+    if method == "GET" and ("list-type" in query or "prefix=" in query or path.endswith("/")):
+        return "S3 LIST"
+    return f"S3 {method}"
+
+
+class FaultProxy:
+    """The proxy: ``endpoint`` for clients, ``faults`` to arm, ``requests`` seen so far.
+
+    ``latency``: seconds added to each forwarded request, by service (``"S3"``,
+    ``"DynamoDB"``)."""
+
+    def __init__(self, upstream: str, latency: dict[str, float] | None = None) -> None:
         parsed = urlparse(upstream)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.latency = latency or {}
         self.faults: list[Fault] = []
         self.requests: list[str] = []
         self._lock = threading.Lock()
@@ -96,6 +123,15 @@ class FaultProxy:
             self.faults = []
             self._idle.wait_for(lambda: self._in_flight == 0, timeout=settle)
             return injected
+
+    def counted(self) -> dict[str, int]:
+        """How many requests of each kind were seen since the last :meth:`reset`."""
+        with self._lock:
+            return dict(Counter(kind(r) for r in self.requests))
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests = []
 
     def _begin(self) -> None:
         with self._lock:
@@ -150,6 +186,7 @@ class FaultProxy:
                     return self._drop()
                 if action == "delay" and fault is not None:
                     time.sleep(fault.delay)
+                time.sleep(proxy.latency.get("DynamoDB" if target else "S3", 0.0))
                 status, headers, reply = self._forward(body)
                 if action == "lost":
                     return self._drop()

@@ -29,17 +29,23 @@ class RunningServer:
         port: int | None = None,
         allow_reset: bool = True,
         extra: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        # The flags alone decide where data goes, whatever the caller's environment says.
-        env = {k: v for k, v in os.environ.items() if not k.upper().startswith("CHROMALAKE_")}
+        # The flags (and ``env``, the test's own settings) alone decide where data goes and
+        # how the server behaves, whatever the caller's environment says.
+        inherited = {k: v for k, v in os.environ.items() if not k.upper().startswith("CHROMALAKE_")}
         command = [sys.executable, "-m", "chromalake.cli", "run", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--path", str(path / "data")]
         command += ["--allow-reset"] if allow_reset else []
         command += extra or []
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**inherited, **(env or {})},
         )
         self._wait()
 

@@ -77,9 +77,13 @@ KEYS = {
     "a_ro": ("tenant_a", None, "read-only"),
     "a_ro_one": ("tenant_a", ["db_one"], "read-only"),
     "a_rw_two": ("tenant_a", ["db_two"], "read-write"),
+    "a_admin_one": ("tenant_a", ["db_one"], "admin"),
     "b_admin": ("tenant_b", None, "admin"),
 }
 SECRET_B = ("b_private_db", "b_hidden")  # names no request ever uses
+# Admin routes beyond any one database (the tenant; a database the body names, db_new): a key
+# limited to some databases gets 403 there.
+BEYOND_DATABASES = {("PATCH", T), ("POST", T + "/databases")}
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,8 @@ class World:
         settings = Settings(chromalake_auth=True, allow_reset=True)
         self.engine = build_engine(settings)
         store = MemoryKeyStore()
-        authenticator = Authenticator(store)
-        self.admin = KeyAdmin(store, None, authenticator)
+        authenticator = Authenticator(store, self.engine.catalog)
+        self.admin = KeyAdmin(store, self.engine.catalog, None, authenticator)
         app = build_app(self.engine, settings, self.admin)
         self.app = AuthorizingResolver(app, authenticator)
         self.ids: dict[tuple[str, str, str], str] = {}
@@ -148,7 +152,9 @@ def _path(template: str, world: World, target: Target) -> str:
     return template.format(t=target.tenant, d=target.database, name=target.name, cid=cid)
 
 
-def expected(key_name: str | None, level: Level, target: Target, path: str) -> str:
+def expected(
+    key_name: str | None, level: Level, target: Target, path: str, route: tuple[str, str]
+) -> str:
     """ "ok", "forbidden" (403), "hidden" (404) or "unauthenticated" (403 AuthError)."""
     if level == Level.PUBLIC:
         return "ok"
@@ -160,7 +166,9 @@ def expected(key_name: str | None, level: Level, target: Target, path: str) -> s
         return "hidden"
     if "/databases/" in path and not scope.sees_database(target.database):
         return "hidden"
-    return "ok" if scope.level >= level else "forbidden"
+    if scope.level < level or (scope.databases is not None and route in BEYOND_DATABASES):
+        return "forbidden"
+    return "ok"
 
 
 @pytest.mark.parametrize("key_name", [None, *KEYS])
@@ -174,7 +182,7 @@ def test_every_route_with_every_key(
         path = _path(template, world, target)
         key = world.keys[key_name] if key_name is not None else None
         status, text = world.call(method, path, body, key)
-        want = expected(key_name, level, target, path)
+        want = expected(key_name, level, target, path, (method, template))
         where = f"{key_name} {method} {path} ({target_name}): {status} {text}"
         if want == "ok":
             assert status == success, where
@@ -282,3 +290,15 @@ def test_key_admin_routes_stay_in_the_admins_tenant() -> None:
     )
     assert world.call("GET", V2 + "/auth/identity", key=created["key"])[0] == 200
     assert world.call("POST", keys, {**new, "tenant": "tenant_zz"}, key=root)[0] == 404
+
+
+def test_a_database_admin_manages_only_the_keys_of_its_databases() -> None:
+    world = World()
+    keys, admin_one = V2 + "/chromalake/keys", world.keys["a_admin_one"]
+    listed = json.loads(world.call("GET", keys, key=admin_one)[1])
+    assert sorted(k["name"] for k in listed) == ["a_admin_one", "a_ro_one"]
+    every = json.loads(world.call("GET", keys, key=world.keys["root"])[1])
+    ids = {k["name"]: k["id"] for k in every}
+    for beyond in ("a_rw_two", "a_admin", "a_rw", "root"):
+        assert world.call("DELETE", f"{keys}/{ids[beyond]}", key=admin_one)[0] == 404
+    assert world.call("DELETE", f"{keys}/{ids['a_ro_one']}", key=admin_one)[0] == 200

@@ -43,7 +43,7 @@ def deployment(moto_aws: MotoAws, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     catalog = DynamoDBCatalog(table, region=REGION, endpoint_url=moto_aws.endpoint)
     catalog.create_tenant("acme")
     store = DynamoDBKeyStore(table, region=REGION, endpoint_url=moto_aws.endpoint)
-    _, key = KeyAdmin(store).create_key(ROOT_SCOPE, "acme", ["sales"], "read-only", "ci")
+    _, key = KeyAdmin(store, catalog).create_key(ROOT_SCOPE, "acme", ["sales"], "read-only", "ci")
     env = {
         "CHROMALAKE_TABLE": table,
         "CHROMALAKE_REGION": REGION,

@@ -51,6 +51,36 @@ def test_tenants_are_unique(catalog: Catalog) -> None:
         catalog.create_tenant("t1")
 
 
+def test_a_tenant_created_again_has_a_new_id(catalog: Catalog) -> None:
+    """API keys are bound to a tenant's id, so that a reset ends them (chromalake.auth)."""
+    catalog.create_tenant("t1")
+    catalog.create_tenant("t2")
+    first = catalog.tenant_id("t1")
+    assert first and first == catalog.tenant_id("t1") != catalog.tenant_id("t2")
+    assert catalog.tenant_id("nobody") is None
+    catalog.reset()
+    assert catalog.tenant_id("t1") is None
+    catalog.create_tenant("t1")
+    assert catalog.tenant_id("t1") not in (None, "", first)
+
+
+def test_a_tenant_stored_before_tenant_ids_has_the_empty_id(
+    tmp_path: Path, moto_aws: MotoAws
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE tenants (name TEXT PRIMARY KEY)")
+        db.execute("INSERT INTO tenants (name) VALUES ('old')")
+    catalog = SqliteCatalog(path)
+    catalog.create_tenant("new")
+    assert (catalog.tenant_id("old"), len(catalog.tenant_id("new") or "")) == ("", 36)
+    table = moto_aws.new_table()
+    item = {"pk": {"S": "TENANT#old"}, "sk": {"S": "TENANT"}, "kind": {"S": "tenant"}}
+    moto_aws.client("dynamodb").put_item(TableName=table, Item={**item, "name": {"S": "old"}})
+    dynamodb = DynamoDBCatalog(table, region=REGION, endpoint_url=moto_aws.endpoint)
+    assert dynamodb.tenant_id("old") == ""
+
+
 def test_databases_list_by_name_with_paging(catalog: Catalog) -> None:
     for name in ["zeta", "alpha", "mid"]:
         catalog.create_database(DatabaseRecord(f"id-{name}", name, "t1"))

@@ -19,8 +19,7 @@ import pytest
 from lambda_units import cold_start as start_unit
 from moto_server import REGION, MotoAws, load_template
 
-from chromalake.auth.admin import KeyAdmin
-from chromalake.auth.factory import build_authenticator, build_key_store
+from chromalake.auth.factory import build_authenticator, build_key_admin, build_key_store
 from chromalake.server.gateway import LambdaContext
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,7 +91,7 @@ def test_the_api_with_the_template_environment_on_moto(
     assert settings.chromalake_bucket and settings.chromalake_table and settings.chromalake_auth
     assert "/maintenance-" in settings.chromalake_maintenance_queue_url
     assert settings.chromalake_max_batch_size == 600
-    _, key = KeyAdmin(build_key_store(settings)).create_root_key("events")
+    _, key = build_key_admin(settings).create_root_key("events")
     events = ROOT / "functions" / "api" / "events"
 
     def send(name: str, collection_id: str = PLACEHOLDER_ID) -> tuple[int, Any]:

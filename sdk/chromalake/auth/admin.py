@@ -1,14 +1,16 @@
 """Creating, listing and revoking keys, and who may do it.
 
 A root key (tenant ``*``) manages every tenant's keys. A tenant's admin key manages its own
-tenant's keys only, and cannot mint a key reaching further than itself (databases outside
-its own list). Another tenant, or a key of another tenant, is answered as if it did not
-exist (404), so an admin learns nothing about other tenants.
+tenant's keys only; an admin key limited to some databases manages only the keys limited to
+those databases (never a key of more, nor of every database). No admin can mint a key
+reaching further than itself. Another tenant, or a key beyond the caller's reach, is
+answered as if it did not exist (404), so an admin learns nothing about what it cannot reach.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 from chromalake import validation
@@ -19,9 +21,11 @@ from chromalake.auth.keys import (
     ApiKey,
     KeyStore,
     Role,
+    Tenants,
     generate_key,
     generate_key_id,
     hash_key,
+    is_current,
     now,
 )
 from chromalake.auth.scope import Scope
@@ -57,12 +61,31 @@ def _checked(
     return tuple(dict.fromkeys(databases)), cast(Role, role)
 
 
+class _ReadOnce:
+    """Tenants whose ids are read once each (a listing holds many keys of one tenant)."""
+
+    def __init__(self, tenants: Tenants) -> None:
+        self._ids: dict[str, str | None] = {}
+        self._tenants = tenants
+
+    def tenant_id(self, name: str) -> str | None:
+        if name not in self._ids:
+            self._ids[name] = self._tenants.tenant_id(name)
+        return self._ids[name]
+
+
 class KeyAdmin:
     """Key management over a store, on behalf of a caller's scope.
 
+    ``tenants`` is the catalog: a key is made only for a tenant that exists, and bound to its
+    id (:func:`chromalake.auth.keys.is_current`).
+
     Example:
         >>> from chromalake.auth.keys import MemoryKeyStore
-        >>> admin = KeyAdmin(MemoryKeyStore())
+        >>> from chromalake.engine.catalog import MemoryCatalog
+        >>> catalog = MemoryCatalog()
+        >>> catalog.create_tenant("acme")
+        >>> admin = KeyAdmin(MemoryKeyStore(), catalog)
         >>> record, key = admin.create_key(ROOT, "acme", ["sales"], "read-only", "dashboards")
         >>> record.tenant, record.databases, key.startswith("clk_")
         ('acme', ('sales',), True)
@@ -73,10 +96,12 @@ class KeyAdmin:
     def __init__(
         self,
         store: KeyStore,
+        tenants: Tenants,
         pepper: str | None = None,
         authenticator: Authenticator | None = None,
     ) -> None:
-        self.store, self._pepper, self._authenticator = store, pepper, authenticator
+        self.store, self.tenants = store, tenants
+        self._pepper, self._authenticator = pepper, authenticator
 
     def create_key(
         self,
@@ -89,10 +114,11 @@ class KeyAdmin:
         """A new key (the record, and the key itself: shown this once, never stored)."""
         if not caller.sees_tenant(tenant):
             raise tenant_not_found(tenant)
+        tenant_id = "" if tenant == ALL else self.tenants.tenant_id(tenant)
+        if tenant_id is None:
+            raise tenant_not_found(tenant)
         wanted, checked_role = _checked(tenant, databases, role, name)
-        if caller.databases is not None and (
-            wanted is None or not set(wanted) <= set(caller.databases)
-        ):
+        if not caller.covers(wanted):
             raise ForbiddenError("An API key cannot create a key for databases it cannot use")
         key = generate_key()
         record = ApiKey(
@@ -103,6 +129,7 @@ class KeyAdmin:
             role=checked_role,
             name=name,
             created_at=now(),
+            tenant_id=tenant_id,
         )
         self.store.add_key(record)
         return record, key
@@ -112,17 +139,31 @@ class KeyAdmin:
         return self.create_key(ROOT, ALL, None, "admin", name)
 
     def list_keys(self, caller: Scope, tenant: str | None = None) -> list[ApiKey]:
-        """The keys of ``tenant`` (a tenant admin: its own tenant's, whatever it asks)."""
+        """The keys of ``tenant`` within the caller's reach (a tenant admin: its own tenant's,
+        whatever it asks; an admin of some databases: the keys of those databases only).
+
+        The keys of a tenant that was reset are not the keys of the tenant that now has its
+        name: only root's list of every key shows them, as revoked (they no longer work).
+        """
         if tenant is not None and not caller.sees_tenant(tenant):
             raise tenant_not_found(tenant)
         if tenant is None and not caller.is_root:
             tenant = caller.tenant
-        return self.store.list_keys(tenant)
+        keys, tenants = self.store.list_keys(tenant), _ReadOnce(self.tenants)
+        if tenant is None:
+            return [k if is_current(k, tenants) else replace(k, revoked=True) for k in keys]
+        return [k for k in keys if caller.reaches(k) and is_current(k, tenants)]
 
     def revoke_key(self, caller: Scope, key_id: str) -> ApiKey:
-        """Revoke a key of the caller's reach; the key as it now is."""
+        """Revoke a key of the caller's reach; the key as it now is. A key beyond it (or of
+        a tenant since reset, unless the caller is root) is answered as one that does not
+        exist."""
         found = self.store.get_key(key_id)
-        if found is None or not caller.sees_tenant(found.tenant):
+        if (
+            found is None
+            or not caller.reaches(found)
+            or not (caller.is_root or is_current(found, self.tenants))
+        ):
             raise key_not_found(key_id)
         revoked = self.store.revoke_key(key_id)
         if revoked is None:

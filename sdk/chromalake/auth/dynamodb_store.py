@@ -56,6 +56,8 @@ def _key_item(key: ApiKey) -> Item:
         item["databases"] = {"L": [_s(d) for d in key.databases]}
     if key.last_used_at is not None:
         item["last_used_at"] = _s(key.last_used_at)
+    if key.tenant_id:  # absent: a root key, or one stored before tenants had ids
+        item["tenant_id"] = _s(key.tenant_id)
     return item
 
 
@@ -71,6 +73,7 @@ def _api_key(item: Item) -> ApiKey:
         created_at=item["created_at"]["S"],
         last_used_at=item["last_used_at"]["S"] if "last_used_at" in item else None,
         revoked=bool(item.get("revoked", {}).get("BOOL", False)),
+        tenant_id=item.get("tenant_id", {}).get("S", ""),
     )
 
 

@@ -5,6 +5,10 @@ It is shown once, when it is created; the store keeps only its hash (SHA-256, or
 with a server-side pepper), so a copy of the table or the SQLite file holds no usable key.
 Lookups go by hash: a presented key is hashed and the hash is the lookup key, so how long a
 check takes never depends on how much of a stored key a guess got right.
+
+A key of a tenant is bound to the tenant's id (the catalog's, made when the tenant was
+created), not only to its name: after a reset, a tenant created again under the same name
+has another id, and the keys of the old one no longer work (:func:`is_current`).
 """
 
 from __future__ import annotations
@@ -71,7 +75,8 @@ class ApiKey:
     """One stored key: everything but the key itself.
 
     ``databases`` None means every database of the tenant; ``tenant`` ``"*"`` is a root key
-    (always an admin) that may act on every tenant.
+    (always an admin) that may act on every tenant. ``tenant_id`` is the id the tenant had
+    when the key was made ("" for a key, or a tenant, stored before tenants had ids).
     """
 
     id: str
@@ -83,6 +88,7 @@ class ApiKey:
     created_at: str
     last_used_at: str | None = None
     revoked: bool = False
+    tenant_id: str = ""
 
     def public(self) -> dict[str, object]:
         """The key as admin routes and the CLI show it (no hash).
@@ -102,6 +108,29 @@ class ApiKey:
             "last_used_at": self.last_used_at,
             "revoked": self.revoked,
         }
+
+
+class Tenants(Protocol):
+    """Where tenants' ids are read: the engine's catalog (``Catalog.tenant_id``)."""
+
+    def tenant_id(self, name: str) -> str | None:
+        """The tenant's id (None: no such tenant; "" for one stored before tenants had ids)."""
+
+
+def is_current(key: ApiKey, tenants: Tenants) -> bool:
+    """Whether ``key``'s tenant is still the one it was made for (a root key has no tenant).
+
+    Example:
+        >>> from chromalake.engine.catalog import MemoryCatalog
+        >>> tenants = MemoryCatalog()
+        >>> tenants.create_tenant("acme")
+        >>> key = ApiKey("k1", "h", "acme", None, "admin", "ci", now(), tenant_id="")
+        >>> is_current(key, tenants)
+        False
+        >>> is_current(replace(key, tenant_id=tenants.tenant_id("acme") or ""), tenants)
+        True
+    """
+    return key.tenant == ALL or tenants.tenant_id(key.tenant) == key.tenant_id
 
 
 class KeyStore(Protocol):

@@ -76,6 +76,23 @@ class Scope:
     def sees_database(self, database: str) -> bool:
         return self.databases is None or database in self.databases
 
+    def covers(self, databases: tuple[str, ...] | None) -> bool:
+        """Whether every one of ``databases`` (None: all of the tenant's) is within this scope.
+
+        Example:
+            >>> s = Scope("k1", "acme", ("sales", "hr"), "admin")
+            >>> s.covers(("sales",)), s.covers(("sales", "ops")), s.covers(None)
+            (True, False, False)
+        """
+        if self.databases is None:
+            return True
+        return databases is not None and set(databases) <= set(self.databases)
+
+    def reaches(self, key: ApiKey) -> bool:
+        """Whether an admin of this scope may see and revoke ``key``: a key of its tenant
+        whose databases are all within its own (a root key reaches every key)."""
+        return self.sees_tenant(key.tenant) and self.covers(key.databases)
+
     def identity(self) -> dict[str, Any]:
         """Chroma's ``/auth/identity`` body for this key (exactly its three keys)."""
         databases = list(self.databases) if self.databases is not None else [ALL]

@@ -18,10 +18,14 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
     id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL, databases TEXT,
     role TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT,
-    revoked INTEGER NOT NULL DEFAULT 0);
+    revoked INTEGER NOT NULL DEFAULT 0, tenant_id TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant, id);
 """
-_COLUMNS = "id, key_hash, tenant, databases, role, name, created_at, last_used_at, revoked"
+# Added after the first release: a key stored before it is bound to no tenant id ("").
+_ADDED_COLUMNS = {"tenant_id": "TEXT NOT NULL DEFAULT ''"}
+_COLUMNS = (
+    "id, key_hash, tenant, databases, role, name, created_at, last_used_at, revoked, tenant_id"
+)
 
 
 def _key(row: sqlite3.Row) -> ApiKey:
@@ -36,6 +40,7 @@ def _key(row: sqlite3.Row) -> ApiKey:
         created_at=row["created_at"],
         last_used_at=row["last_used_at"],
         revoked=bool(row["revoked"]),
+        tenant_id=row["tenant_id"],
     )
 
 
@@ -52,6 +57,20 @@ class SqliteKeyStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA busy_timeout=60000")
         self._conn.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        # In one write transaction: two processes opening an older file add a column once.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            present = {row["name"] for row in self._conn.execute("PRAGMA table_info(api_keys)")}
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    self._conn.execute(f"ALTER TABLE api_keys ADD COLUMN {name} {definition}")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
 
     def _rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         with self._lock:
@@ -60,7 +79,7 @@ class SqliteKeyStore:
     def add_key(self, key: ApiKey) -> None:
         databases = json.dumps(list(key.databases)) if key.databases is not None else None
         self._rows(
-            f"INSERT INTO api_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO api_keys ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             key.id,
             key.key_hash,
             key.tenant,
@@ -70,6 +89,7 @@ class SqliteKeyStore:
             key.created_at,
             key.last_used_at,
             int(key.revoked),
+            key.tenant_id,
         )
 
     def find_by_hash(self, key_hash: str) -> ApiKey | None:

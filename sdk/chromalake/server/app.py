@@ -120,7 +120,7 @@ def build_app(
     app.auth_required = settings.chromalake_auth
     for module in ROUTERS:
         app.include_router(module.router(engine, settings))
-    app.include_router(keys.router(engine, keys_admin))
+    app.include_router(keys.router(keys_admin))
 
     def chroma_error(error: ChromaError) -> Response[Any]:
         return error_response(error)

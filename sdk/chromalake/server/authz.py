@@ -10,7 +10,13 @@ until it is classified), and a request is refused:
 2. when its path names a tenant, or a database, outside the key's scope: 404, with Chroma's
    not-found message. This depends only on the key and the path, never on what exists, so
    another tenant's names cannot be probed;
-3. when the key's role is below the route's level: 403.
+3. when the key's role is below the route's level: 403;
+4. when the route acts on the tenant as a whole (:data:`TENANT_WIDE`) and the key is limited
+   to some databases: 403.
+
+A route that names a database in its body rather than its path (creating a database) checks
+it with :func:`require_database`: 403 for a database outside the key's scope, before anything
+is read, so the answer never says whether that database exists.
 
 Enforcement is on when the settings ask for it (``chromalake_auth``) or whenever an
 authorizer context is present, so an API function behind the authorizer never runs open.
@@ -86,6 +92,10 @@ POLICY: dict[tuple[str, str], Level] = {
     ("DELETE", KEYS + "/<key_id>"): Level.ADMIN,
 }
 
+# ADMIN routes that act on the tenant as a whole, beyond any one database: an admin key
+# limited to some databases may not call them.
+TENANT_WIDE: frozenset[tuple[str, str]] = frozenset({("PATCH", T)})
+
 
 def authorizer_context(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """The authorizer's context in an API Gateway HTTP API event, if there is one."""
@@ -120,6 +130,25 @@ def check(
     _hide_foreign(scope, arguments)
     if scope.level < level:
         raise ForbiddenError(f"This API key's role ({scope.role}) does not allow this request")
+    if (method, path) in TENANT_WIDE and scope.databases is not None:
+        raise ForbiddenError("This API key is limited to some databases of the tenant")
+
+
+def require_database(event: Mapping[str, Any], database: str) -> None:
+    """Refuse (403) a request whose body names a database outside its key's scope.
+
+    Example:
+        >>> event = {"requestContext": {"authorizer": {"lambda": Scope(
+        ...     "k1", "acme", ("sales",), "admin").context()}}}
+        >>> require_database(event, "sales")
+        >>> require_database(event, "hr")
+        Traceback (most recent call last):
+        ...
+        chromalake.errors.ForbiddenError: This API key cannot reach database [hr]
+    """
+    scope = scope_of(event)
+    if scope is not None and not scope.sees_database(database):
+        raise ForbiddenError(f"This API key cannot reach database [{database}]")
 
 
 def _hide_foreign(scope: Scope, arguments: Mapping[str, str]) -> None:

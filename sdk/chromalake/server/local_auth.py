@@ -3,6 +3,9 @@
 In AWS, API Gateway calls the authorizer function and hands its context to the API function
 in ``requestContext.authorizer.lambda``. Locally the same authenticator runs in-process and
 the same context is put in the same place, so the app checks keys by the deployed path.
+
+A reset answered here also empties the authenticator's cache of accepted keys, so the keys of
+the tenants it removed stop working at once (elsewhere: within the cache time).
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import copy
 from typing import Any
 
 from chromalake.auth.authenticator import Authenticator
+from chromalake.server.authz import V2
 from chromalake.server.gateway import Resolver
+
+RESET = V2 + "/reset"
 
 
 class AuthorizingResolver:
@@ -19,10 +25,11 @@ class AuthorizingResolver:
 
     Example:
         >>> from chromalake.auth.keys import MemoryKeyStore
+        >>> from chromalake.engine.catalog import MemoryCatalog
         >>> class Echo:
         ...     def resolve(self, event, context):
         ...         return event["requestContext"]["authorizer"]["lambda"]
-        >>> wrapped = AuthorizingResolver(Echo(), Authenticator(MemoryKeyStore()))
+        >>> wrapped = AuthorizingResolver(Echo(), Authenticator(MemoryKeyStore(), MemoryCatalog()))
         >>> wrapped.resolve({"headers": {}, "requestContext": {}}, None)
         {'status': 'denied'}
     """
@@ -36,4 +43,12 @@ class AuthorizingResolver:
         request_context = dict(authorized.get("requestContext") or {})
         request_context["authorizer"] = {"lambda": answer["context"]}
         authorized["requestContext"] = request_context
-        return self.app.resolve(authorized, context)
+        reply = self.app.resolve(authorized, context)
+        if _is_reset(event) and reply.get("statusCode") == 200:
+            self.authenticator.forget()
+        return reply
+
+
+def _is_reset(event: dict[str, Any]) -> bool:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return http.get("method") == "POST" and event.get("rawPath") == RESET

@@ -7,6 +7,7 @@ catalog reports conflicts with :class:`Conflict` and absences with ``None``.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -39,9 +40,14 @@ class Catalog(Protocol):
     resends_writes: bool
 
     def create_tenant(self, name: str) -> None:
-        """Add a tenant; raises Conflict if it exists."""
+        """Add a tenant, with a new random id; raises Conflict if it exists."""
 
     def has_tenant(self, name: str) -> bool: ...
+
+    def tenant_id(self, name: str) -> str | None:
+        """The id the tenant got when it was created (None: no such tenant; "" for a tenant
+        stored before tenants had ids). A tenant created again under the same name, after a
+        reset, has a new id: API keys are bound to it (chromalake.auth)."""
 
     def create_database(self, record: DatabaseRecord) -> None:
         """Add a database; raises Conflict if (tenant, name) exists."""
@@ -127,6 +133,7 @@ __all__ = [
     "MetadataKey",
     "Stale",
     "described_alike",
+    "new_tenant_id",
     "page",
 ]
 
@@ -135,3 +142,8 @@ def page(items: list[Any], limit: int | None, offset: int | None) -> list[Any]:
     """Chroma's limit/offset over an ordered list (None: no limit, offset 0)."""
     start = offset or 0
     return items[start:] if limit is None else items[start : start + limit]
+
+
+def new_tenant_id() -> str:
+    """A new tenant's id (random: a tenant created again under its old name gets another)."""
+    return str(uuid.uuid4())

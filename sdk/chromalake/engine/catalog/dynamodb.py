@@ -4,7 +4,7 @@ Single-table design (infrastructure/catalog.md shows the items):
 
 | item | pk | sk | holds |
 | --- | --- | --- | --- |
-| tenant | ``TENANT#<tenant>`` | ``TENANT`` | the tenant's name |
+| tenant | ``TENANT#<tenant>`` | ``TENANT`` | the tenant's name and id |
 | database | ``TENANT#<tenant>`` | ``DATABASE#<name>`` | id, name, tenant |
 | collection | ``DB#<tenant>#<database>`` | ``COLLECTION#<id>`` | the record and its counters |
 | name claim | ``DB#<tenant>#<database>`` | ``NAME#<name>`` | the id owning that name |
@@ -40,6 +40,7 @@ from chromalake.engine.catalog.base import (
     DatabaseRecord,
     MetadataKey,
     Stale,
+    new_tenant_id,
     page,
 )
 
@@ -296,11 +297,20 @@ class DynamoDBCatalog:
     # -- tenants ----------------------------------------------------------------------------
 
     def create_tenant(self, name: str) -> None:
-        item = {**_key(tenant_pk(name), TENANT_SK), "kind": _s(KIND_TENANT), "name": _s(name)}
+        item = {
+            **_key(tenant_pk(name), TENANT_SK),
+            "kind": _s(KIND_TENANT),
+            "name": _s(name),
+            "id": _s(new_tenant_id()),
+        }
         self._put_new(item, name)
 
     def has_tenant(self, name: str) -> bool:
         return self._get(tenant_pk(name), TENANT_SK) is not None
+
+    def tenant_id(self, name: str) -> str | None:
+        item = self._get(tenant_pk(name), TENANT_SK)
+        return None if item is None else str(item.get("id", {}).get("S", ""))
 
     # -- databases --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from chromalake.engine.catalog.base import (
     MetadataKey,
     Stale,
     described_alike,
+    new_tenant_id,
     page,
 )
 
@@ -25,7 +26,7 @@ class MemoryCatalog:
 
     def reset(self) -> None:
         with self._lock:
-            self._tenants: set[str] = set()
+            self._tenants: dict[str, str] = {}  # name -> id
             self._databases: dict[tuple[str, str], DatabaseRecord] = {}
             self._collections: dict[str, CollectionRecord] = {}
             self._next_seq: dict[str, int] = {}
@@ -34,11 +35,15 @@ class MemoryCatalog:
         with self._lock:
             if name in self._tenants:
                 raise Conflict(name)
-            self._tenants.add(name)
+            self._tenants[name] = new_tenant_id()
 
     def has_tenant(self, name: str) -> bool:
         with self._lock:
             return name in self._tenants
+
+    def tenant_id(self, name: str) -> str | None:
+        with self._lock:
+            return self._tenants.get(name)
 
     def create_database(self, record: DatabaseRecord) -> None:
         with self._lock:

@@ -21,10 +21,11 @@ from chromalake.engine.catalog.base import (
     MetadataKey,
     Stale,
     described_alike,
+    new_tenant_id,
 )
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY, id TEXT);
 CREATE TABLE IF NOT EXISTS databases (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, tenant TEXT NOT NULL, UNIQUE (tenant, name));
 CREATE TABLE IF NOT EXISTS collections (
@@ -33,11 +34,15 @@ CREATE TABLE IF NOT EXISTS collections (
     next_seq INTEGER NOT NULL DEFAULT 0, metadata_keys TEXT, UNIQUE (tenant, database, name));
 """
 # Columns added after the first release, with their definitions: an older file gets them.
+# A tenant stored before tenants had ids keeps a NULL id (read as "").
 _ADDED_COLUMNS = {
-    "metadata_keys": "TEXT",
-    "extra": "TEXT",
-    "retired": "INTEGER NOT NULL DEFAULT 0",
-    "version": "INTEGER",
+    "collections": {
+        "metadata_keys": "TEXT",
+        "extra": "TEXT",
+        "retired": "INTEGER NOT NULL DEFAULT 0",
+        "version": "INTEGER",
+    },
+    "tenants": {"id": "TEXT"},
 }
 
 _COLLECTION_COLUMNS = (
@@ -104,10 +109,11 @@ class SqliteCatalog:
 
     def _add_missing_columns(self) -> None:
         with self._write() as db:
-            present = {row["name"] for row in db.execute("PRAGMA table_info(collections)")}
-            for name, definition in _ADDED_COLUMNS.items():
-                if name not in present:
-                    db.execute(f"ALTER TABLE collections ADD COLUMN {name} {definition}")
+            for table, columns in _ADDED_COLUMNS.items():
+                present = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
+                for name, definition in columns.items():
+                    if name not in present:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -132,12 +138,16 @@ class SqliteCatalog:
     def create_tenant(self, name: str) -> None:
         try:
             with self._write() as db:
-                db.execute("INSERT INTO tenants (name) VALUES (?)", (name,))
+                db.execute("INSERT INTO tenants (name, id) VALUES (?, ?)", (name, new_tenant_id()))
         except sqlite3.IntegrityError as e:
             raise Conflict(name) from e
 
     def has_tenant(self, name: str) -> bool:
         return bool(self._query("SELECT 1 FROM tenants WHERE name = ?", name))
+
+    def tenant_id(self, name: str) -> str | None:
+        rows = self._query("SELECT id FROM tenants WHERE name = ?", name)
+        return (rows[0]["id"] or "") if rows else None
 
     def create_database(self, record: DatabaseRecord) -> None:
         try:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake import validation
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
-from chromalake.server.authz import scope_of
+from chromalake.server.authz import require_database, scope_of
 from chromalake.server.http import database_name, documented, json_response, new_router
 from chromalake.server.serialize import database_json
 from chromalake.wire import CreateDatabasePayload, Database
@@ -45,6 +45,7 @@ def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:
     def create_database(
         tenant: str, payload: Annotated[CreateDatabasePayload, Body()]
     ) -> Response[Any]:
+        require_database(r.current_event.raw_event, payload.name)  # the same 403, taken or not
         validation.validate_database_name(payload.name, strict=True)  # the server's create rule
         engine.create_database(payload.name, tenant=tenant)
         return json_response({})

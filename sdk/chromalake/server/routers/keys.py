@@ -7,7 +7,8 @@
 | DELETE | ``/api/v2/chromalake/keys/{id}`` | (none) | the revoked record |
 
 They need an admin key (:mod:`chromalake.server.authz`); a tenant's admin reaches only its own
-tenant's keys (:mod:`chromalake.auth.admin`). A server without a key store (not started with
+tenant's keys, and an admin of some databases only the keys of those databases
+(:mod:`chromalake.auth.admin`). A server without a key store (not started with
 auth) answers 501.
 """
 
@@ -20,9 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.auth.admin import KeyAdmin
-from chromalake.auth.keys import ALL
 from chromalake.auth.scope import Scope
-from chromalake.engine.engine import Engine
 from chromalake.errors import ChromaAuthError, UnimplementedError
 from chromalake.server.authz import KEYS, scope_of
 from chromalake.server.http import documented, json_response, new_router
@@ -31,7 +30,7 @@ from chromalake.wire import ApiKeyModel, CreateApiKeyPayload, CreatedApiKey
 NO_KEYS = "API keys are not enabled on this server (start it with --auth)"
 
 
-def router(engine: Engine, keys: KeyAdmin | None) -> APIGatewayHttpRouter:
+def router(keys: KeyAdmin | None) -> APIGatewayHttpRouter:
     """The key routes over ``keys`` (None: the server has no key store)."""
     r = new_router()
 
@@ -46,8 +45,6 @@ def router(engine: Engine, keys: KeyAdmin | None) -> APIGatewayHttpRouter:
     @r.post(KEYS, summary="Create an API key", tags=["keys"], responses=documented(CreatedApiKey))
     def create_key(payload: Annotated[CreateApiKeyPayload, Body()]) -> Response[Any]:
         admin, scope = caller()
-        if payload.tenant != ALL and scope.sees_tenant(payload.tenant):
-            engine.get_tenant(payload.tenant)  # 404 for a tenant that does not exist
         record, key = admin.create_key(
             scope, payload.tenant, payload.databases, payload.role, payload.name
         )
