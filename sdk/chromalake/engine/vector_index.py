@@ -190,21 +190,48 @@ def _training_sample(matrix: F32, partitions: int) -> F32:
     return np.ascontiguousarray(matrix[picked])
 
 
-def _positions(allowed: Allowed, rows: int) -> I64 | None:
-    """The allowed rows as sorted positions (None: every row)."""
-    if allowed is None:
-        return None
-    given = np.asarray(allowed)
-    if given.dtype == np.bool_:
-        if given.shape != (rows,):
-            raise ValueError(f"an allowed mask needs one entry a row ({rows}), got {given.shape}")
-        return np.flatnonzero(given).astype(np.int64)
-    positions = given.astype(np.int64, copy=False).ravel()
-    if len(positions) and (
-        positions[0] < 0 or positions[-1] >= rows or np.any(np.diff(positions) <= 0)
-    ):
-        raise ValueError("allowed positions must be sorted, unique and within the index's rows")
-    return positions
+class _Filter:
+    """An allowed-rows filter as sorted positions and as faiss's bitmap, each made once and
+    only when needed (a mask stays a mask for the lists; positions stay positions for exact
+    search)."""
+
+    def __init__(self, allowed: npt.NDArray[Any], rows: int) -> None:
+        self.rows = rows
+        self._mask: npt.NDArray[np.bool_] | None = None
+        self._positions: I64 | None = None
+        if allowed.dtype == np.bool_:
+            if allowed.shape != (rows,):
+                raise ValueError(
+                    f"an allowed mask needs one entry a row ({rows}), got {allowed.shape}"
+                )
+            self._mask = allowed
+            self.count = int(np.count_nonzero(allowed))
+            return
+        positions = allowed.astype(np.int64, copy=False).ravel()
+        if len(positions) and (
+            positions[0] < 0 or positions[-1] >= rows or np.any(np.diff(positions) <= 0)
+        ):
+            raise ValueError("allowed positions must be sorted, unique and within the index's rows")
+        self._positions = positions
+        self.count = len(positions)
+
+    @classmethod
+    def of(cls, allowed: Allowed, rows: int) -> _Filter | None:
+        return None if allowed is None else cls(np.asarray(allowed), rows)
+
+    @property
+    def positions(self) -> I64:
+        if self._positions is None:
+            self._positions = np.flatnonzero(np.asarray(self._mask)).astype(np.int64)
+        return self._positions
+
+    def bitmap(self) -> npt.NDArray[np.uint8]:
+        """One bit a row, little-endian within a byte: faiss's IDSelectorBitmap layout."""
+        mask = self._mask
+        if mask is None:
+            mask = np.zeros(self.rows, dtype=bool)
+            mask[self.positions] = True
+        return np.packbits(mask, bitorder="little")
 
 
 def _raw(array: npt.NDArray[Any]) -> memoryview:
@@ -400,23 +427,22 @@ class VectorIndex:
         matrix = _matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
-        positions = _positions(allowed, self.rows)
-        count = self.rows if positions is None else len(positions)
+        where = _Filter.of(allowed, self.rows)
+        count = self.rows if where is None else where.count
         if k == 0 or count == 0:
             return [(np.empty(0, np.int64), np.empty(0, np.float64)) for _ in matrix]
-        few = positions is not None and count * self._dimension <= exact_cells
-        if self._base is None or few:
-            return self.exact(matrix, k, positions)
+        if self._base is None or (where is not None and count * self._dimension <= exact_cells):
+            return self._exact(matrix, k, where)
         probes = nprobe or nprobe_for(self.partitions)
-        if positions is not None:  # a filter leaves fewer rows a list: probe more lists
+        if where is not None:  # a filter leaves fewer rows a list: probe more lists
             probes = math.ceil(probes * self.rows / count)
         wanted = max(candidates or default_candidates(k), k)
-        found = self._candidates(matrix, wanted, min(probes, self.partitions), positions)
+        found = self._candidates(matrix, wanted, min(probes, self.partitions), where)
         hits = [self._reranked(q, c, k) for q, c in zip(matrix, found, strict=True)]
         # The probed lists held fewer than k (allowed) rows: exact search, never a short answer.
         short = [i for i, (p, _) in enumerate(hits) if len(p) < min(k, count)]
         if short:
-            for i, hit in zip(short, self.exact(matrix[short], k, positions), strict=True):
+            for i, hit in zip(short, self._exact(matrix[short], k, where), strict=True):
                 hits[i] = hit
         return hits
 
@@ -429,25 +455,24 @@ class VectorIndex:
             [[2, 1, 0]]
         """
         matrix = _matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
-        positions = _positions(allowed, self.rows)
-        if positions is None:
-            positions = np.arange(self.rows, dtype=np.int64)
-        rows = self._vectors(positions)
-        keys = self._tiebreak_of(positions)
-        found = nearest(self._space, matrix, rows, keys, k)
+        return self._exact(matrix, k, _Filter.of(allowed, self.rows))
+
+    def _exact(self, queries: F32, k: int, where: _Filter | None) -> Hits:
+        positions = np.arange(self.rows, dtype=np.int64) if where is None else where.positions
+        found = nearest(
+            self._space, queries, self._vectors(positions), self._tiebreak_of(positions), k
+        )
         return [(positions[p], d) for p, d in found]
 
     def _candidates(
-        self, queries: F32, wanted: int, probes: int, positions: I64 | None
+        self, queries: F32, wanted: int, probes: int, where: _Filter | None
     ) -> list[I64]:
         """Positions proposed by the lists (base and delta) for each query."""
         faiss = _faiss()
         indexed = _for_index(self._space, queries)
         selector = bitmap = None
-        if positions is not None:
-            mask = np.zeros(self.rows, dtype=bool)
-            mask[positions] = True
-            bitmap = np.packbits(mask, bitorder="little")
+        if where is not None:
+            bitmap = where.bitmap()
             selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(bitmap))
         params = faiss.SearchParametersIVF(nprobe=probes, sel=selector)
         parts = [index.search(indexed, wanted, params=params) for index in self._indexes()]
