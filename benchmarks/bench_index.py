@@ -224,7 +224,7 @@ class UsearchCandidate:
 CANDIDATES: dict[str, Callable[[], Any]] = {
     "vector_index": VectorIndexCandidate,
     "vector_index-inmem": lambda: VectorIndexCandidate(mmap=False),
-    "vector_index-2sqrt": lambda: VectorIndexCandidate(lists_per_sqrt=2.0),
+    "vector_index-sqrt": lambda: VectorIndexCandidate(lists_per_sqrt=1.0),
     "faiss-hnsw": FaissHnswCandidate,
     "hnswlib": HnswlibCandidate,
     "usearch": UsearchCandidate,

@@ -16,8 +16,9 @@ How a query runs:
   by the rows' tie-break keys (insertion order), as the exact path does;
 - an ``allowed`` filter (a boolean mask over the rows, or sorted row positions) is a prefilter:
   when it leaves few rows they are searched exactly; otherwise faiss skips the other rows with
-  a bitmap selector while it scans, probing more lists the more selective the filter is, and a
-  query that still finds fewer than ``k`` rows falls back to exact search over the allowed rows.
+  a bitmap selector while it scans, probing more lists the more selective the filter is
+  (``nprobe / share ** 1.5``), and a query that still finds fewer than ``k`` rows falls back
+  to exact search over the allowed rows.
 
 Rows are addressed by position 0..rows-1, in the order given to :meth:`VectorIndex.build`, then
 :meth:`VectorIndex.add` appends. Vectors for the re-rank stay in float32: in memory after a
@@ -74,6 +75,11 @@ _MIN_TRAIN_ROWS = 20_000
 # one gather and one matrix product beat scanning lists for a few matching rows (at 384
 # dimensions: 8,192 rows).
 EXACT_FILTER_CELLS = 8192 * 384
+# A filter keeping a share s of the rows probes nprobe / s ** 1.5 lists: 1 / s lists hold as
+# many allowed rows as an unfiltered probe, and the k-th allowed neighbour lies further out
+# (measured at 100k x 384, 10%: 10x the lists gave recall 0.91, 32x 0.95, 80x 0.97; faiss
+# computes distances for allowed rows only, so extra lists cost little).
+_FILTER_PROBE_EXPONENT = 1.5
 # ef_search at which every list is probed; ef_search 100 probes 1/32 of the lists.
 _FULL_PROBE_EF = 3200
 
@@ -475,7 +481,7 @@ class VectorIndex:
             return self._exact(matrix, k, where)
         probes = nprobe or nprobe_for(self.partitions)
         if where is not None:  # a filter leaves fewer rows a list: probe more lists
-            probes = math.ceil(probes * self.rows / count)
+            probes = math.ceil(probes * (self.rows / count) ** _FILTER_PROBE_EXPONENT)
         wanted = max(candidates or default_candidates(k), k)
         found = self._candidates(matrix, wanted, min(probes, self.partitions), where)
         hits = [self._reranked(q, c, k) for q, c in zip(matrix, found, strict=True)]
