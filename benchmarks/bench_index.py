@@ -9,7 +9,8 @@ For each size and candidate, two processes (so each peak RSS is its own):
    settings until recall@10 >= 0.95 against exact search (p50, p99, QPS), then filtered
    queries at 1%, 10% and 50% of the rows at that setting (recall against exact search among
    the allowed rows), and 1,000 rows added after the load (ms a row); peak RSS above the
-   queries' own memory.
+   queries' own memory. The serving process runs one OpenMP and one BLAS thread (as a
+   process answering one query at a time should; ``--serve-threads 0`` keeps the defaults).
 
 Candidates: ``vector_index`` (chromalake.engine.vector_index: faiss IVF-SQ8, re-rank from the
 mapped float32 rows; ``vector_index-inmem`` loads it without mapping), ``faiss-hnsw``
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,9 @@ K = 10
 TARGET_RECALL = 0.95
 SELECTIVITIES = (1, 10, 50)
 ADDED = 1000
+# A serving process answers one query at a time: one thread each for OpenMP (faiss) and BLAS
+# (numpy). On a busy 2-core machine their default pools cost 5-15 ms at p99 a query.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 Search = Callable[[np.ndarray, Any, np.ndarray | None], list[int]]
 
 
@@ -338,9 +343,12 @@ def prepare(args: argparse.Namespace, n: int, directory: Path) -> None:
     (directory / "truth.json").write_text(json.dumps(answers))
 
 
-def _child(*args: str) -> dict[str, Any]:
+def _child(*args: str, threads: int | None = None) -> dict[str, Any]:
+    env = dict(os.environ)
+    if threads:  # before numpy and faiss load: their thread pools read these once
+        env.update({name: str(threads) for name in THREAD_VARIABLES})
     out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, env=env
     )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -353,6 +361,12 @@ def main() -> None:
     p.add_argument("--dataset", default="clustered")
     p.add_argument("--candidates", default=",".join(CANDIDATES))
     p.add_argument("--out", help="write the results here as well (JSON, and a .md table)")
+    p.add_argument(
+        "--serve-threads",
+        type=int,
+        default=1,
+        help="OpenMP and BLAS threads of the serving process (0: the libraries' default)",
+    )
     p.add_argument("--phase", choices=("build", "serve"), help=argparse.SUPPRESS)
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
@@ -374,7 +388,7 @@ def main() -> None:
                 path = Path(directory) / f"{name}.index"
                 common = ["--one", name, "--data", directory, "--path", str(path)]
                 result = _child("--phase", "build", *common)
-                result.update(_child("--phase", "serve", *common))
+                result.update(_child("--phase", "serve", *common, threads=args.serve_threads))
                 results[str(n)][name] = result
                 print(json.dumps({n: {name: result}}), file=sys.stderr, flush=True)
     print(json.dumps(results))
