@@ -35,7 +35,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.data import exact_top, load, metadatas
+from benchmarks.data import exact_answers, load, metadatas
+from benchmarks.data import peak_rss_mb as _peak_mb
 
 SYSTEMS = ("chromalake", "chromadb")
 EF_SEARCH = (16, 32, 64, 128, 256, 512)
@@ -123,22 +124,10 @@ def prepare(args: argparse.Namespace, n: int, directory: Path) -> None:
     """Data, queries and exact answers, computed here so the measured processes hold only
     what they need: the ingest process the data, a serving process the queries."""
     data, queries = load(args.dataset, n, args.dim, args.queries)
-    filtered = queries[: max(50, args.queries // 4)]
-    truths = {"all": exact_top(data, queries, K)}
-    for pct in SELECTIVITIES:
-        allowed = np.flatnonzero(np.arange(n) % 100 < pct)
-        truths[f"{pct}%"] = exact_top(data, filtered, K, allowed)
     np.save(directory / "data.npy", data)
     np.save(directory / "queries.npy", queries)
-    answers = {key: [sorted(t) for t in sets] for key, sets in truths.items()}
+    answers = exact_answers(data, queries, K, SELECTIVITIES)
     (directory / "truth.json").write_text(json.dumps(answers))
-
-
-def _peak_mb() -> float:
-    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
-    with open("/proc/self/status") as status:
-        line = next(x for x in status if x.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
 
 
 def ingest_one(system: str, directory: Path, store: Path, batch: int) -> dict[str, Any]:

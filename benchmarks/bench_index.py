@@ -41,7 +41,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.data import exact_top, load
+from benchmarks.data import exact_answers, load
+from benchmarks.data import peak_rss_mb as _peak_mb
 
 K = 10
 TARGET_RECALL = 0.95
@@ -51,12 +52,6 @@ ADDED = 1000
 # (numpy). On a busy 2-core machine their default pools cost 5-15 ms at p99 a query.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 Search = Callable[[np.ndarray, Any, np.ndarray | None], list[int]]
-
-
-def _peak_mb() -> float:
-    with open("/proc/self/status") as status:
-        line = next(x for x in status if x.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
 
 
 # -- candidates: build(data, path) saves a file; open(path) -> (index, settings, search, add) --
@@ -330,16 +325,11 @@ def serve_one(name: str, directory: Path, path: Path) -> dict[str, Any]:
 def prepare(args: argparse.Namespace, n: int, directory: Path) -> None:
     data, queries = load(args.dataset, n + ADDED, args.dim, args.queries)
     data, extra = data[:n], data[n:]
-    filtered = queries[: max(50, args.queries // 4)]
-    truths = {"all": exact_top(data, queries, K)}
-    for pct in SELECTIVITIES:
-        allowed = np.flatnonzero(np.arange(n) % 100 < pct)
-        truths[f"{pct}%"] = exact_top(data, filtered, K, allowed)
     np.save(directory / "data.npy", data)
     np.save(directory / "extra.npy", np.ascontiguousarray(extra))
     np.save(directory / "queries.npy", queries)
     (directory / "meta.json").write_text(json.dumps({"n": n}))
-    answers = {key: [sorted(t) for t in sets] for key, sets in truths.items()}
+    answers = exact_answers(data, queries, K, SELECTIVITIES)
     (directory / "truth.json").write_text(json.dumps(answers))
 
 
