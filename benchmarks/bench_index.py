@@ -12,8 +12,9 @@ For each size and candidate, two processes (so each peak RSS is its own):
    queries' own memory. The serving process runs one OpenMP and one BLAS thread (as a
    process answering one query at a time should; ``--serve-threads 0`` keeps the defaults).
 
-Candidates: ``vector_index`` (chromalake.engine.vector_index: faiss IVF-SQ8, re-rank from the
-mapped float32 rows; ``vector_index-inmem`` loads it without mapping), ``faiss-hnsw``
+Candidates: ``vector_index`` (chromalake.engine.vector_index: faiss IVF-SQ8 with sqrt(rows)
+lists mapped from the file, re-rank of 2k + 8 rows read from the file; ``vector_index-inmem``
+loads lists and vectors into memory; ``vector_index-2sqrt`` has twice the lists), ``faiss-hnsw``
 (IndexHNSWFlat M=32, filters through an IDSelector), ``hnswlib`` (M=16, ef_construction 100:
 Chroma's defaults; filters through a Python callback), ``usearch`` (HNSW over float16, re-rank of
 40 from the mapped float32 rows; no filter in its Python API). The libraries other than faiss
@@ -224,7 +225,7 @@ class UsearchCandidate:
 CANDIDATES: dict[str, Callable[[], Any]] = {
     "vector_index": VectorIndexCandidate,
     "vector_index-inmem": lambda: VectorIndexCandidate(mmap=False),
-    "vector_index-sqrt": lambda: VectorIndexCandidate(lists_per_sqrt=1.0),
+    "vector_index-2sqrt": lambda: VectorIndexCandidate(lists_per_sqrt=2.0),
     "faiss-hnsw": FaissHnswCandidate,
     "hnswlib": HnswlibCandidate,
     "usearch": UsearchCandidate,
