@@ -65,7 +65,7 @@ bench: $(STAMP)
 
 # The in-process ANN candidates for the vector index (engine/vector_index.py), each built and
 # served in its own processes: benchmarks/results/index.{json,md}. INDEX_SIZES=...,1000000
-# adds the 1M run (~10 GB of RAM for the data and exact answers).
+# adds the 1M run (a 1M build peaks at 2.8 GB of RSS; the HNSW candidates take minutes each).
 INDEX_SIZES ?= 10000,100000
 bench-index: $(STAMP)
 	$(PY) -m pip install --quiet hnswlib usearch
