@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run conformance conformance-clients test lint typecheck validate unit bench soak clean
+.PHONY: install run conformance conformance-clients test lint typecheck validate unit bench bench-index soak clean
 
 # The sam CLI in its own venv (its pins would fight chromadb's in .venv): `make validate` runs
 # the two checks of infrastructure/README.md's guide: SAM's translator, then cfn-lint.
@@ -62,6 +62,14 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet 'matplotlib>=3.8'
 	$(PY) benchmarks/run.py --sizes $(SIZES)
 	$(PY) benchmarks/bench_embedding.py
+
+# The in-process ANN candidates for the vector index (engine/vector_index.py), each built and
+# served in its own processes: benchmarks/results/index.{json,md}. INDEX_SIZES=...,1000000
+# adds the 1M run (a 1M build peaks at 2.8 GB of RSS; the HNSW candidates take minutes each).
+INDEX_SIZES ?= 10000,100000
+bench-index: $(STAMP)
+	$(PY) -m pip install --quiet hnswlib usearch
+	$(PY) benchmarks/bench_index.py --sizes $(INDEX_SIZES) --out benchmarks/results/index.json
 
 # The reliability tests in their long form (concurrency, faults, fuzzing, a 4-minute load)
 # in under 10 minutes, one test file per worker (each keeps its own figures); the figures go

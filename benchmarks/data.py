@@ -98,3 +98,24 @@ def exact_top(
         top = np.argpartition(distances, min(k, len(rows) - 1), axis=1)[:, :k]
         truth += [set(rows[t].tolist()) for t in top]
     return truth
+
+
+def exact_answers(
+    data: np.ndarray, queries: np.ndarray, k: int, selectivities: tuple[int, ...]
+) -> dict[str, list[list[int]]]:
+    """The true top-k rows of every query (``all``), and of the first quarter of the queries
+    (at least 50) among the rows a ``sel < s`` filter keeps, per selectivity (``"1%"``, ...):
+    the answers the embedded and index benchmarks score recall against, JSON-ready."""
+    filtered = queries[: max(50, len(queries) // 4)]
+    truths = {"all": exact_top(data, queries, k)}
+    for pct in selectivities:
+        allowed = np.flatnonzero(np.arange(len(data)) % SELECTIVITY_BUCKETS < pct)
+        truths[f"{pct}%"] = exact_top(data, filtered, k, allowed)
+    return {key: [sorted(t) for t in sets] for key, sets in truths.items()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    with open("/proc/self/status") as status:
+        line = next(x for x in status if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024

@@ -16,8 +16,9 @@ GOALS = {  # metric -> (wanted ratio chromalake / chromadb, higher is better)
     "ingest": (3.0, True),
     "query QPS": (1.0, True),
     "filtered QPS": (2.0, True),
-    "peak RSS": (0.5, False),
+    "peak RSS": (0.5, False),  # at 1M; <= 1x below (issue 21)
 }
+FULL_SIZE = 1_000_000
 
 
 def machine() -> str:
@@ -37,8 +38,8 @@ def _row(label: str, lake: float, chroma: float, fmt: str, goal: str = "") -> st
     return f"| {label} | {fmt.format(lake)} | {fmt.format(chroma)} | {ratio:.2f}x | {goal} |"
 
 
-def _goal(name: str, lake: float, chroma: float) -> str:
-    wanted, higher = GOALS[name]
+def _goal(name: str, lake: float, chroma: float, wanted: float | None = None) -> str:
+    wanted, higher = (wanted or GOALS[name][0]), GOALS[name][1]
     ratio = lake / chroma
     met = ratio >= wanted if higher else ratio <= wanted
     return f"{'met' if met else 'missed'} ({'>=' if higher else '<='} {wanted}x)"
@@ -63,9 +64,9 @@ def embedded_table(results: dict[str, Any]) -> list[str]:
                  "{:,.0f}", _goal("query QPS", q["qps"], cq["qps"])),
             _row(f"{size}: query p50 ms", q["p50_ms"], cq["p50_ms"], "{:.2f}"),
             _row(f"{size}: query p99 ms", q["p99_ms"], cq["p99_ms"], "{:.2f}"),
-            _row(f"{size}: recall@10 (ef_search used: {lake['query']['ef_search']} / "
-                 f"{chroma['query']['ef_search']})", lake["query"]["recall"],
-                 chroma["query"]["recall"], "{:.3f}"),
+            _row(f"{size}: recall@10 (ef_search, the fastest reaching 0.95 in a fresh "
+                 f"process: {q['ef_search']} / {cq['ef_search']})", q["recall"],
+                 cq["recall"], "{:.3f}"),
         ]  # fmt: skip
         for pct, lf in lake["filtered"].items():
             cf = chroma["filtered"][pct]
@@ -75,12 +76,21 @@ def embedded_table(results: dict[str, Any]) -> list[str]:
             )  # fmt: skip
         lines += [
             _row(f"{size}: get 10 ids, calls/s", lake["get_ops"], chroma["get_ops"], "{:,.0f}"),
-            _row(f"{size}: peak RSS above the benchmark's own data, MB",
+            _row(f"{size}: serving process (fresh, reopens the store): first query s",
+                 q.get("first_query_s", float("nan")), cq.get("first_query_s", float("nan")),
+                 "{:.2f}"),
+            _row(f"{size}: serving process: peak RSS MB", lake["rss_mb"], chroma["rss_mb"],
+                 "{:,.0f}", _goal("peak RSS", lake["rss_mb"], chroma["rss_mb"],
+                                  None if int(n) >= FULL_SIZE else 1.0)),
+            _row(f"{size}: serving process: peak RSS above the queries and answers, MB",
                  lake["rss_mb"] - lake["data_rss_mb"], chroma["rss_mb"] - chroma["data_rss_mb"],
                  "{:,.0f}"),
-            _row(f"{size}: peak RSS MB", lake["rss_mb"], chroma["rss_mb"], "{:,.0f}",
-                 _goal("peak RSS", lake["rss_mb"], chroma["rss_mb"])),
         ]  # fmt: skip
+        if "ingest_rss_mb" in lake and "ingest_rss_mb" in chroma:
+            lines.append(
+                _row(f"{size}: ingest process (incl. index build): peak RSS MB",
+                     lake["ingest_rss_mb"], chroma["ingest_rss_mb"], "{:,.0f}")
+            )  # fmt: skip
     return lines
 
 
@@ -129,7 +139,7 @@ def plot(embedded: dict[str, Any], target: Path) -> None:
         ("filtered 1% QPS", lambda r: r["filtered"]["1%"]["qps"]),
         ("filtered 50% QPS", lambda r: r["filtered"]["50%"]["qps"]),
         ("get 10 ids, calls/s", lambda r: r["get_ops"]),
-        ("peak RSS MB", lambda r: r["rss_mb"]),
+        ("serving peak RSS MB", lambda r: r["rss_mb"]),
     ]
     fig, axes = plt.subplots(2, 3, figsize=(13, 7))
     width = 0.38
