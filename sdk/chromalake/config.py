@@ -184,7 +184,7 @@ def get_fqn(cls: type[object]) -> str:
     return f"{cls.__module__}.{cls.__name__}"
 
 
-def get_class(fqn: str, type: type[C]) -> type[C]:  # noqa: A002 - chromadb's parameter name
+def get_class(fqn: str, type: type[C]) -> type[C]:
     """The class a dotted path names."""
     module_name, class_name = fqn.rsplit(".", 1)
     return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]

@@ -103,7 +103,9 @@ class EmbeddingFunction(Protocol[D]):
     def supported_spaces(self) -> list[str]:
         return ["cosine", "l2", "ip"]
 
-    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
         """Refuse a ``modify(configuration=...)`` this function cannot take (a no-op here)."""
 
     @staticmethod
@@ -166,7 +168,9 @@ class SparseEmbeddingFunction(Protocol[D]):
     @abstractmethod
     def get_config(self) -> dict[str, Any]: ...
 
-    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
         """Refuse a config update this function cannot take (a no-op here)."""
 
     @staticmethod

@@ -101,9 +101,7 @@ LiteralValue = str | int | float | bool
 LogicalOperator = Literal["$and", "$or"]
 WhereOperator = Literal["$gt", "$gte", "$lt", "$lte", "$ne", "$eq"]
 OperatorExpression = dict[str, Any]
-WhereDocumentOperator = Literal[
-    "$contains", "$not_contains", "$regex", "$not_regex", "$and", "$or"
-]
+WhereDocumentOperator = Literal["$contains", "$not_contains", "$regex", "$not_regex", "$and", "$or"]
 
 IncludeMetadataDocuments: Include = ["metadatas", "documents"]
 IncludeMetadataDocumentsEmbeddings: Include = ["metadatas", "documents", "embeddings"]

@@ -49,7 +49,8 @@ def get_result_to_df(get_result: GetResult) -> Any:
     """The records of a ``get`` as one DataFrame, indexed by id.
 
     Example:
-        >>> get_result_to_df({"ids": ["a"], "documents": ["x"], "included": ["documents"]}).to_dict()
+        >>> result = {"ids": ["a"], "documents": ["x"], "included": ["documents"]}
+        >>> get_result_to_df(result).to_dict()
         {'document': {'a': 'x'}}
     """
     fields = {field: get_result.get(field) for field in get_result["included"]}

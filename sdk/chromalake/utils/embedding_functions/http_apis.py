@@ -140,9 +140,7 @@ def _index(item: dict[str, Any]) -> int:
 class TogetherAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """Together AI's embeddings (``POST https://api.together.xyz/v1/embeddings``)."""
 
-    schema = ConfigSchema(
-        "together_ai", _MODEL_AND_KEY, required=("api_key_env_var", "model_name")
-    )
+    schema = ConfigSchema("together_ai", _MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
 
     def __init__(
         self,
@@ -298,7 +296,9 @@ class HuggingFaceEmbeddingServer(ConfiguredEmbeddingFunction[Documents]):
     def __call__(self, input: Documents) -> Any:
         return float32(self._session.post(self._api_url, json={"inputs": input}).json())
 
-    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
         if "url" in new_config and new_config["url"] != self.url:
             raise ValueError(
                 "The URL cannot be changed after the embedding function has been initialized."

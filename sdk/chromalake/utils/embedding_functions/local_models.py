@@ -247,7 +247,9 @@ class ChromaLangchainEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
             "recreate the langchain embedding function and pass it to create_langchain_embedding."
         )
 
-    def validate_config_update(self, old_config: dict[str, Any], new_config: dict[str, Any]) -> None:
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
         raise NotImplementedError(
             "Updating a ChromaLangchainEmbeddingFunction config is not supported. Please "
             "recreate the langchain embedding function and pass it to create_langchain_embedding."

@@ -10,9 +10,9 @@ from chromalake.types import Documents
 from chromalake.utils.embedding_functions.support import (
     ConfigSchema,
     ConfiguredEmbeddingFunction,
-    resolve_api_key,
     float32,
     require,
+    resolve_api_key,
 )
 
 _STRING_OR_NULL = ("string", "null")
