@@ -140,9 +140,13 @@ class MistralEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
 
     def __init__(self, model: str, api_key_env_var: str = "MISTRAL_API_KEY") -> None:
         mistralai = require("mistralai", "mistralai")
+        # mistralai 2+ keeps its client in mistralai.client; 1.x exported it at the top.
+        client_class = getattr(mistralai, "Mistral", None)
+        if client_class is None:
+            client_class = require("mistralai.client", "mistralai").Mistral
         self.model = model
         self.api_key_env_var, self.api_key = resolve_api_key(None, api_key_env_var)
-        self.client = mistralai.Mistral(api_key=self.api_key)
+        self.client = client_class(api_key=self.api_key)
 
     def __call__(self, input: Documents) -> Any:
         _texts_only(input, "Mistral")
