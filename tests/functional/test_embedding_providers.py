@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import importlib
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +43,9 @@ def sibling(side: str, name: str, attribute: str) -> Any:
 def vectors_reply(key: str) -> Callable[[Request], tuple[int, Any]]:
     def reply(request: Request) -> tuple[int, Any]:
         texts = request.body[key]
-        return 200, {"data": [{"index": i, "embedding": vector_for(t)} for i, t in enumerate(texts)]}
+        return 200, {
+            "data": [{"index": i, "embedding": vector_for(t)} for i, t in enumerate(texts)]
+        }
 
     return reply
 
@@ -201,7 +204,10 @@ CASES = [
         "jina",
         vectors_reply("input"),
         _redirected(
-            "jina", "/v1/embeddings", task="retrieval.passage", dimensions=4,
+            "jina",
+            "/v1/embeddings",
+            task="retrieval.passage",
+            dimensions=4,
             query_config={"task": "retrieval.query"},
         ),
         {"CHROMA_JINA_API_KEY": "jina-test"},
@@ -211,8 +217,10 @@ CASES = [
         "cloudflare_workers_ai",
         lambda r: (200, {"result": {"data": [vector_for(t) for t in r.body["text"]]}}),
         _redirected(
-            "cloudflare_workers_ai", "/accounts/acc/ai/run/@cf/baai/bge",
-            model_name="@cf/baai/bge", account_id="acc",
+            "cloudflare_workers_ai",
+            "/accounts/acc/ai/run/@cf/baai/bge",
+            model_name="@cf/baai/bge",
+            account_id="acc",
         ),
         {"CHROMA_CLOUDFLARE_API_KEY": "cf-test"},
     ),
@@ -275,9 +283,7 @@ def case(request: pytest.FixtureRequest) -> Case:
 
 
 @pytest.fixture
-def provider(
-    case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[FakeProvider]:
+def provider(case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeProvider]:
     for name in PROVIDER_ENV:
         monkeypatch.delenv(name, raising=False)
     # Bedrock's config names the session's profile ("default"); a rebuilt session needs it.
@@ -352,3 +358,30 @@ def test_describes_itself_as_chromadb_s_does(
     rebuilt_here = ef_class("chromalake", case.name).build_from_config(theirs.get_config())
     rebuilt_there = ef_class("chromadb", case.name).build_from_config(ours.get_config())
     assert rebuilt_here.get_config() == rebuilt_there.get_config() == theirs.get_config()
+
+
+def _refuse(request: Request) -> tuple[int, Any]:
+    return 401, {"error": "invalid api key", "detail": "invalid api key", "message": "denied"}
+
+
+def _failure(ef: Any) -> tuple[str, str]:
+    with pytest.raises(Exception) as caught:
+        ef(TEXTS)
+    # Some SDKs quote the reply's headers; its Date may differ by a second between the two.
+    return type(caught.value).__name__, re.sub(r"'date': '[^']*', ", "", str(caught.value))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_refused_request_fails_as_chromadb_s_does(
+    case: Case, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider.reply = _refuse
+    theirs = _failure(case.make("chromadb", provider.url, monkeypatch))
+    ours = _failure(case.make("chromalake", provider.url, monkeypatch))
+    if case.name == "cloudflare_workers_ai":
+        # chromadb's check reads resp["result"] of a reply that has none (KeyError); ours
+        # raises the RuntimeError that check meant to, with the provider's words.
+        assert theirs == ("KeyError", "'result'")
+        assert ours == ("RuntimeError", "invalid api key")
+    else:
+        assert ours == theirs

@@ -18,7 +18,7 @@ from chromalake.utils.embedding_functions.support import (
 )
 
 _CLIENT_HEADER = "x-goog-api-client"
-_GENERATIVEAI = "The Google Generative AI"
+_GENERATIVEAI = "Google Generative AI"
 
 
 def _client_tag() -> str:
