@@ -20,8 +20,6 @@ import numpy as np
 import pytest
 from fake_provider import FakeProvider, Request, openai_reply, serve, vector_for
 
-import chromalake.utils.embedding_functions as ours_module
-
 SIDES = ("chromadb", "chromalake")
 TEXTS = ["hello world", "a cat", "lakes"]
 
