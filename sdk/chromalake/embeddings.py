@@ -308,7 +308,13 @@ def embedding_function_config(ef: Any) -> dict[str, Any] | None:
         return None
     if is_legacy(ef):
         return {"type": "legacy"}
-    return {"type": "known", "name": ef.name(), "config": ef.get_config()}
+    name = ef.name()
+    # As chromadb: a function stored by name can be rebuilt in this process even if its class
+    # was never registered. Unlike chromadb, a name already known keeps its class (a chromadb
+    # function stored here does not replace chromalake's function of that name).
+    importlib.import_module(_BUILTINS)
+    known_embedding_functions.setdefault(name, type(ef))
+    return {"type": "known", "name": name, "config": ef.get_config()}
 
 
 def embedding_function_from_config(entry: dict[str, Any] | None) -> Any:

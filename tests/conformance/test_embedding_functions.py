@@ -160,3 +160,43 @@ def test_query_texts_use_embed_query(oracle: Side, subject: Side) -> None:
         return attempt(lambda: col.query(query_texts=["xxx"], n_results=2, include=["distances"]))
 
     conform(oracle, subject, scenario)
+
+
+def test_an_unregistered_function_is_rebuilt_in_the_process_that_stored_it(
+    oracle: Side, subject: Side
+) -> None:
+    """chromadb registers the class of each function it stores: get_collection rebuilds it
+    though nobody called register_embedding_function (in that process)."""
+
+    def scenario(side: Side) -> Any:
+        module = _ef_module(side)
+
+        class Unregistered(module.EmbeddingFunction):  # type: ignore[misc, name-defined]
+            def __init__(self, scale: float = 1.0) -> None:
+                self.scale = scale
+
+            def __call__(self, input: Any) -> Any:
+                return [[len(t) * self.scale, 1.0] for t in input]
+
+            @staticmethod
+            def name() -> str:
+                return f"unregistered_{side.module.__name__}"
+
+            def get_config(self) -> dict[str, Any]:
+                return {"scale": self.scale}
+
+            @staticmethod
+            def build_from_config(config: dict[str, Any]) -> Any:
+                return Unregistered(config["scale"])
+
+        side.client.create_collection("loose", embedding_function=Unregistered(3.0))
+        col = side.client.get_collection("loose")
+        col.add(ids=["a"], documents=["four"])
+        rebuilt = col.configuration["embedding_function"]
+        return (
+            type(rebuilt).__name__,
+            rebuilt.get_config(),
+            col.get(include=["embeddings"])["embeddings"].tolist(),
+        )
+
+    conform(oracle, subject, scenario)
