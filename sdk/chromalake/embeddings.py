@@ -306,15 +306,22 @@ def embedding_function_config(ef: Any) -> dict[str, Any] | None:
     """
     if ef is None:
         return None
-    if is_legacy(ef):
+    try:
+        if is_legacy(ef):
+            return {"type": "legacy"}
+        name, config = ef.name(), ef.get_config()
+    except Exception as exc:
+        # As chromadb: a function that cannot be rebuilt from its config (an OpenAI function
+        # given its key directly, no key in the environment) is stored as legacy, and the
+        # collection still embeds with the object it was given.
+        warnings.warn(f"legacy embedding function config: {exc}", DeprecationWarning, stacklevel=2)
         return {"type": "legacy"}
-    name = ef.name()
     # As chromadb: a function stored by name can be rebuilt in this process even if its class
     # was never registered. Unlike chromadb, a name already known keeps its class (a chromadb
     # function stored here does not replace chromalake's function of that name).
     importlib.import_module(_BUILTINS)
     known_embedding_functions.setdefault(name, type(ef))
-    return {"type": "known", "name": name, "config": ef.get_config()}
+    return {"type": "known", "name": name, "config": config}
 
 
 def embedding_function_from_config(entry: dict[str, Any] | None) -> Any:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import pytest
+
 from .harness import Side, attempt, conform, steps
 
 
@@ -198,5 +200,22 @@ def test_an_unregistered_function_is_rebuilt_in_the_process_that_stored_it(
             rebuilt.get_config(),
             col.get(include=["embeddings"])["embeddings"].tolist(),
         )
+
+    conform(oracle, subject, scenario)
+
+
+def test_a_function_that_cannot_be_rebuilt_is_stored_as_legacy(
+    oracle: Side, subject: Side, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenAI function given its key directly, with no key in the environment, cannot be
+    rebuilt from its config: chromadb stores it as legacy (no default space) and warns."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("CHROMA_OPENAI_API_KEY", raising=False)
+
+    def scenario(side: Side) -> Any:
+        ef = _ef_module(side).OpenAIEmbeddingFunction(api_key="sk-direct")
+        with pytest.warns(DeprecationWarning, match="legacy embedding function config"):
+            col = side.client.create_collection("direct", embedding_function=ef)
+        return col.configuration_json
 
     conform(oracle, subject, scenario)

@@ -74,8 +74,11 @@ def test_each_provider_function_is_rebuilt_across_clients_over_http(
     server: RunningServer, case: Case, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     for fake in provider_environment(case, monkeypatch, tmp_path):
-        url = fake.url
-        _check_both_ways(server, lambda side: case.make(side, url, monkeypatch))
+        _check_both_ways(server, _maker(case, fake.url, monkeypatch))
+
+
+def _maker(case: Case, url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    return lambda side: case.make(side, url, monkeypatch)
 
 
 @pytest.mark.parametrize("name", DENSE_STAND_INS)
