@@ -49,7 +49,7 @@ is_client = False
 def is_in_colab() -> bool:
     """Whether this runs in Google Colab (chromadb's helper)."""
     try:
-        import google.colab  # type: ignore[import-not-found]  # noqa: F401
+        importlib.import_module("google.colab")
     except ImportError:
         return False
     return True

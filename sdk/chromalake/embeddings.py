@@ -107,10 +107,12 @@ class EmbeddingFunction(Protocol[D]):
         self, old_config: dict[str, Any], new_config: dict[str, Any]
     ) -> None:
         """Refuse a ``modify(configuration=...)`` this function cannot take (a no-op here)."""
+        return None
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
         """Refuse a config :meth:`build_from_config` cannot use (a no-op here)."""
+        return None
 
     def is_legacy(self) -> bool:
         """True unless the function can name itself and be rebuilt from its config."""
@@ -172,10 +174,12 @@ class SparseEmbeddingFunction(Protocol[D]):
         self, old_config: dict[str, Any], new_config: dict[str, Any]
     ) -> None:
         """Refuse a config update this function cannot take (a no-op here)."""
+        return None
 
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
         """Refuse a config :meth:`build_from_config` cannot use (a no-op here)."""
+        return None
 
 
 def validate_sparse_vectors(vectors: Any) -> SparseVectors:

@@ -35,7 +35,6 @@ from chromalake.embeddings import (
 from chromalake.expressions import SearchResult
 from chromalake.types import (
     ID,
-    SPARSE_VECTOR_TYPE_VALUE,
     TYPE_KEY,
     URI,
     CollectionMetadata,
@@ -70,6 +69,7 @@ from chromalake.utils.embedding_functions.default import DefaultEmbeddingFunctio
 from chromalake.utils.embedding_functions.support import is_document, is_image
 from chromalake.validation import (
     RESERVED_DOCUMENT_KEY,
+    SPARSE_VECTOR_TYPE_VALUE,
     maybe_cast_one_to_many,
     normalize_embeddings,
     normalize_metadatas,

@@ -37,7 +37,7 @@ def query_result_to_dfs(query_result: QueryResult) -> list[Any]:
     """
     frames = []
     for i, ids in enumerate(query_result["ids"]):
-        fields = {}
+        fields: dict[str, Any] = {}
         for field in query_result["included"]:
             value = query_result.get(field)
             fields[field] = None if value is None else value[i]
@@ -53,5 +53,5 @@ def get_result_to_df(get_result: GetResult) -> Any:
         >>> get_result_to_df(result).to_dict()
         {'document': {'a': 'x'}}
     """
-    fields = {field: get_result.get(field) for field in get_result["included"]}
+    fields: dict[str, Any] = {field: get_result.get(field) for field in get_result["included"]}
     return _frame(get_result["ids"], fields)

@@ -22,7 +22,10 @@ from chromalake.utils.embedding_functions.support import (
     resolve_api_key,
 )
 
-_MODEL_AND_KEY = {"model_name": ("string",), "api_key_env_var": ("string",)}
+_MODEL_AND_KEY: dict[str, tuple[str, ...]] = {
+    "model_name": ("string",),
+    "api_key_env_var": ("string",),
+}
 DEFAULT_CHROMA_EMBED_URL = "https://embed.trychroma.com"
 
 

@@ -216,7 +216,7 @@ class ChromaLangchainEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     def embed_documents(self, documents: Any) -> list[list[float]]:
         return list(self.embedding_function.embed_documents(list(documents)))
 
-    def embed_query(self, query: Any) -> Any:  # type: ignore[override]
+    def embed_query(self, query: Any) -> Any:
         return self.embedding_function.embed_query(query)
 
     def embed_image(self, uris: list[str]) -> list[list[float]]:

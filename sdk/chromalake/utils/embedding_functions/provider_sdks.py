@@ -23,7 +23,10 @@ from chromalake.utils.embedding_functions.support import (
     resolve_api_key,
 )
 
-_MODEL_AND_KEY = {"model_name": ("string",), "api_key_env_var": ("string",)}
+_MODEL_AND_KEY: dict[str, tuple[str, ...]] = {
+    "model_name": ("string",),
+    "api_key_env_var": ("string",),
+}
 
 
 def _texts_only(input: Documents, provider: str, what: str = "documents") -> None:
