@@ -8,8 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake.embeddings import EmbeddingFunction
-from chromalake.types import Documents
 from chromalake.minilm.embedder import MAX_TOKENS
+from chromalake.types import Documents
 from chromalake.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake.embeddings import EmbeddingFunction
-from chromalake.types import Documents
 from chromalake.minilm.embedder import MAX_TOKENS, shared_model
+from chromalake.types import Documents
 
 
 class ONNXMiniLM_L6_V2(EmbeddingFunction[Documents]):
