@@ -5,7 +5,8 @@ of chromadb's class. chromadb's ``Collection`` is a plain class (no ``register``
 takes it as a further base, once chromadb's module is loaded: at once if it already is, else
 when the program imports it (an import hook that waits for that one module). chromalake never
 imports chromadb itself, so a process without chromadb, or that never uses it, pays nothing.
-Our own methods come first in the resulting MRO; chromadb's ``__init__`` is never run.
+Our own methods come first in the resulting MRO; chromadb's ``__init__`` is never run, and
+a public member only chromadb's class has (``attach_function``...) stays absent from ours.
 """
 
 from __future__ import annotations
@@ -27,12 +28,14 @@ def pass_as(cls: type, module_name: str, class_name: str) -> None:
     """Make ``cls`` a subclass of ``module_name.class_name`` once that module is loaded.
 
     Example:
-        >>> class Mine:
+        >>> import string
+        >>> class Base:
         ...     pass
-        >>> import collections
-        >>> pass_as(Mine, "collections", "UserDict")
-        >>> isinstance(Mine(), collections.UserDict)
-        True
+        >>> class Mine(Base):
+        ...     pass
+        >>> pass_as(Mine, "string", "Formatter")
+        >>> isinstance(Mine(), string.Formatter), hasattr(Mine(), "vformat")
+        (True, False)
     """
     with _lock:
         module = sys.modules.get(module_name)
@@ -44,13 +47,29 @@ def pass_as(cls: type, module_name: str, class_name: str) -> None:
     _adopt(cls, getattr(module, class_name))
 
 
+class _Absent:
+    """A member the adopted base has and we do not: reading it fails as for any missing one
+    (its code would run on state we do not keep)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        holder = owner.__name__ if instance is None and owner else type(instance).__name__
+        raise AttributeError(f"'{holder}' object has no attribute '{self._name}'")
+
+
 def _adopt(cls: type, base: type) -> None:
     if issubclass(cls, base):
         return
+    own = {name for klass in cls.__mro__ for name in vars(klass)}
     try:
         cls.__bases__ = (*(b for b in cls.__bases__ if b is not object), base)
     except TypeError:  # an incompatible layout in a future chromadb: stay as we are
         return
+    for name in dir(base):
+        if not name.startswith("_") and name not in own:
+            setattr(cls, name, _Absent(name))
 
 
 def _loaded(module: ModuleType) -> None:
