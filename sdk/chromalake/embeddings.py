@@ -27,6 +27,25 @@ D = TypeVar("D", bound=Embeddable, contravariant=True)
 _NOT_OVERRIDDEN = "This will be required in a future version."
 
 
+def _check_results(cls: type[Any], check: Any) -> None:
+    """Wrap ``cls.__call__`` so its result goes through ``check``, as Chroma's base classes
+    do for every subclass (so a user's function returning lists of floats returns arrays)."""
+    call = cls.__call__
+
+    def __call__(self: Any, input: Any) -> Any:
+        result = call(self, input)
+        assert result is not None
+        return check(result)
+
+    cls.__call__ = __call__
+
+
+def _with_retries(function: Any, input: Any, retry_kwargs: dict[str, Any]) -> Any:
+    from tenacity import retry
+
+    return retry(**retry_kwargs)(function.__call__)(input)
+
+
 @runtime_checkable
 class EmbeddingFunction(Protocol[D]):
     """Anything callable on a list of inputs that returns one embedding per input.
@@ -52,14 +71,7 @@ class EmbeddingFunction(Protocol[D]):
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        call = cls.__call__
-
-        def __call__(self: EmbeddingFunction[D], input: D) -> Embeddings:
-            result = call(self, input)
-            assert result is not None
-            return validate_embeddings(normalize_embeddings(result))
-
-        cls.__call__ = __call__  # type: ignore[method-assign]
+        _check_results(cls, lambda result: validate_embeddings(normalize_embeddings(result)))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         warnings.warn(
@@ -74,9 +86,7 @@ class EmbeddingFunction(Protocol[D]):
 
     def embed_with_retries(self, input: D, **retry_kwargs: Any) -> Embeddings:
         """``__call__`` retried with tenacity's ``retry(**retry_kwargs)``, as Chroma's."""
-        from tenacity import retry
-
-        return cast(Embeddings, retry(**retry_kwargs)(self.__call__)(input))
+        return cast(Embeddings, _with_retries(self, input, retry_kwargs))
 
     @staticmethod
     def name() -> str:
@@ -139,14 +149,7 @@ class SparseEmbeddingFunction(Protocol[D]):
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        call = cls.__call__
-
-        def __call__(self: SparseEmbeddingFunction[D], input: D) -> SparseVectors:
-            result = call(self, input)
-            assert result is not None
-            return validate_sparse_vectors(result)
-
-        cls.__call__ = __call__  # type: ignore[method-assign]
+        _check_results(cls, validate_sparse_vectors)
 
     @abstractmethod
     def __init__(self, *args: Any, **kwargs: Any) -> None: ...
@@ -155,9 +158,7 @@ class SparseEmbeddingFunction(Protocol[D]):
         return self(input)
 
     def embed_with_retries(self, input: D, **retry_kwargs: Any) -> SparseVectors:
-        from tenacity import retry
-
-        return cast(SparseVectors, retry(**retry_kwargs)(self.__call__)(input))
+        return cast(SparseVectors, _with_retries(self, input, retry_kwargs))
 
     @staticmethod
     @abstractmethod

@@ -20,9 +20,9 @@ def _ef_module(side: Side) -> Any:
     return importlib.import_module(f"{side.module.__name__}.utils.embedding_functions")
 
 
-def _toy_class(side: Side, name: str) -> Any:
-    """A registered function named ``name`` (a vector of text lengths), built on the side's
-    own base class, as a user would write it."""
+def _toy_class(side: Side, name: str, register: bool = True) -> Any:
+    """A function named ``name`` (a vector of text lengths), built on the side's own base
+    class, as a user would write it; registered unless ``register`` is False."""
     module = _ef_module(side)
 
     class Toy(module.EmbeddingFunction):  # type: ignore[misc, name-defined]
@@ -43,7 +43,8 @@ def _toy_class(side: Side, name: str) -> Any:
         def build_from_config(config: dict[str, Any]) -> Any:
             return Toy(config["scale"])
 
-    module.register_embedding_function(Toy)
+    if register:
+        module.register_embedding_function(Toy)
     return Toy
 
 
@@ -171,27 +172,8 @@ def test_an_unregistered_function_is_rebuilt_in_the_process_that_stored_it(
     though nobody called register_embedding_function (in that process)."""
 
     def scenario(side: Side) -> Any:
-        module = _ef_module(side)
-
-        class Unregistered(module.EmbeddingFunction):  # type: ignore[misc, name-defined]
-            def __init__(self, scale: float = 1.0) -> None:
-                self.scale = scale
-
-            def __call__(self, input: Any) -> Any:
-                return [[len(t) * self.scale, 1.0] for t in input]
-
-            @staticmethod
-            def name() -> str:
-                return f"unregistered_{side.module.__name__}"
-
-            def get_config(self) -> dict[str, Any]:
-                return {"scale": self.scale}
-
-            @staticmethod
-            def build_from_config(config: dict[str, Any]) -> Any:
-                return Unregistered(config["scale"])
-
-        side.client.create_collection("loose", embedding_function=Unregistered(3.0))
+        unregistered = _toy_class(side, f"unregistered_{side.module.__name__}", register=False)
+        side.client.create_collection("loose", embedding_function=unregistered(3.0))
         col = side.client.get_collection("loose")
         col.add(ids=["a"], documents=["four"])
         rebuilt = col.configuration["embedding_function"]

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 from chromalake.types import Documents, Embeddable
 from chromalake.utils.embedding_functions.support import (
+    MODEL_AND_KEY,
     ConfigSchema,
     ConfiguredEmbeddingFunction,
     float32,
@@ -22,10 +23,6 @@ from chromalake.utils.embedding_functions.support import (
     resolve_api_key,
 )
 
-_MODEL_AND_KEY: dict[str, tuple[str, ...]] = {
-    "model_name": ("string",),
-    "api_key_env_var": ("string",),
-}
 DEFAULT_CHROMA_EMBED_URL = "https://embed.trychroma.com"
 
 
@@ -53,7 +50,7 @@ class JinaEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     schema = ConfigSchema(
         "jina",
         {
-            **_MODEL_AND_KEY,
+            **MODEL_AND_KEY,
             "task": ("string", "null"),
             "late_chunking": ("boolean", "null"),
             "truncate": ("boolean", "null"),
@@ -143,7 +140,7 @@ def _index(item: dict[str, Any]) -> int:
 class TogetherAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """Together AI's embeddings (``POST https://api.together.xyz/v1/embeddings``)."""
 
-    schema = ConfigSchema("together_ai", _MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
+    schema = ConfigSchema("together_ai", MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
 
     def __init__(
         self,
@@ -190,7 +187,7 @@ class CloudflareWorkersAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents
 
     schema = ConfigSchema(
         "cloudflare_workers_ai",
-        {**_MODEL_AND_KEY, "account_id": ("string",), "gateway_id": ("string", "null")},
+        {**MODEL_AND_KEY, "account_id": ("string",), "gateway_id": ("string", "null")},
         required=("api_key_env_var", "model_name", "account_id"),
     )
 
@@ -242,7 +239,7 @@ class CloudflareWorkersAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents
 class HuggingFaceEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """Hugging Face's inference API (feature extraction) for ``model_name``."""
 
-    schema = ConfigSchema("huggingface", _MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
+    schema = ConfigSchema("huggingface", MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ import numpy as np
 
 from chromalake.types import Documents, Embeddable
 from chromalake.utils.embedding_functions.support import (
+    MODEL_AND_KEY,
     ConfigSchema,
     ConfiguredEmbeddingFunction,
     float32,
@@ -23,11 +24,6 @@ from chromalake.utils.embedding_functions.support import (
     resolve_api_key,
 )
 
-_MODEL_AND_KEY: dict[str, tuple[str, ...]] = {
-    "model_name": ("string",),
-    "api_key_env_var": ("string",),
-}
-
 
 def _texts_only(input: Documents, provider: str, what: str = "documents") -> None:
     if not all(isinstance(item, str) for item in input):
@@ -37,7 +33,7 @@ def _texts_only(input: Documents, provider: str, what: str = "documents") -> Non
 class CohereEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     """Cohere's ``embed`` for texts (``search_document``) or images (PNG data URIs)."""
 
-    schema = ConfigSchema("cohere", _MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
+    schema = ConfigSchema("cohere", MODEL_AND_KEY, required=("api_key_env_var", "model_name"))
 
     def __init__(
         self,
@@ -93,7 +89,7 @@ class VoyageAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
 
     schema = ConfigSchema(
         "voyageai",
-        {**_MODEL_AND_KEY, "input_type": ("string", "null"), "truncation": ("boolean",)},
+        {**MODEL_AND_KEY, "input_type": ("string", "null"), "truncation": ("boolean",)},
         required=("api_key_env_var", "model_name"),
     )
 
@@ -239,7 +235,7 @@ class PerplexityEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
 
     schema = ConfigSchema(
         "perplexity",
-        {**_MODEL_AND_KEY, "dimensions": ("number", "null")},
+        {**MODEL_AND_KEY, "dimensions": ("number", "null")},
         required=("api_key_env_var", "model_name"),
     )
 

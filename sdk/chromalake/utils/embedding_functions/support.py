@@ -175,6 +175,13 @@ class ConfigSchema:
         return None, ""
 
 
+#: The config of most hosted providers' functions: a model and the variable holding the key.
+MODEL_AND_KEY: dict[str, tuple[str, ...]] = {
+    "model_name": ("string",),
+    "api_key_env_var": ("string",),
+}
+
+
 # -- the base class -------------------------------------------------------------------------
 
 
