@@ -47,7 +47,23 @@ def _with_retries(function: Any, input: Any, retry_kwargs: dict[str, Any]) -> An
 
 
 @runtime_checkable
-class EmbeddingFunction(Protocol[D]):
+class _ConfigChecks(Protocol):
+    """The config checks both kinds of embedding function have (no-ops unless overridden)."""
+
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
+        """Refuse a ``modify(configuration=...)`` this function cannot take."""
+        return None
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        """Refuse a config :meth:`build_from_config` cannot use."""
+        return None
+
+
+@runtime_checkable
+class EmbeddingFunction(_ConfigChecks, Protocol[D]):
     """Anything callable on a list of inputs that returns one embedding per input.
 
     Subclass it (``EmbeddingFunction[Documents]``, as Chroma's docs do) to inherit Chroma's
@@ -113,17 +129,6 @@ class EmbeddingFunction(Protocol[D]):
     def supported_spaces(self) -> list[str]:
         return ["cosine", "l2", "ip"]
 
-    def validate_config_update(
-        self, old_config: dict[str, Any], new_config: dict[str, Any]
-    ) -> None:
-        """Refuse a ``modify(configuration=...)`` this function cannot take (a no-op here)."""
-        return None
-
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        """Refuse a config :meth:`build_from_config` cannot use (a no-op here)."""
-        return None
-
     def is_legacy(self) -> bool:
         """True unless the function can name itself and be rebuilt from its config."""
         try:
@@ -136,7 +141,7 @@ class EmbeddingFunction(Protocol[D]):
 
 
 @runtime_checkable
-class SparseEmbeddingFunction(Protocol[D]):
+class SparseEmbeddingFunction(_ConfigChecks, Protocol[D]):
     """A function that returns one :class:`~chromalake.types.SparseVector` per input.
 
     As Chroma's: a subclass's ``__call__`` result is checked to be a non-empty list of
@@ -170,17 +175,6 @@ class SparseEmbeddingFunction(Protocol[D]):
 
     @abstractmethod
     def get_config(self) -> dict[str, Any]: ...
-
-    def validate_config_update(
-        self, old_config: dict[str, Any], new_config: dict[str, Any]
-    ) -> None:
-        """Refuse a config update this function cannot take (a no-op here)."""
-        return None
-
-    @staticmethod
-    def validate_config(config: dict[str, Any]) -> None:
-        """Refuse a config :meth:`build_from_config` cannot use (a no-op here)."""
-        return None
 
 
 def validate_sparse_vectors(vectors: Any) -> SparseVectors:

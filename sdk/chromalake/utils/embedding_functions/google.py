@@ -119,9 +119,6 @@ class GoogleGeminiEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     def name() -> str:
         return "google_gemini"
 
-    def default_space(self) -> str:
-        return "cosine"
-
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "model_name": self.model_name,
@@ -208,9 +205,6 @@ class GoogleGenerativeAiEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]
     def name() -> str:
         return "google_generative_ai"
 
-    def default_space(self) -> str:
-        return "cosine"
-
     def get_config(self) -> dict[str, Any]:
         config = {key: getattr(self, key) for key in ("api_key_env_var", "model_name", "task_type")}
         if self.dimension is not None:
@@ -255,9 +249,6 @@ class GooglePalmEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "google_palm"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class GoogleVertexEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
@@ -305,6 +296,3 @@ class GoogleVertexEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "google_vertex"
-
-    def default_space(self) -> str:
-        return "cosine"

@@ -129,9 +129,6 @@ class JinaEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     def name() -> str:
         return "jina"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 def _index(item: dict[str, Any]) -> int:
     return int(item["index"])
@@ -177,9 +174,6 @@ class TogetherAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "together_ai"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class CloudflareWorkersAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
@@ -232,9 +226,6 @@ class CloudflareWorkersAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents
     def name() -> str:
         return "cloudflare_workers_ai"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 class HuggingFaceEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """Hugging Face's inference API (feature extraction) for ``model_name``."""
@@ -264,9 +255,6 @@ class HuggingFaceEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "huggingface"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class HuggingFaceEmbeddingServer(ConfiguredEmbeddingFunction[Documents]):
@@ -307,9 +295,6 @@ class HuggingFaceEmbeddingServer(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "huggingface_server"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class RoboflowEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
@@ -353,9 +338,6 @@ class RoboflowEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     @staticmethod
     def name() -> str:
         return "roboflow"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class ChromaCloudQwenEmbeddingModel(Enum):
@@ -445,9 +427,6 @@ class ChromaCloudQwenEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "chroma-cloud-qwen"
-
-    def default_space(self) -> str:
-        return "cosine"
 
     def get_config(self) -> dict[str, Any]:
         instructions = {

@@ -75,9 +75,6 @@ class SentenceTransformerEmbeddingFunction(ConfiguredEmbeddingFunction[Documents
     def name() -> str:
         return "sentence_transformer"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 class InstructorEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """An INSTRUCTOR model; with ``instruction`` each text is sent as ``[instruction, text]``."""
@@ -111,9 +108,6 @@ class InstructorEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     def name() -> str:
         return "instructor"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 class Text2VecEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """A text2vec ``SentenceModel`` (Chinese sentence vectors by default)."""
@@ -134,9 +128,6 @@ class Text2VecEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "text2vec"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class OpenCLIPEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
@@ -192,9 +183,6 @@ class OpenCLIPEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     def name() -> str:
         return "open_clip"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 class ChromaLangchainEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     """A LangChain ``Embeddings`` object as a Chroma function (``("images", uris)`` input
@@ -232,6 +220,9 @@ class ChromaLangchainEmbeddingFunction(ConfiguredEmbeddingFunction[Embeddable]):
     @staticmethod
     def name() -> str:
         return "langchain"
+
+    def default_space(self) -> str:
+        return "l2"  # chromadb's base default: this function names no space of its own
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -299,6 +290,9 @@ class AmazonBedrockEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "amazon_bedrock"
+
+    def default_space(self) -> str:
+        return "l2"  # chromadb's base default: this function names no space of its own
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -109,9 +109,6 @@ class OpenAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     def name() -> str:
         return "openai"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 def _openai_key(given: str | None, env_var: str) -> tuple[str, str]:
     return resolve_api_key(given, env_var, "OPENAI_API_KEY")
@@ -203,6 +200,3 @@ class MorphEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "morph"
-
-    def default_space(self) -> str:
-        return "cosine"

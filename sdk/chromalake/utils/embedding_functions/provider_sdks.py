@@ -123,9 +123,6 @@ class VoyageAIEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     def name() -> str:
         return "voyageai"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 class MistralEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """Mistral's embeddings through the ``mistralai`` client."""
@@ -155,9 +152,6 @@ class MistralEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "mistral"
-
-    def default_space(self) -> str:
-        return "cosine"
 
 
 class NomicQueryConfig(TypedDict):
@@ -221,9 +215,6 @@ class NomicEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     def name() -> str:
         return "nomic"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 def decode_embedding(b64: str) -> Any:
     """A base64-encoded int8 embedding (Perplexity's encoding) as float32."""
@@ -264,9 +255,6 @@ class PerplexityEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     def name() -> str:
         return "perplexity"
 
-    def default_space(self) -> str:
-        return "cosine"
-
 
 class OllamaEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     """A model served by Ollama (``/api/embed``) through the ``ollama`` client."""
@@ -300,6 +288,3 @@ class OllamaEmbeddingFunction(ConfiguredEmbeddingFunction[Documents]):
     @staticmethod
     def name() -> str:
         return "ollama"
-
-    def default_space(self) -> str:
-        return "cosine"

@@ -238,7 +238,11 @@ class Configured:
 
 
 class ConfiguredEmbeddingFunction(Configured, EmbeddingFunction[D]):
-    """A dense embedding function with :class:`Configured`'s config members."""
+    """A dense embedding function with :class:`Configured`'s config members; its collections
+    default to the cosine space, as those of almost every chromadb function do."""
+
+    def default_space(self) -> str:
+        return "cosine"
 
 
 class ConfiguredSparseEmbeddingFunction(Configured, SparseEmbeddingFunction[D]):
