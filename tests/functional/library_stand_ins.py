@@ -100,7 +100,75 @@ class _VertexModel:
         return [types.SimpleNamespace(values=vector_for(t)) for t in texts]
 
 
+class _Tensor:
+    """Just enough of a torch tensor for OpenCLIP's function: numpy underneath."""
+
+    def __init__(self, values: Any) -> None:
+        self.values = np.asarray(values, dtype=np.float32)
+
+    def to(self, device: Any) -> _Tensor:
+        record("to", device)
+        return self
+
+    def unsqueeze(self, dim: int) -> _Tensor:
+        return _Tensor(np.expand_dims(self.values, dim))
+
+    def norm(self, dim: int, keepdim: bool) -> _Tensor:
+        return _Tensor(np.linalg.norm(self.values, axis=dim, keepdims=keepdim))
+
+    def __itruediv__(self, other: _Tensor) -> _Tensor:
+        self.values = self.values / other.values
+        return self
+
+    def squeeze(self) -> _Tensor:
+        return _Tensor(self.values.squeeze())
+
+    def cpu(self) -> _Tensor:
+        return self
+
+    def numpy(self) -> np.ndarray:
+        return self.values
+
+
+class _ClipModel:
+    def to(self, device: Any) -> None:
+        record("model.to", device)
+
+    def encode_text(self, tokens: _Tensor) -> _Tensor:
+        return _Tensor(tokens.values[None, :])
+
+    def encode_image(self, pixels: _Tensor) -> _Tensor:
+        return _Tensor(pixels.values.reshape(1, -1)[:, :4])
+
+
+def _create_clip(**kwargs: Any) -> tuple[Any, None, Any]:
+    record("create_model_and_transforms", **kwargs)
+    preprocess = lambda image: _Tensor(np.asarray(image, dtype=np.float32).ravel()[:4] + 1)  # noqa: E731
+    return _ClipModel(), None, preprocess
+
+
+def _clip_tokenizer(**kwargs: Any) -> Callable[[str], _Tensor]:
+    record("get_tokenizer", **kwargs)
+    return lambda text: _Tensor(vector_for(text))
+
+
+class _NoGrad:
+    def __enter__(self) -> None:
+        record("no_grad")
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 STAND_INS: dict[str, Callable[[], dict[str, types.ModuleType]]] = {
+    "open_clip": lambda: {
+        "open_clip": _module(
+            "open_clip",
+            create_model_and_transforms=_create_clip,
+            get_tokenizer=_clip_tokenizer,
+        ),
+        "torch": _module("torch", no_grad=_NoGrad),
+    },
     "sentence_transformer": lambda: {
         "sentence_transformers": _module(
             "sentence_transformers", SentenceTransformer=type("SentenceTransformer", (_Model,), {})
@@ -158,6 +226,7 @@ STAND_INS: dict[str, Callable[[], dict[str, types.ModuleType]]] = {
 }
 
 KWARGS: dict[str, dict[str, Any]] = {
+    "open_clip": {"model_name": "ViT-B-32", "checkpoint": "laion2b", "device": "cpu"},
     "sentence_transformer": {"model_name": "tiny", "normalize_embeddings": True, "trust": True},
     "huggingface_sparse": {
         "model_name": "splade",

@@ -1,7 +1,7 @@
 """Embedding functions that run a local library (sentence-transformers, InstructorEmbedding,
-text2vec, fastembed, nomic, google-generativeai, vertexai) against a recording stand-in of
-that library, with chromadb's function as the oracle: the same calls, the same vectors, the
-same config. None of these libraries (nor torch) is installed here, and every model would be
+text2vec, OpenCLIP with torch, fastembed, nomic, google-generativeai, vertexai) against a
+recording stand-in of that library, with chromadb's function as the oracle: the same calls,
+the same vectors, the same config. None of these libraries (nor torch) is installed here, and every model would be
 a download; the stand-ins check what chromalake asks of the library and does with its answer.
 
 Also: without a key or a package, each function fails as chromadb's does, and Mistral (whose
@@ -169,3 +169,19 @@ def test_a_langchain_embeddings_object_embeds_as_chromadb_s_wrapper_does() -> No
         type(ours).build_from_config(ours.get_config())
     with pytest.raises(ValueError, match="Embeddings interface from langchain_core"):
         type(ours)(embedding_function=object())
+
+
+@pytest.mark.parametrize("stand_in", ["open_clip"], indirect=True)
+def test_open_clip_embeds_images_as_chromadb_s_does(stand_in: str) -> None:
+    """Images go through Pillow and the model's preprocessing, texts through its tokenizer;
+    each vector scaled to unit length."""
+    image = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    results = []
+    for side in ("chromadb", "chromalake"):
+        CALLS.clear()
+        ef = ef_class(side, stand_in)(**KWARGS[stand_in])
+        results.append((np.asarray(ef([image, "text"])).tolist(), repr(CALLS)))
+    (ours, our_calls), (theirs, their_calls) = results[1], results[0]
+    assert our_calls == their_calls
+    np.testing.assert_allclose(ours, theirs)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), [1.0, 1.0], rtol=1e-6)
