@@ -269,6 +269,7 @@ PROVIDER_ENV = [
     "GOOGLE_API_KEY",
     "OPENAI_BASE_URL",
 ]
+PROVIDER_KEY_VARIABLES = [name for name in PROVIDER_ENV if name.endswith("_API_KEY")]
 
 
 def provider_environment(

@@ -1,8 +1,9 @@
 """Embedding functions that run a local library (sentence-transformers, InstructorEmbedding,
 text2vec, OpenCLIP with torch, fastembed, nomic, google-generativeai, vertexai) against a
 recording stand-in of that library, with chromadb's function as the oracle: the same calls,
-the same vectors, the same config. None of these libraries (nor torch) is installed here, and every model would be
-a download; the stand-ins check what chromalake asks of the library and does with its answer.
+the same vectors, the same config. None of these libraries (nor torch) is installed here, and
+every model would be a download; the stand-ins check what chromalake asks of the library and
+does with its answer.
 
 Also: without a key or a package, each function fails as chromadb's does, and Mistral (whose
 chromadb function cannot import mistralai 2+) against a fake Mistral API.

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fake_provider import FakeProvider, Request
-from provider_cases import CASES, Case, ef_class, provider_environment
+from provider_cases import CASES, PROVIDER_KEY_VARIABLES, Case, ef_class, provider_environment
 
 TEXTS = ["hello world", "a cat", "lakes"]
 
@@ -117,3 +117,17 @@ def test_a_refused_request_fails_as_chromadb_s_does(
         assert ours == ("RuntimeError", "invalid api key")
     else:
         assert ours == theirs
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_provider_s_own_key_variable_wins_as_in_chromadb(
+    case: Case, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the provider's own variable set (OPENAI_API_KEY, JINA_API_KEY...), the function
+    reads and records it instead of api_key_env_var, as chromadb's does (where it does)."""
+    for name in PROVIDER_KEY_VARIABLES:
+        monkeypatch.setenv(name, f"own-{name.lower()}")
+    theirs = case.make("chromadb", provider.url, monkeypatch)
+    ours = case.make("chromalake", provider.url, monkeypatch)
+    assert ours.get_config() == theirs.get_config()
+    assert getattr(ours, "api_key", None) == getattr(theirs, "api_key", None)
