@@ -9,21 +9,51 @@ cold starts stay short.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 from chromalake import errors, expressions
-from chromalake.config import Settings
+from chromalake.config import Settings, TokenTransportHeader, configure, get_settings
+from chromalake.embeddings import EmbeddingFunction, SparseEmbeddingFunction
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
+    URI,
+    CollectionMetadata,
+    Documents,
+    Embeddings,
     GetResult,
+    IDs,
+    Include,
     IndexingStatus,
+    Metadata,
+    Metadatas,
     QueryResult,
     ReadLevel,
+    SparseVector,
+    SparseVectors,
+    UpdateCollectionMetadata,
+    UpdateMetadata,
+    URIs,
     UserIdentity,
+    Where,
+    WhereDocument,
 )
 
 __version__ = "0.1.0"
+logger = logging.getLogger(__name__)
+#: chromadb's flag for its client-only package (chromadb-client); this is not it.
+is_client = False
+
+
+def is_in_colab() -> bool:
+    """Whether this runs in Google Colab (chromadb's helper)."""
+    try:
+        importlib.import_module("google.colab")
+    except ImportError:
+        return False
+    return True
+
 
 # The Search API's builder (chromadb exports Search, Key, K, Knn, Rrf... at top level); a
 # module of plain classes, so naming what it exports costs nothing at import.
@@ -40,36 +70,71 @@ _LAZY = {
     "AsyncClient": "chromalake.api.async_client",
     "AsyncAdminClient": "chromalake.api.async_client",
     "AsyncCollection": "chromalake.api.async_client",
+    "Cmek": "chromalake.api.types",
+    # chromadb's abstract client types are our client classes: isinstance and annotations hold.
+    "ClientAPI": "chromalake.api.client",
+    "AdminAPI": "chromalake.api.client",
+    "AsyncClientAPI": "chromalake.api.async_client",
     **{name: "chromalake.expressions" for name in _SEARCH_NAMES},
 }
 
 __all__ = [
     "DEFAULT_DATABASE",
     "DEFAULT_TENANT",
+    "URI",
+    "AdminAPI",
     "AdminClient",
     "AsyncAdminClient",
     "AsyncClient",
+    "AsyncClientAPI",
     "AsyncCollection",
     "AsyncHttpClient",
     "Client",
+    "ClientAPI",
     "CloudClient",
+    "Cmek",
     "Collection",
+    "CollectionMetadata",
+    "Documents",
+    "EmbeddingFunction",
+    "Embeddings",
     "EphemeralClient",
     "GetResult",
     "HttpClient",
+    "IDs",
+    "Include",
     "IndexingStatus",
+    "Metadata",
+    "Metadatas",
     "PersistentClient",
     "QueryResult",
     "ReadLevel",
     "Settings",
+    "SparseEmbeddingFunction",
+    "SparseVector",
+    "SparseVectors",
+    "TokenTransportHeader",
+    "URIs",
+    "UpdateCollectionMetadata",
+    "UpdateMetadata",
     "UserIdentity",
+    "Where",
+    "WhereDocument",
+    "configure",
     "errors",
+    "get_settings",
+    "is_client",
+    "is_in_colab",
+    "logger",
     *_SEARCH_NAMES,
 ]
+
+
+_ALIASES = {"ClientAPI": "Client", "AdminAPI": "AdminClient", "AsyncClientAPI": "AsyncClient"}
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'chromalake' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), _ALIASES.get(name, name))

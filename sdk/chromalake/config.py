@@ -7,11 +7,46 @@ written for chromadb keep working.
 
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 from collections.abc import Mapping
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "DEFAULT_TENANT",
+    "APIVersion",
+    "Settings",
+    "TokenTransportHeader",
+    "configure",
+    "get_class",
+    "get_fqn",
+    "get_settings",
+    "is_thin_client",
+]
+
+logger = logging.getLogger(__name__)
+#: chromadb's flag for its client-only package; chromalake's slim install still embeds.
+is_thin_client = False
+C = TypeVar("C")
+
+
+class TokenTransportHeader(str, Enum):  # noqa: UP042 - chromadb's class is a str Enum
+    """The header that carries an API key (``chroma_auth_token_transport_header``)."""
+
+    AUTHORIZATION = "Authorization"
+    X_CHROMA_TOKEN = "X-Chroma-Token"
+
+
+class APIVersion(str, Enum):  # noqa: UP042 - chromadb's class is a str Enum, not StrEnum
+    V1 = "/api/v1"
+    V2 = "/api/v2"
 
 
 class Settings(BaseModel):
@@ -121,3 +156,38 @@ class Settings(BaseModel):
         env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
         found = {name: env[name] for name in cls.model_fields if name in env}
         return cls.model_validate({**found, **overrides})
+
+
+_configured = Settings()
+
+
+def get_settings() -> Settings:
+    """The settings ``chromalake.Client()`` uses when given none (see :func:`configure`).
+
+    Example:
+        >>> get_settings().allow_reset
+        False
+    """
+    return _configured
+
+
+def configure(**kwargs: Any) -> None:
+    """Replace the default settings of ``chromalake.Client()``, as ``chromadb.configure``."""
+    global _configured
+    _configured = Settings(**kwargs)
+
+
+def get_fqn(cls: type[object]) -> str:
+    """A class's dotted path, as chromadb's settings name implementations.
+
+    Example:
+        >>> get_fqn(Settings)
+        'chromalake.config.Settings'
+    """
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def get_class(fqn: str, type: type[C]) -> type[C]:
+    """The class a dotted path names."""
+    module_name, class_name = fqn.rsplit(".", 1)
+    return getattr(importlib.import_module(module_name), class_name)  # type: ignore[no-any-return]

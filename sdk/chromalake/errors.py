@@ -185,6 +185,24 @@ ERROR_TYPES: dict[str, type[ChromaError]] = {
     )
 }  # AlreadyExistsError shares ChromaError's wire name, so the name maps to the base class.
 
+#: chromadb's own table of its error classes, by the names its older servers sent.
+error_types: dict[str, type[ChromaError]] = {
+    "InvalidDimension": InvalidDimensionException,
+    "InvalidArgumentError": InvalidArgumentError,
+    "IDAlreadyExists": IDAlreadyExistsError,
+    "DuplicateID": DuplicateIDError,
+    "InvalidUUID": InvalidUUIDError,
+    "InvalidHTTPVersion": InvalidHTTPVersion,
+    "AuthorizationError": AuthorizationError,
+    "NotFoundError": NotFoundError,
+    "BatchSizeExceededError": BatchSizeExceededError,
+    "VersionMismatchError": VersionMismatchError,
+    "RateLimitError": RateLimitError,
+    "AuthError": ChromaAuthError,
+    "UniqueConstraintError": UniqueConstraintError,
+    "QuotaError": QuotaError,
+}
+
 
 def to_wire(error: ChromaError) -> dict[str, str]:
     """The JSON body Chroma sends for ``error``.

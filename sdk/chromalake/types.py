@@ -10,6 +10,12 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 import numpy.typing as npt
 
+from chromalake.validation import (
+    SPARSE_VECTOR_TYPE_KEY,
+    SPARSE_VECTOR_TYPE_VALUE,
+    validate_sparse_vector,
+)
+
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
 DEFAULT_DATABASE_ID = "00000000-0000-0000-0000-000000000000"
@@ -29,8 +35,17 @@ UpdateMetadataValue = MetadataValue | None
 UpdateMetadata = Mapping[str, UpdateMetadataValue]
 CollectionMetadata = Mapping[str, Any]
 
+Metadatas = list[Metadata]
+UpdateCollectionMetadata = UpdateMetadata
+
 Document = str
+Documents = list[Document]
 URI = str
+URIs = list[URI]
+Image = npt.NDArray[np.uint | np.int64 | np.float64]
+Images = list[Image]
+#: What an embedding function takes: texts or images.
+Embeddable = Documents | Images
 
 Where = dict[str, Any]
 WhereDocument = dict[str, Any]
@@ -44,6 +59,54 @@ DEFAULT_QUERY_INCLUDE: Include = ["metadatas", "documents", "distances"]
 
 Space = Literal["l2", "cosine", "ip"]
 SPACES: tuple[str, ...] = ("l2", "cosine", "ip")
+
+
+#: A sparse vector's tag in metadata and on the wire (Chroma's ``#type`` key).
+TYPE_KEY = SPARSE_VECTOR_TYPE_KEY
+
+
+@dataclass
+class SparseVector:
+    """Chroma's sparse vector: strictly ascending ``indices`` with their ``values`` (and
+    optional ``labels``, the tokens), checked as Chroma checks them.
+
+    Example:
+        >>> SparseVector(indices=[1, 7], values=[0.5, 2.0]).to_dict()
+        {'#type': 'sparse_vector', 'indices': [1, 7], 'values': [0.5, 2.0]}
+        >>> SparseVector(indices=[3, 1], values=[1.0, 1.0])
+        Traceback (most recent call last):
+        ...
+        ValueError: SparseVector indices must be sorted in strictly ascending order, found indices[1]=1 <= indices[0]=3
+    """  # noqa: E501
+
+    indices: list[int]
+    values: list[float]
+    labels: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        validate_sparse_vector(self.indices, self.values, self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The wire form (labels travel as ``tokens``, as in Chroma's protocol)."""
+        wire: dict[str, Any] = {
+            TYPE_KEY: SPARSE_VECTOR_TYPE_VALUE,
+            "indices": self.indices,
+            "values": self.values,
+        }
+        if self.labels is not None:
+            wire["tokens"] = self.labels
+        return wire
+
+    @classmethod
+    def from_dict(cls, wire: dict[str, Any]) -> SparseVector:
+        if wire.get(TYPE_KEY) != SPARSE_VECTOR_TYPE_VALUE:
+            raise ValueError(
+                f"Expected {TYPE_KEY}='{SPARSE_VECTOR_TYPE_VALUE}', got {wire.get(TYPE_KEY)}"
+            )
+        return cls(indices=wire["indices"], values=wire["values"], labels=wire.get("tokens"))
+
+
+SparseVectors = list[SparseVector]
 
 
 class ReadLevel(StrEnum):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import pytest
+
 from .harness import Side, attempt, conform, steps
 
 
@@ -18,9 +20,9 @@ def _ef_module(side: Side) -> Any:
     return importlib.import_module(f"{side.module.__name__}.utils.embedding_functions")
 
 
-def _toy_class(side: Side, name: str) -> Any:
-    """A registered function named ``name`` (a vector of text lengths), built on the side's
-    own base class, as a user would write it."""
+def _toy_class(side: Side, name: str, register: bool = True) -> Any:
+    """A function named ``name`` (a vector of text lengths), built on the side's own base
+    class, as a user would write it; registered unless ``register`` is False."""
     module = _ef_module(side)
 
     class Toy(module.EmbeddingFunction):  # type: ignore[misc, name-defined]
@@ -41,7 +43,8 @@ def _toy_class(side: Side, name: str) -> Any:
         def build_from_config(config: dict[str, Any]) -> Any:
             return Toy(config["scale"])
 
-    module.register_embedding_function(Toy)
+    if register:
+        module.register_embedding_function(Toy)
     return Toy
 
 
@@ -158,5 +161,43 @@ def test_query_texts_use_embed_query(oracle: Side, subject: Side) -> None:
         col = side.client.create_collection("asym", embedding_function=Asymmetric())
         col.add(ids=["a", "b"], documents=["x", "xxx"])
         return attempt(lambda: col.query(query_texts=["xxx"], n_results=2, include=["distances"]))
+
+    conform(oracle, subject, scenario)
+
+
+def test_an_unregistered_function_is_rebuilt_in_the_process_that_stored_it(
+    oracle: Side, subject: Side
+) -> None:
+    """chromadb registers the class of each function it stores: get_collection rebuilds it
+    though nobody called register_embedding_function (in that process)."""
+
+    def scenario(side: Side) -> Any:
+        unregistered = _toy_class(side, f"unregistered_{side.module.__name__}", register=False)
+        side.client.create_collection("loose", embedding_function=unregistered(3.0))
+        col = side.client.get_collection("loose")
+        col.add(ids=["a"], documents=["four"])
+        rebuilt = col.configuration["embedding_function"]
+        return (
+            type(rebuilt).__name__,
+            rebuilt.get_config(),
+            col.get(include=["embeddings"])["embeddings"].tolist(),
+        )
+
+    conform(oracle, subject, scenario)
+
+
+def test_a_function_that_cannot_be_rebuilt_is_stored_as_legacy(
+    oracle: Side, subject: Side, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenAI function given its key directly, with no key in the environment, cannot be
+    rebuilt from its config: chromadb stores it as legacy (no default space) and warns."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("CHROMA_OPENAI_API_KEY", raising=False)
+
+    def scenario(side: Side) -> Any:
+        ef = _ef_module(side).OpenAIEmbeddingFunction(api_key="sk-direct")
+        with pytest.warns(DeprecationWarning, match="legacy embedding function config"):
+            col = side.client.create_collection("direct", embedding_function=ef)
+        return col.configuration_json
 
     conform(oracle, subject, scenario)

@@ -133,6 +133,19 @@ def test_fork_errors(side: Side) -> None:
     assert [c.name for c in side.client.list_collections()] == ["taken-name"]
 
 
+def test_fork_takes_name_as_chroma_s_docs_write_it(side: Side) -> None:
+    """``fork(name=...)`` as Chroma's docs show it (chromadb 1.5.9 takes only new_name)."""
+    src = _source(side)
+    assert src.fork(name="named-copy").name == "named-copy"
+    assert src.fork(new_name="new-named-copy").name == "new-named-copy"
+    with pytest.raises(TypeError, match="new_name or name, not both"):
+        src.fork("one-name", name="other-name")
+    with pytest.raises(TypeError, match="missing 1 required argument: 'new_name'"):
+        src.fork()
+    names = sorted(c.name for c in side.client.list_collections())
+    assert names == ["fork-source", "named-copy", "new-named-copy"]
+
+
 def test_a_fork_outlives_its_source(side: Side) -> None:
     src = _source(side)
     copy = src.fork("fork-copy")

@@ -8,8 +8,28 @@ import sys
 HEAVY = ("lancedb", "pyarrow", "boto3", "aws_lambda_powertools", "tokenizers", "onnxruntime")
 
 
-def _loaded_after(code: str) -> set[str]:
-    probe = f"{code}; import sys; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+# What chromadb's embedding functions need: each imported only when a function is made.
+PROVIDER_PACKAGES = (
+    "openai",
+    "cohere",
+    "voyageai",
+    "mistralai",
+    "ollama",
+    "perplexity",
+    "google.genai",
+    "google.generativeai",
+    "langchain_core",
+    "PIL",
+    "snowballstemmer",
+    "mmh3",
+    "tenacity",
+    "pandas",
+    "chromadb",
+)
+
+
+def _loaded_after(code: str, watched: tuple[str, ...] = HEAVY) -> set[str]:
+    probe = f"{code}; import sys; print(' '.join(m for m in {watched!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
@@ -55,3 +75,16 @@ def test_the_authorizer_loads_neither_lance_nor_the_rest_app() -> None:
         "build_authenticator(s, build_key_store(s))"
     )
     assert _loaded_after(code) == {"boto3"}
+
+
+def test_chromadb_s_vocabulary_loads_no_provider_package_nor_lance() -> None:
+    """Every public name, every embedding function class, and a client that stores a
+    collection: no provider SDK, no Lance or pyarrow (until the engine is used), no chromadb."""
+    code = (
+        "import chromalake; from chromalake.utils import embedding_functions as ef; "
+        "import chromalake.api.types, chromalake.utils.results, chromalake.config; "
+        "[getattr(chromalake, n) for n in chromalake.__all__]; "
+        "[getattr(ef, n) for n in ef.__all__]; "
+        "from chromalake.api.backends import HttpBackend"
+    )
+    assert _loaded_after(code, HEAVY + PROVIDER_PACKAGES) == set()

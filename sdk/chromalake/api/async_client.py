@@ -12,9 +12,10 @@ from typing import Any
 
 from chromalake.api import ops
 from chromalake.api.backends import AsyncHttpBackend
-from chromalake.api.collection import CollectionCommon
+from chromalake.api.collection import CollectionCommon, fork_name
 from chromalake.api.embedded import clear_system_cache
 from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
+from chromalake.api.interop import pass_as
 from chromalake.config import Settings
 from chromalake.expressions import SearchResult
 from chromalake.http.endpoint import endpoint_for
@@ -395,8 +396,10 @@ class AsyncCollection(CollectionCommon):
     ) -> None:
         await self._run(ops.modify(self._state, name, metadata, configuration))
 
-    async def fork(self, new_name: str) -> AsyncCollection:
-        model = await self._run(ops.fork(self._state, new_name))
+    async def fork(
+        self, new_name: str | None = None, *, name: str | None = None
+    ) -> AsyncCollection:
+        model = await self._run(ops.fork(self._state, fork_name(new_name, name)))
         return AsyncCollection(self._client, model, self.embedding_function, self.data_loader)
 
     async def fork_count(self) -> int:
@@ -408,3 +411,6 @@ class AsyncCollection(CollectionCommon):
 
     async def restore_version(self, version: int) -> int:
         return int(await self._run(ops.restore_version(self._state, version)))
+
+
+pass_as(AsyncCollection, "chromadb.api.models.AsyncCollection", "AsyncCollection")

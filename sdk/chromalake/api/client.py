@@ -18,7 +18,7 @@ from chromalake.api.backends import EngineBackend, HttpBackend
 from chromalake.api.collection import Collection
 from chromalake.api.embedded import clear_system_cache, engine_for
 from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
-from chromalake.config import Settings
+from chromalake.config import Settings, get_settings
 from chromalake.http.endpoint import endpoint_for
 from chromalake.models import CollectionRecord
 from chromalake.types import (
@@ -58,7 +58,8 @@ class AdminClient:
     """
 
     def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings or Settings()
+        # As chromadb.Client(): no settings means those of chromalake.configure(...).
+        self._settings = settings or get_settings()
         self._backend = backend_for(self._settings)
 
     def create_tenant(self, name: str) -> None:

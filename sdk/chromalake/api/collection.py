@@ -10,6 +10,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Self
 
 from chromalake.api import ops
+from chromalake.api.interop import pass_as
 from chromalake.embeddings import embedding_function_from_config
 from chromalake.expressions import SearchResult
 from chromalake.models import CollectionRecord
@@ -27,6 +28,21 @@ from chromalake.types import (
 
 if TYPE_CHECKING:
     from chromalake.api.client import Client
+
+
+def fork_name(new_name: str | None, name: str | None) -> str:
+    """The name a fork gets from ``fork(new_name)`` or ``fork(name=...)``, not both.
+
+    Example:
+        >>> fork_name(None, "copy"), fork_name("copy", None)
+        ('copy', 'copy')
+    """
+    if new_name is not None and name is not None:
+        raise TypeError("fork() takes new_name or name, not both")
+    chosen = new_name if new_name is not None else name
+    if chosen is None:
+        raise TypeError("fork() missing 1 required argument: 'new_name'")
+    return chosen
 
 
 class CollectionCommon:
@@ -335,19 +351,22 @@ class Collection(CollectionCommon):
         """
         self._run(ops.modify(self._state, name, metadata, configuration))
 
-    def fork(self, new_name: str) -> Collection:
+    def fork(self, new_name: str | None = None, *, name: str | None = None) -> Collection:
         """A copy-on-write copy of this collection named ``new_name`` (as Chroma Cloud's).
 
         It holds the same records, metadata, configuration and schema; writes to either
-        collection never show in the other.
+        collection never show in the other. ``name=`` is accepted too, as Chroma's docs write
+        it (chromadb 1.5.9 itself takes only ``new_name``).
 
         Example:
             >>> copy = col.fork("doctest-col-copy")
             >>> copy.add(ids=["only-in-copy"], embeddings=[[0, 0]])
             >>> copy.count() - col.count()
             1
+            >>> col.fork(name="doctest-col-copy-2").name
+            'doctest-col-copy-2'
         """
-        model = self._run(ops.fork(self._state, new_name))
+        model = self._run(ops.fork(self._state, fork_name(new_name, name)))
         return Collection(self._client, model, self.embedding_function, self.data_loader)
 
     def fork_count(self) -> int:
@@ -384,3 +403,7 @@ class Collection(CollectionCommon):
             0
         """
         return int(self._run(ops.restore_version(self._state, version)))
+
+
+# LlamaIndex and other integrations check isinstance(x, chromadb.Collection).
+pass_as(Collection, "chromadb.api.models.Collection", "Collection")

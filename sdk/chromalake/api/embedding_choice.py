@@ -75,6 +75,15 @@ def _warn_unsupported(space: Any, ef: Any) -> None:
         )
 
 
+def _stored_as_legacy(ef: Any) -> bool:
+    """Legacy, or unable to say (it is then stored as legacy, with chromadb's warning, by
+    :func:`~chromalake.embeddings.embedding_function_config`): no default space either way."""
+    try:
+        return is_legacy(ef)
+    except Exception:
+        return True
+
+
 def with_default_space(
     configuration: dict[str, Any], metadata: dict[str, Any] | None, ef: Any
 ) -> dict[str, Any]:
@@ -90,7 +99,7 @@ def with_default_space(
         >>> with_default_space({}, {"hnsw:space": "ip"}, ONNXMiniLM_L6_V2())
         {}
     """
-    if ef is None or is_legacy(ef):
+    if ef is None or _stored_as_legacy(ef):
         return configuration
     config = dict(configuration)
     hnsw, spann = config.get("hnsw"), config.get("spann")

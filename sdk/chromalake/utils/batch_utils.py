@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
+
+from chromalake.types import Documents, Embeddings, IDs, Metadatas
+
+__all__ = ["BaseAPI", "Documents", "Embeddings", "IDs", "Metadatas", "create_batches"]
 
 # Lambda's request payload limit is 6 MB; stay clear of it (headers, JSON framing).
 PAYLOAD_LIMIT = 5_500_000
 
 
+class BaseAPI(Protocol):
+    """What :func:`create_batches` needs of a client (chromadb types it as its BaseAPI)."""
+
+    def get_max_batch_size(self) -> int: ...
+
+
 def create_batches(
-    api: Any,
+    api: BaseAPI,
     ids: Sequence[str],
     embeddings: Sequence[Any] | None = None,
     metadatas: Sequence[Any] | None = None,

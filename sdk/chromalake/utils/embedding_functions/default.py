@@ -9,10 +9,11 @@ import numpy.typing as npt
 
 from chromalake.embeddings import EmbeddingFunction
 from chromalake.minilm.embedder import MAX_TOKENS
+from chromalake.types import Documents
 from chromalake.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
 
-class DefaultEmbeddingFunction(EmbeddingFunction):
+class DefaultEmbeddingFunction(EmbeddingFunction[Documents]):
     """all-MiniLM-L6-v2 under the name ``default``; unlike ``ONNXMiniLM_L6_V2`` it keeps the
     base default space, ``l2``, as chromadb's does.
 

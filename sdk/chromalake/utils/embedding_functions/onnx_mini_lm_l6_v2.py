@@ -9,9 +9,10 @@ import numpy.typing as npt
 
 from chromalake.embeddings import EmbeddingFunction
 from chromalake.minilm.embedder import MAX_TOKENS, shared_model
+from chromalake.types import Documents
 
 
-class ONNXMiniLM_L6_V2(EmbeddingFunction):
+class ONNXMiniLM_L6_V2(EmbeddingFunction[Documents]):
     """all-MiniLM-L6-v2 as Chroma runs it; its collections default to the cosine space.
 
     The model is loaded on the first call (see :mod:`chromalake.minilm`).
