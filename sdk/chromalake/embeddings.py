@@ -355,6 +355,26 @@ def embedding_function_from_config(entry: dict[str, Any] | None) -> Any:
         ) from exc
 
 
+def sparse_embedding_function_from_config(entry: dict[str, Any] | None) -> Any:
+    """The sparse function a schema's sparse index names (None for none, ``unknown`` or one
+    this process cannot build, as chromadb's schema reader leaves it).
+
+    Example:
+        >>> sparse_embedding_function_from_config({"type": "unknown"}) is None
+        True
+    """
+    if not entry or entry.get("type") != "known":
+        return None
+    importlib.import_module(_BUILTINS)  # registers the built-in functions
+    cls = sparse_known_embedding_functions.get(str(entry.get("name")))
+    if cls is None:
+        return None
+    try:
+        return cls.build_from_config(entry.get("config") or {})
+    except Exception:
+        return None
+
+
 def embed(ef: Any, inputs: list[Any], query: bool = False) -> Embeddings:
     """Call ``ef`` (its ``embed_query`` for queries, when it has one) as float32 vectors."""
     call = getattr(ef, "embed_query", None) if query else None

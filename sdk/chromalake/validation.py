@@ -34,7 +34,6 @@ from chromalake.errors import (
     DuplicateIDError,
     InternalError,
     InvalidArgumentError,
-    UnimplementedError,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -292,7 +291,11 @@ def _normalize_metadata(metadata: Any) -> dict[str, Any] | None:
         return None
     normalized: dict[str, Any] = {}
     for key, value in metadata.items():
-        if isinstance(value, dict) and is_sparse_vector(value):
+        if type(value).__name__ == "SparseVector" and hasattr(value, "to_dict"):
+            # A SparseVector object (chromalake's or chromadb's, both checked when made)
+            # travels and is stored as its wire dict.
+            value = value.to_dict()
+        elif isinstance(value, dict) and is_sparse_vector(value):
             # Indexing (not .get) so a missing field is Chroma's KeyError.
             validate_sparse_vector(value["indices"], value["values"], value.get("tokens"))
         normalized[key] = value
@@ -819,18 +822,16 @@ def check_strings_convertible(values: Sequence[Any] | None, name: str) -> None:
 def check_metadatas_convertible(
     metadatas: Sequence[Mapping[str, Any] | None] | None, *, allow_none_values: bool
 ) -> None:
-    """The binding's metadata conversion: no None values on ``add``, and no sparse vectors.
-
-    Single-node Chroma cannot store sparse vectors, and a None value is only meaningful in an
-    update (it deletes the key), so both fail to convert for the embedded client.
-    """
+    """The binding's metadata conversion: no None values on ``add`` (a None value is only
+    meaningful in an update: it deletes the key). Sparse vectors convert: chromalake stores
+    them as Chroma Cloud does, where single-node Chroma's binding refuses them."""
     if metadatas is None:
         return
     for metadata in metadatas:
         if metadata is None:
             continue
         for value in metadata.values():
-            if (value is None and not allow_none_values) or is_sparse_vector(value):
+            if value is None and not allow_none_values:
                 target = "UpdateMetadataValue" if allow_none_values else "MetadataValue"
                 raise TypeError(f"argument 'metadatas': Cannot convert Python object to {target}")
 
@@ -1227,23 +1228,6 @@ def validate_delete_request(
             "Validation error: limit, where: limit can only be specified when a where clause "
             "is provided"
         )
-
-
-def reject_sparse_vectors(metadatas: Sequence[Mapping[str, Any] | None] | None) -> None:
-    """A single node cannot store sparse vectors: Chroma answers 501 naming the key.
-
-    Example:
-        >>> reject_sparse_vectors([{"sv": {"indices": [1], "values": [0.5]}}])
-        Traceback (most recent call last):
-        ...
-        chromalake.errors.UnimplementedError: Unimplemented: Sparse vector is not supported for local chroma: sv
-    """  # noqa: E501
-    for metadata in metadatas or []:
-        for key, value in (metadata or {}).items():
-            if isinstance(value, dict):
-                raise UnimplementedError(
-                    f"Unimplemented: Sparse vector is not supported for local chroma: {key}"
-                )
 
 
 def check_engine_batch_size(size: int, max_batch_size: int) -> None:

@@ -48,7 +48,8 @@ def _sparse_vector(value: dict[str, Any]) -> dict[str, Any]:
     indices, values = value.get("indices"), value.get("values")
     if not isinstance(indices, list) or not isinstance(values, list):
         raise ValueError("expected a sparse vector with `indices` and `values` lists")
-    return value
+    # Chroma accepts the object with or without its tag and always stores (and emits) it.
+    return {"#type": "sparse_vector", **value}
 
 
 SparseVector = Annotated[dict[str, Any], AfterValidator(_sparse_vector)]

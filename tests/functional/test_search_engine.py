@@ -178,8 +178,8 @@ def test_bad_payload_is_invalid_argument(engine: Engine, coll: Any) -> None:
         run(engine, coll, rank={"$bogus": 1})
 
 
-def test_sparse_knn_is_refused_clearly(engine: Engine, coll: Any) -> None:
-    with pytest.raises(InvalidArgumentError, match="Sparse vector search on key 'sp'"):
+def test_sparse_knn_needs_a_sparse_index_on_its_key(engine: Engine, coll: Any) -> None:
+    with pytest.raises(InvalidArgumentError, match="metadata key 'sp' with type 'SparseVector'"):
         run(engine, coll, rank=knn({"indices": [1], "values": [1.0]}, key="sp"))
 
 

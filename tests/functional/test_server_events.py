@@ -607,6 +607,9 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "Chroma's distributed server answers with) where single-node Chroma answers 500",
     "search": "on purpose: chromalake implements the Search API as Chroma Cloud does (200) "
     "where single-node Chroma answers 501",
+    "scratch_sparse_vector_metadata": "on purpose: chromalake stores sparse vectors as Chroma "
+    "Cloud does (200) where single-node Chroma answers 501",
+    "scratch_get": "follows from the step above: the record with a sparse vector was stored",
 }
 
 

@@ -34,6 +34,7 @@ from chromalake.api.embedding_choice import (
     with_default_space,
 )
 from chromalake.api.searches import embed_text_queries, search_payload, search_result
+from chromalake.api.sparse_embedding import sparse_targets, with_sparse_vectors
 from chromalake.embeddings import embed, embedding_function_config
 from chromalake.errors import ChromaAuthError, ChromaError, InvalidArgumentError
 from chromalake.expressions import SearchResult
@@ -45,6 +46,7 @@ from chromalake.types import (
     GetResult,
     Include,
     QueryResult,
+    SparseVector,
     Tenant,
     UserIdentity,
 )
@@ -458,6 +460,12 @@ def write(
         data_loader=c.data_loader,
         binding=c.dialect.embedded,
     )
+    # As chromadb's client: the schema's sparse indexes with a source key fill their keys.
+    targets = sparse_targets(c.model.schema)
+    if targets:
+        batch = replace(
+            batch, metadatas=with_sparse_vectors(batch.metadatas, batch.documents, targets)
+        )
     # The embedded binding refuses an oversized batch only now, after embedding.
     c.dialect.check_engine_batch(len(batch.ids), max_batch_size)
     if embeddings_required and batch.embeddings is None:
@@ -590,7 +598,10 @@ def search(c: CollectionState, searches: Any, read_level: Any) -> Op[SearchResul
             "count; search reads the latest version, so call it on the collection itself"
         )
     listed = list(searches) if isinstance(searches, list | tuple) else [searches]
-    payloads = [embed_text_queries(search_payload(s), c.embedder(query=True)) for s in listed]
+    payloads = [
+        embed_text_queries(search_payload(s), c.embedder(query=True), c.model.schema)
+        for s in listed
+    ]
     with c.dialect.errors(prefixed):
         level = str(getattr(read_level, "value", read_level))  # chromadb's ReadLevel too
         found = yield call("search", c.model.id, payloads, level, **c.kwargs)
@@ -668,6 +679,21 @@ def _data(c: CollectionState, uris: list[Any] | None, include: Sequence[str]) ->
     return c.data_loader(uris or [])
 
 
+def _with_sparse_vectors(metadatas: list[Any] | None) -> Any:
+    """Metadatas as chromadb's client returns them: stored sparse vectors as SparseVector."""
+    if metadatas is None:
+        return None
+    return [
+        m
+        if not m or not any(validation.is_sparse_vector(v) for v in m.values())
+        else {
+            k: SparseVector.from_dict(v) if validation.is_sparse_vector(v) else v
+            for k, v in m.items()
+        }
+        for m in metadatas
+    ]
+
+
 def _get_result(c: CollectionState, found: Records, include: Sequence[str]) -> GetResult:
     return {
         "ids": found.ids,
@@ -675,7 +701,7 @@ def _get_result(c: CollectionState, found: Records, include: Sequence[str]) -> G
         "documents": found.documents,
         "uris": found.uris if "uris" in include else None,
         "data": _data(c, found.uris, include),
-        "metadatas": found.metadatas,
+        "metadatas": _with_sparse_vectors(found.metadatas),
         "included": cast(Include, list(include)),
     }
 
@@ -697,7 +723,11 @@ def _query_result(c: CollectionState, found: list[Records], include: Sequence[st
             if uris is not None and "data" in include and c.data_loader is not None
             else None
         ),
-        "metadatas": per_query("metadatas"),
+        "metadatas": (
+            None
+            if per_query("metadatas") is None
+            else [_with_sparse_vectors(m) for m in per_query("metadatas")]
+        ),
         "distances": per_query("distances"),
         "included": cast(Include, list(include)),
     }

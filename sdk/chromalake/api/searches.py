@@ -12,6 +12,7 @@ import copy
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from chromalake.api.sparse_embedding import embed_sparse_query
 from chromalake.expressions import SearchResult
 from chromalake.models import SearchHits, search_columns
 
@@ -61,8 +62,11 @@ def _knn_bodies(rank: Any) -> Iterator[dict[str, Any]]:
             yield from _knn_bodies(item)
 
 
-def embed_text_queries(payload: dict[str, Any], embed: EmbedFn | None) -> dict[str, Any]:
-    """``payload`` with each text query on ``#embedding`` replaced by its embedding.
+def embed_text_queries(
+    payload: dict[str, Any], embed: EmbedFn | None, schema: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``payload`` with each text query on ``#embedding`` replaced by its embedding, and each
+    on a key with a sparse index (and its function, in ``schema``) by its sparse vector.
 
     Example:
         >>> p = {"rank": {"$knn": {"query": "hi", "key": "#embedding"}}}
@@ -76,6 +80,10 @@ def embed_text_queries(payload: dict[str, Any], embed: EmbedFn | None) -> dict[s
         if not isinstance(body.get("query"), str) or key == "#document":
             continue  # a vector, or text for chromalake's full-text ranking
         if key != "#embedding":
+            sparse = embed_sparse_query(schema, key, body["query"])
+            if sparse is not None:
+                body["query"] = sparse
+                continue
             raise ValueError(
                 f"Cannot embed string query for key '{key}': key not found in schema. "
                 "Please provide an embedded vector or configure an embedding function for "

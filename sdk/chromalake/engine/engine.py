@@ -424,7 +424,6 @@ class Engine:
         update: bool,
     ) -> CollectionRecord:
         """Check a write batch; the collection after its first write fixed the dimension."""
-        validation.reject_sparse_vectors(metadatas)
         dimension = validation.validate_record_batch(
             ids,
             embeddings,

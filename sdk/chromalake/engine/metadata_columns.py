@@ -134,6 +134,10 @@ def _add(record: _Record, key: str, value: Any) -> None:
             record.floats.append(fragment)
     elif kind is list:
         fragment = name + _array(record, key, value)
+    elif kind is dict and value.get("#type") == "sparse_vector":
+        # A sparse vector: kept in the whole-metadata text only (sparse $knn reads it from
+        # there; no where clause can name it).
+        fragment = name + json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     else:
         _add(record, key, _normalised(key, value))
         return

@@ -4,7 +4,9 @@ The steps run in Chroma's order. The filter (the ``where`` grammar plus ``#id``)
 one Lance predicate and applied first, as a prefilter of every ``$knn``. Each ``$knn`` leaf
 gives its top ``limit`` records: on ``#embedding`` through the same exact / ANN path as
 ``query``; on ``#document`` with a text query (chromalake's extension) through Lance's BM25
-full-text index, its relevance negated so that lower is better as in every Chroma score. The
+full-text index, its relevance negated so that lower is better as in every Chroma score; with a
+sparse query on a metadata key, over the sparse vectors stored there
+(:mod:`chromalake.engine.sparse`, as Chroma Cloud serves sparse indexes). The
 rank expression combines them (:mod:`chromalake.engine.ranking`). Without a rank, records come
 in insertion order and have no score. Then group_by keeps the best ``k`` of each group, and
 offset / limit cut the page whose selected fields are read.
@@ -12,7 +14,7 @@ offset / limit cut the page whose selected fields are read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from chromalake.engine.filters import (
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas
 from chromalake.engine.ranking import evaluate, ranked
 from chromalake.engine.rows import Row, returned_metadata
+from chromalake.engine.sparse import sparse_hits
 from chromalake.engine.store import ID, SEQ, ids_predicate
 from chromalake.errors import InvalidArgumentError
 from chromalake.models import CollectionRecord, SearchHits
@@ -76,13 +79,15 @@ def _knn_hits(
         columns = (found[ID].to_pylist(), found[SEQ].to_pylist(), found["_score"].to_pylist())
         rows = sorted(zip(*columns, strict=True), key=lambda r: (-r[2], r[1]))
         return [(str(i), -float(score)) for i, _, score in rows]
+    if isinstance(knn.query, Mapping):
+        return sparse_hits(engine, coll, knn.key, knn.query, knn.limit, predicate)
     if knn.key == DOCUMENT:
         raise InvalidArgumentError("A $knn on #document takes a text query")
     if knn.key == EMBEDDING:
         raise InvalidArgumentError("A $knn on #embedding takes a dense vector query")
     raise InvalidArgumentError(
-        f"Sparse vector search on key '{knn.key}' is not supported by chromalake; "
-        "use a text query on #document for full-text ranking"
+        f"A $knn on metadata key '{knn.key}' takes a sparse vector query; dense vectors are "
+        "searched on #embedding"
     )
 
 
