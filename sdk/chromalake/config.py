@@ -144,6 +144,9 @@ class Settings(BaseModel):
     # AWS: the queue the api function tells of written collections (one message per
     # collection per `chromalake_maintenance_delay_seconds` and warm instance at most).
     chromalake_maintenance_queue_url: str | None = None
+    # AWS: the maintenance function the admin function hands `maintain` and `restore_version`
+    # to (they need Lance, which the admin function's zip does not have).
+    chromalake_maintenance_function: str | None = None
 
     # -- `chromalake run` (environment: CHROMALAKE_*; flags and --config set the same) ---------
     chromalake_host: str = "127.0.0.1"
