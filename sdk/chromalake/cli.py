@@ -10,6 +10,7 @@ from typing import Any
 from chromalake.cli_admin import add_admin_parsers, run_admin
 from chromalake.cli_collections import add_collection_parsers, run_collection_command
 from chromalake.cli_common import first_line, missing_directory, plain
+from chromalake.cli_data import add_data_parsers
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
 # The storage flags `run` shares with `maintain` (each sets the Settings field RUN_FLAGS names).
@@ -294,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     add_admin_parsers(commands)
     add_maintain_parser(commands)
     add_collection_parsers(commands)
+    add_data_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "maintain":
         return maintain_now(args)

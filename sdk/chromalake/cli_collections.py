@@ -19,8 +19,9 @@ from chromalake.config import Settings
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
 
-def client_of(args: argparse.Namespace) -> Any:
-    """The client the flags name: a server's HttpClient, else a PersistentClient."""
+def client_of(args: argparse.Namespace, create: bool = False) -> Any:
+    """The client the flags name: a server's HttpClient, else a PersistentClient (of an
+    existing data directory, unless ``create``: a copy's destination)."""
     import chromalake
 
     settings = Settings.from_env()
@@ -35,7 +36,11 @@ def client_of(args: argparse.Namespace) -> Any:
             database=database,
         )
     path = args.path or settings.persist_directory
-    problem = missing_directory(settings.model_copy(update={"persist_directory": path}))
+    problem = (
+        None
+        if create
+        else missing_directory(settings.model_copy(update={"persist_directory": path}))
+    )
     if problem is not None:  # never leave a new, empty store behind a mistyped --path
         raise ValueError(problem)
     return chromalake.PersistentClient(path=path, tenant=tenant, database=database)

@@ -102,6 +102,11 @@ class Settings(BaseModel):
     chromalake_s3_endpoint: str | None = None
     chromalake_dynamodb_endpoint: str | None = None
     chromalake_max_batch_size: int | None = None
+    # Local copies of S3 datasets that warm reads run on (engine/mirror.py): where, and how
+    # many bytes at most (0: none, every read goes to S3; unset: three quarters of the free
+    # space where they live, at most 8 GiB: on Lambda, of the function's ephemeral storage).
+    chromalake_cache_dir: str | None = None
+    chromalake_cache_bytes: int | None = None
 
     # -- API keys (environment: CHROMALAKE_AUTH, ...; see chromalake.auth) -----------------
     # Require an API key on every route but the public ones (heartbeat, version, ...). The
