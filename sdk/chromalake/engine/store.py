@@ -30,6 +30,7 @@ from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
 from chromalake.engine.search import row_norms
 from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
+from chromalake.extras import missing_extra
 
 if TYPE_CHECKING:
     import lancedb
@@ -300,7 +301,10 @@ class LanceStore:
         return self._connect(uri)
 
     def _connect(self, uri: str) -> lancedb.DBConnection:
-        import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+        try:
+            import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+        except ModuleNotFoundError as error:
+            raise missing_extra(error) from None
 
         with self._lock:
             if self._session is None:
