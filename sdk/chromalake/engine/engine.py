@@ -18,16 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake import validation
-from chromalake.configuration import (
-    build_configuration,
-    default_schema,
-    filterable,
-    metadata_value_type,
-    schema_with_hnsw,
-    schema_with_metadata_keys,
-    space_of,
-    update_configuration,
-)
+from chromalake.configuration import internal_configuration, space_of, update_configuration
 from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import (
@@ -75,6 +66,13 @@ from chromalake.errors import (
     UnavailableError,
 )
 from chromalake.models import MetadataKey, Records, SearchHits
+from chromalake.schema_rules import (
+    filterable,
+    metadata_value_type,
+    reconcile,
+    schema_with_metadata_keys,
+    schema_with_update,
+)
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
 
 VERSION = "1.5.9"
@@ -220,9 +218,11 @@ class Engine:
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> CollectionRecord:
-        ef = (configuration or {}).get("embedding_function")
-        config = build_configuration(configuration, metadata, ef)
+        # Chroma's order: the configuration is parsed, the request validated, then the schema
+        # reconciled with the configuration (chromalake.schema_rules).
+        internal = internal_configuration(configuration, metadata)
         validation.validate_create_collection(name, metadata)
+        reconciled, config = reconcile(internal, metadata, schema)
         self._database_must_exist(tenant, database)
         if get_or_create:
             existing = self.catalog.get_collection(tenant, database, name)
@@ -235,7 +235,7 @@ class Engine:
             database=database,
             configuration=config,
             metadata=dict(metadata) if metadata is not None else None,
-            schema=schema if schema is not None else default_schema(config),
+            schema=reconciled,
         )
         try:
             self.catalog.create_collection(record)
@@ -346,7 +346,7 @@ class Engine:
             configuration, schema = current.configuration, current.schema
             if new_configuration is not None:
                 configuration = update_configuration(current.configuration, new_configuration)
-                schema = schema_with_hnsw(schema, configuration)
+                schema = schema_with_update(schema, new_configuration)
             updated = current.with_changes(
                 name=new_name if new_name is not None else current.name,
                 metadata=dict(new_metadata) if new_metadata is not None else current.metadata,
