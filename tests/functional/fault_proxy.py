@@ -152,6 +152,9 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # A reply's headers and body go out in two writes: with Nagle's algorithm the
+            # second waits for the client's delayed ACK (40 ms on Linux) on every request.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:
                 pass  # one line per request would drown a failing test's output

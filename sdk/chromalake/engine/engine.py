@@ -53,7 +53,9 @@ from chromalake.engine.store import (
     LanceStore,
     Snapshot,
     ids_predicate,
+    pinned_version,
 )
+from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS, merge_write, new_revision
 from chromalake.errors import (
     AlreadyExistsError,
@@ -117,6 +119,8 @@ class Engine:
         # Every commit's version goes to the catalog before the write returns: readers in
         # any process compare it with what they hold instead of listing the table's versions.
         store.on_commit = catalog.record_version
+        # In-process ANN indexes of the collections this process serves (warm_index.py).
+        self.warm = WarmIndexes()
         self._ensure_defaults()
 
     def _written(self, coll: CollectionRecord) -> None:
@@ -155,6 +159,7 @@ class Engine:
             self.store.drop(coll)
         self.catalog.reset()
         self.store.forget()
+        self.warm.clear()
         self._ensure_defaults()
         return True
 
@@ -406,6 +411,7 @@ class Engine:
         the drop fails now, the delete has still happened, and maintenance's orphan sweep
         (``maintenance.sweep_orphans``) removes the dataset later.
         """
+        self.warm.forget(coll.id)
         try:
             self.store.drop(coll)
         except Exception:
@@ -723,6 +729,9 @@ class Engine:
         if not query_embeddings:
             return []
         queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
+        warm = self._warm_nearest(coll, queries, n_results, ids, predicate)
+        if warm is not None:
+            return warm
         index = self.store.vector_index(coll)
         if index is not None:
             hits = (
@@ -748,6 +757,31 @@ class Engine:
             )
             for rows, distances in found
         ]
+
+    def _warm_nearest(
+        self,
+        coll: CollectionRecord,
+        queries: npt.NDArray[np.float32],
+        n_results: int,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+    ) -> list[tuple[list[str], list[float]]] | None:
+        """Through this process's in-process index of the collection (warm_index.py), when it
+        has one for the current rows; None to take the other paths (a query by ids, a
+        version view, a collection too small or whose index is still being built)."""
+        if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
+            return None
+        if not self.warm.fits(self.store.count(coll), coll.dimension):
+            return None  # too small to want an index, or too big to hold its matrix
+        snap = self.store.snapshot(coll)
+        if snap is None:
+            return None
+        warm = self.warm.ready(coll.id, snap, space_of(coll.configuration))
+        if warm is None:
+            return None
+        allowed = self._candidates(coll, snap, None, predicate)
+        found = warm.search(snap, queries, n_results, allowed)
+        return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
 
     def search(
         self,

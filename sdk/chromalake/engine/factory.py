@@ -10,13 +10,21 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from chromalake.config import Settings
 from chromalake.engine.catalog import Catalog, MemoryCatalog, SqliteCatalog
-from chromalake.engine.engine import Engine
-from chromalake.engine.policy import MaintenancePolicy
-from chromalake.engine.store import MEMORY_ROOT, LanceStore
+from chromalake.extras import missing_extra
+
+try:  # Lance and pyarrow: a slim install is told which extra brings them
+    from chromalake.engine.engine import Engine
+    from chromalake.engine.mirror import Mirror
+    from chromalake.engine.policy import MaintenancePolicy
+    from chromalake.engine.store import MEMORY_ROOT, LanceStore
+except ModuleNotFoundError as error:
+    raise missing_extra(error) from None
 
 SQLITE_FILE = "chromalake.sqlite3"
 
@@ -64,6 +72,31 @@ def build_catalog(settings: Settings) -> Catalog:
     return SqliteCatalog(root / SQLITE_FILE)
 
 
+# The most a cache directory holds when its size is not set (Lambda's ephemeral storage is at
+# most 10 GiB).
+DEFAULT_CACHE_CEILING = 8 * 1024**3
+
+
+def build_mirror(settings: Settings) -> Mirror | None:
+    """Local copies for the reads of an S3 store (none for memory and local disk, or when
+    ``chromalake_cache_bytes`` is 0).
+
+    Example:
+        >>> build_mirror(Settings()) is None  # local disk: reads need no copy
+        True
+    """
+    if settings.chromalake_bucket is None or settings.chromalake_cache_bytes == 0:
+        return None
+    from chromalake.engine.mirror import S3Reader
+
+    directory = Path(settings.chromalake_cache_dir or tempfile.gettempdir()) / "chromalake-cache"
+    directory.mkdir(parents=True, exist_ok=True)
+    budget = settings.chromalake_cache_bytes
+    if budget is None:
+        budget = min(DEFAULT_CACHE_CEILING, shutil.disk_usage(directory).free * 3 // 4)
+    return Mirror(directory, budget, S3Reader(storage_options(settings)))
+
+
 def build_engine(settings: Settings) -> Engine:
     """The engine these settings describe.
 
@@ -71,7 +104,7 @@ def build_engine(settings: Settings) -> Engine:
         >>> build_engine(Settings()).store.in_memory
         True
     """
-    store = LanceStore(storage_root(settings), storage_options(settings))
+    store = LanceStore(storage_root(settings), storage_options(settings), build_mirror(settings))
     return Engine(
         build_catalog(settings),
         store,

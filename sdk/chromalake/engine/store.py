@@ -26,9 +26,11 @@ from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.filters import sql_literal, translate_lance_error
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
 from chromalake.engine.metadata_columns import METADATA, METADATA_FIELDS
+from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
 from chromalake.engine.search import row_norms
 from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
+from chromalake.extras import missing_extra
 
 if TYPE_CHECKING:
     import lancedb
@@ -99,6 +101,9 @@ class Snapshot:
     norms: npt.NDArray[np.float32]
     positions: dict[str, int]
     seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
+    # Each row's revision (changed by every write of it); None for a table from before
+    # revisions, until its first write gives them.
+    revs: npt.NDArray[np.int64] | None = None
 
     def rows_with_seqs(self, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Row positions of the records with these sequence numbers (unknown ones skipped).
@@ -243,10 +248,22 @@ METADATA_CACHE_BYTES = 64 * 1024 * 1024
 INDEX_CACHE_BYTES = 1024 * 1024 * 1024
 
 
+def _revisions(data: pa.Table) -> npt.NDArray[np.int64] | None:
+    """The rows' revisions, when every row has one."""
+    if REV not in data.column_names or data[REV].null_count:
+        return None
+    return np.asarray(data[REV].to_numpy(), dtype=np.int64)
+
+
 class LanceStore:
     """Collections' records in Lance datasets under one root (a directory, memory:// or s3://)."""
 
-    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: str,
+        storage_options: dict[str, str] | None = None,
+        mirror: Mirror | None = None,
+    ) -> None:
         self._root = root.rstrip("/") if root != MEMORY_ROOT else root
         self._storage_options = storage_options
         self._lock = threading.RLock()
@@ -260,6 +277,11 @@ class LanceStore:
         self.on_commit: Callable[[str, int], None] | None = None
         # Collection id -> its database URI, for collections found at chromalake 0.1's place.
         self._legacy: dict[str, str] = {}
+        # Local copies of S3 datasets for reads (engine/mirror.py), when given one: the
+        # dataset URI and manifest naming of each collection, and its local table.
+        self._mirror = mirror
+        self._sources: dict[str, tuple[str, bool]] = {}
+        self._copies: dict[str, Any] = {}
         self._session: Any = None  # one cache for all of this store's connections
 
     @property
@@ -279,7 +301,10 @@ class LanceStore:
         return self._connect(uri)
 
     def _connect(self, uri: str) -> lancedb.DBConnection:
-        import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+        try:
+            import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+        except ModuleNotFoundError as error:
+            raise missing_extra(error) from None
 
         with self._lock:
             if self._session is None:
@@ -337,6 +362,43 @@ class LanceStore:
             self._tables[coll.id] = table
         return table
 
+    def _reader(self, coll: CollectionRecord) -> Any | None:
+        """The table a read runs on: the local copy (engine/mirror.py) once it holds the
+        catalog's version, so a warm read sends no request to S3; else the S3 table."""
+        if self._mirror is not None and coll.version is not None and not pinned_version(coll):
+            local = self._local_copy(coll, coll.version)
+            if local is not None:
+                return local
+        return self._table(coll)
+
+    def _local_copy(self, coll: CollectionRecord, version: int) -> Any | None:
+        """The local copy's table at ``version`` or later, None while there is none."""
+        assert self._mirror is not None
+        with self._lock:
+            source = self._sources.get(coll.id)
+        if source is None:
+            table = self._table(coll)
+            if table is None:
+                return None
+            source = (str(table.uri), bool(_lance_call(table.uses_v2_manifest_paths)))
+            with self._lock:
+                self._sources[coll.id] = source
+        uri, v2_paths = source
+        if not self._mirror.holds(uri, version) and not self._mirror.follow(uri, version, v2_paths):
+            return None
+        with self._lock:
+            local = self._copies.get(coll.id)
+        if local is None:
+            directory = self._mirror.local(uri)
+            local = _open(self._connect(str(directory.parent)), coll.id)
+            if local is None:
+                return None
+            with self._lock:
+                self._copies[coll.id] = local
+        if int(local.version) < version:
+            _lance_call(local.checkout_latest)  # the copy's own directory: no request
+        return local
+
     def _pinned(self, coll: CollectionRecord) -> Any | None:
         """A handle of its own checked out at the view's version (a shared one would move)."""
         key, version = _cache_key(coll), pinned_version(coll)
@@ -357,6 +419,8 @@ class LanceStore:
 
     def drop(self, coll: CollectionRecord) -> None:
         with self._lock:
+            self._sources.pop(coll.id, None)
+            self._copies.pop(coll.id, None)
             for cache in (self._tables, self._snapshots, self._indexes):
                 for key in [k for k in cache if k == coll.id or k.startswith(coll.id + "@")]:
                     cache.pop(key, None)
@@ -374,6 +438,8 @@ class LanceStore:
             self._snapshots.clear()
             self._indexes.clear()
             self._connections.clear()
+            self._sources.clear()
+            self._copies.clear()
 
     def validate(self, predicate: str) -> None:
         """Raise Chroma's error if Lance cannot plan ``predicate`` (e.g. a bad regex).
@@ -391,14 +457,14 @@ class LanceStore:
         _lance_call(lambda: probe.search().where(predicate).select([ID]).to_arrow())
 
     def count(self, coll: CollectionRecord) -> int:
-        table = self._table(coll)
+        table = self._reader(coll)
         return 0 if table is None else int(_lance_call(table.count_rows))
 
     def select(
         self, coll: CollectionRecord, predicate: str | None, columns: list[str]
     ) -> pa.Table | None:
         """Rows matching ``predicate`` (all rows when None), in storage order."""
-        table = self._table(coll)
+        table = self._reader(coll)
         if table is None:
             return None
         query = table.search()
@@ -467,14 +533,14 @@ class LanceStore:
         return int(result.num_updated_rows)
 
     def delete(self, coll: CollectionRecord, ids: list[str]) -> None:
-        table = self._table(coll)
+        table = self._table(coll, latest=True)
         if table is not None and ids:
             self._commit(coll, table, lambda: table.delete(ids_predicate(ids)))
 
     def delete_where(self, coll: CollectionRecord, predicate: str) -> int:
         """Delete the rows matching ``predicate`` at the commit (Lance evaluates it again when
         it retries a commit that lost a race); returns how many were deleted."""
-        table = self._table(coll)
+        table = self._table(coll, latest=True)
         if table is None:
             return 0
         result = self._commit(coll, table, lambda: table.delete(predicate))
@@ -482,7 +548,7 @@ class LanceStore:
 
     def snapshot(self, coll: CollectionRecord) -> Snapshot | None:
         """Ids, sequences and embeddings for exact search, cached per Lance version."""
-        table = self._table(coll)
+        table = self._reader(coll)
         if table is None:
             return None
         version = int(_lance_call(lambda: table.version))
@@ -490,7 +556,8 @@ class LanceStore:
             cached = self._snapshots.get(_cache_key(coll))
         if cached is not None and cached.version == version:
             return cached
-        data = _lance_call(lambda: table.search().select([ID, SEQ, EMBEDDING]).to_arrow())
+        columns = [ID, SEQ, EMBEDDING] + ([REV] if REV in table.schema.names else [])
+        data = _lance_call(lambda: table.search().select(columns).to_arrow())
         ids = np.array(data[ID].to_pylist(), dtype=object)
         embeddings = embedding_matrix(data)
         seqs = data[SEQ].to_numpy()
@@ -502,6 +569,7 @@ class LanceStore:
             norms=row_norms(embeddings),
             positions={str(i): n for n, i in enumerate(ids)},
             seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
+            revs=_revisions(data),
         )
         with self._lock:
             self._snapshots[_cache_key(coll)] = snap
@@ -520,7 +588,7 @@ class LanceStore:
         The version check is the freshness check a warm handler pays per query (one listing
         of the table's versions); the index listing is only read again when it moved.
         """
-        table = self._table(coll)
+        table = self._reader(coll)
         if table is None:
             return None
         version = int(_lance_call(lambda: table.version))
@@ -550,7 +618,7 @@ class LanceStore:
 
     def count_where(self, coll: CollectionRecord, predicate: str | None) -> int:
         """How many rows match ``predicate`` (all rows when None)."""
-        table = self._table(coll)
+        table = self._reader(coll)
         if table is None:
             return 0
         return int(_lance_call(table.count_rows, predicate))
@@ -570,7 +638,7 @@ class LanceStore:
         filter cannot empty the result. Rows written since the index was last optimised are
         scanned exactly beside it, so a query sees every committed write.
         """
-        table = self._table(coll)
+        table = self._reader(coll)
         if table is None:
             return pa.table({ID: pa.array([], pa.utf8())})
         search = (
@@ -596,23 +664,24 @@ class LanceStore:
         written after it are searched too (Lance scans unindexed fragments beside the
         index) until maintenance's optimize folds them in.
         """
-        table = self._table(coll)
+        table = self._reader(coll)
         if table is None or limit <= 0:
             return None
 
-        def run() -> pa.Table:
-            search = table.search(text, query_type="fts").limit(limit)
+        def run(on: Any) -> pa.Table:
+            search = on.search(text, query_type="fts").limit(limit)
             if predicate is not None:
                 search = search.where(predicate, prefilter=True)
             return search.select([ID, SEQ, "_score"]).to_arrow()
 
         try:
-            return run()
+            return run(table)
         except Exception as e:
             if _NO_FTS_INDEX not in str(e):
                 raise _as_chroma(e) from e
         self.ensure_fts_index(coll)
-        return _lance_call(run)
+        # On the latest S3 table: the version with the index just built.
+        return _lance_call(run, self._table(coll, latest=True))
 
     def ensure_fts_index(self, coll: CollectionRecord) -> bool:
         """Give ``document`` Lance's full-text (BM25) index if it has none; True when built."""

@@ -20,6 +20,9 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
 from re import Match
 from typing import Any
 from urllib.parse import unquote
@@ -33,7 +36,7 @@ from chromalake.auth.admin import KeyAdmin
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import ChromaError, InternalError, UnsupportedMediaTypeError
-from chromalake.server import authz
+from chromalake.server import authz, request_log
 from chromalake.server.http import JSON, TRACE_HEADER, TRACE_ID, error_response, json_response
 from chromalake.server.parsing import (
     WRONG_CONTENT_TYPE,
@@ -60,6 +63,8 @@ TITLE = "chromalake"
 API_VERSION = "1.0.0"
 V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Please use /v2 apis"}
 ROUTERS = (system, tenants, databases, collections, records, search, forks, unsupported)
+# The route a request matched and its arguments, for its log line (per thread or task).
+_matched: ContextVar[tuple[str, dict[str, str]] | None] = ContextVar("matched", default=None)
 
 
 class ChromaResolver(APIGatewayHttpResolver):
@@ -68,7 +73,23 @@ class ChromaResolver(APIGatewayHttpResolver):
 
     auth_required = False  # keys are checked anyway when the event has an authorizer context
 
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Answer ``event``, and log one line for it (:mod:`chromalake.server.request_log`)."""
+        started = time.perf_counter()
+        token = _matched.set(None)
+        try:
+            result = super().resolve(event, context)
+            route, arguments = _matched.get() or (None, {})
+        finally:
+            _matched.reset(token)
+        line = request_log.request_line(
+            event, result, route, arguments, time.perf_counter() - started
+        )
+        request_log.log_request(line)
+        return result
+
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:  # type: ignore[type-arg]
+        _matched.set((route.path, route_arguments))
         try:
             event = self.current_event.raw_event
             authz.check(route.method, route.path, route_arguments, event, self.auth_required)
