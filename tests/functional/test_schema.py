@@ -143,9 +143,14 @@ def _outcome(client: Any, name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _ephemeral(module: Any) -> Any:
+    # The settings every test here uses: one process holds one ephemeral system per path.
+    return module.EphemeralClient(settings=module.Settings(allow_reset=True))
+
+
 @pytest.fixture(scope="module")
 def clients() -> tuple[Any, Any]:
-    return chromadb.EphemeralClient(), chromalake.EphemeralClient()
+    return _ephemeral(chromadb), _ephemeral(chromalake)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -158,7 +163,8 @@ def test_create_reconciles_as_chroma(clients: tuple[Any, Any], case: str) -> Non
 @pytest.mark.parametrize("module", [chromadb, chromalake], ids=["chromadb", "chromalake"])
 def test_the_schema_s_space_is_searched(module: Any) -> None:
     """Issue 17's probe: a cosine schema answers cosine distances (not l2's [1.0, 65.0])."""
-    client = module.EphemeralClient()
+    client = _ephemeral(module)
+    client.reset()
     collection = client.create_collection("probe", schema=_vector(space="cosine"))
     collection.add(ids=["1", "2"], embeddings=[[1.0, 0.0], [1.0, 0.1]])
     found = collection.query(query_embeddings=[[2.0, 0.0]], n_results=2)

@@ -86,8 +86,12 @@ def _check(module: ModuleType, collection: Any) -> None:
     assert (stored.indices, stored.values) == (SPARSE["a"][0], SPARSE["a"][1])
 
 
+def _ephemeral() -> Any:
+    return chromalake.EphemeralClient(settings=chromalake.Settings(allow_reset=True))
+
+
 def test_embedded_client() -> None:
-    _check(chromalake, _fill(chromalake, chromalake.EphemeralClient()))
+    _check(chromalake, _fill(chromalake, _ephemeral()))
 
 
 def test_persistent_client_keeps_the_index(tmp_path: Path) -> None:
@@ -99,7 +103,7 @@ def test_persistent_client_keeps_the_index(tmp_path: Path) -> None:
 
 
 def test_forks_and_versions_keep_sparse_vectors() -> None:
-    source = _fill(chromalake, chromalake.EphemeralClient())
+    source = _fill(chromalake, _ephemeral())
     _check(chromalake, source.fork("sparse_fork"))
     view = source.at_version(source.list_versions()[-1]["version"])  # a view reads with get
     stored = view.get(ids=["a"], include=["metadatas"])["metadatas"][0]["sparse"]
@@ -125,7 +129,7 @@ def test_chromalake_http_client(server: RunningServer) -> None:
 
 
 def test_a_key_without_a_sparse_index_is_refused() -> None:
-    client = chromalake.EphemeralClient()
+    client = _ephemeral()
     collection = client.create_collection("plain_sparse", embedding_function=None)
     collection.add(ids=["a"], embeddings=[[1.0, 0.0]])
     query = chromalake.SparseVector(indices=[1], values=[1.0])
@@ -136,7 +140,7 @@ def test_a_key_without_a_sparse_index_is_refused() -> None:
 @pytest.mark.parametrize("module", [chromalake, chromadb], ids=["chromalake", "chromadb"])
 def test_bm25_from_documents_and_text_queries(module: ModuleType, server: RunningServer) -> None:
     """Chroma's docs' recipe: BM25 computed by the client from #document, queried by text."""
-    client = chromalake.EphemeralClient() if module is chromalake else server.official_client()
+    client = _ephemeral() if module is chromalake else server.official_client()
     bm25 = module.utils.embedding_functions.ChromaBm25EmbeddingFunction()
     schema = module.Schema().create_index(
         key="sparse_embedding",
