@@ -535,6 +535,22 @@ def filterable(schema: dict[str, Any] | None, key: str, value_type: str) -> bool
     return value_type != "SparseVector"
 
 
+def fts_enabled(schema: dict[str, Any] | None) -> bool:
+    """Whether ``where_document`` filters may run: ``#document``'s FTS index, else the
+    defaults', is enabled (or neither says).
+
+    Example:
+        >>> fts_enabled(new_default()), fts_enabled({"keys": {"#document": {"string": {
+        ...     "fts_index": {"enabled": False, "config": {}}}}}})
+        (True, False)
+    """
+    for scope in ((schema or {}).get("keys", {}).get(DOCUMENT_KEY), (schema or {}).get("defaults")):
+        entry = ((scope or {}).get("string") or {}).get("fts_index")
+        if entry is not None:
+            return bool(entry.get("enabled", True))
+    return True
+
+
 def sparse_index(schema: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
     """The config of the enabled sparse vector index on ``key`` (None: there is none)."""
     entry = (((schema or {}).get("keys") or {}).get(key) or {}).get(SPARSE_VECTOR) or {}

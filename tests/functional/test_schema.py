@@ -170,3 +170,27 @@ def test_the_schema_s_space_is_searched(module: Any) -> None:
     found = collection.query(query_embeddings=[[2.0, 0.0]], n_results=2)
     assert found["distances"] is not None
     assert found["distances"][0] == pytest.approx([0.0, 0.0049628], abs=1e-6)
+
+
+def test_filters_need_their_indexes(clients: tuple[Any, Any]) -> None:
+    """A where_document filter needs #document's FTS index; a where filter its key's index."""
+
+    def attempt(client: Any) -> list[str]:
+        schema = (
+            Schema()
+            .delete_index(config=FtsIndexConfig(), key="#document")
+            .delete_index(config=StringInvertedIndexConfig(), key="tag")
+        )
+        collection = client.get_or_create_collection("filtered", schema=schema)
+        collection.upsert(ids=["a"], embeddings=[[1.0]], documents=["x"], metadatas=[{"tag": "t"}])
+        found = []
+        for where, where_document in ((None, {"$contains": "x"}), ({"tag": "t"}, None)):
+            try:
+                collection.get(where=where, where_document=where_document)
+            except Exception as error:
+                found.append(f"{type(error).__name__}: {error}")
+        return found
+
+    chroma, lake = clients
+    assert attempt(lake) == attempt(chroma)
+    assert len(attempt(chroma)) == 2

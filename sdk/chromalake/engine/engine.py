@@ -34,6 +34,7 @@ from chromalake.engine.filters import (
     parse_filter,
     regex_patterns,
     to_sql,
+    uses_document,
 )
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import (
@@ -68,6 +69,7 @@ from chromalake.errors import (
 from chromalake.models import MetadataKey, Records, SearchHits
 from chromalake.schema_rules import (
     filterable,
+    fts_enabled,
     metadata_value_type,
     reconcile,
     schema_with_metadata_keys,
@@ -298,6 +300,10 @@ class Engine:
                     f"Cannot filter using metadata key '{key}' with type '{value_type}' "
                     "because indexing is disabled"
                 )
+        if uses_document(node) and not fts_enabled(coll.schema):
+            raise InvalidArgumentError(
+                "Cannot filter using full-text search because FTS indexing is disabled"
+            )
         if node is None:
             return None
         predicate = to_sql(node)
