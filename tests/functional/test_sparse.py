@@ -22,9 +22,12 @@ from typing import Any
 import chromadb
 import pytest
 from lambda_units import cold_start
+from moto_server import REGION, MotoAws
 from running_server import RunningServer
 
 import chromalake
+from chromalake.api.embedded import clear_system_cache
+from chromalake.config import Settings
 from chromalake.server.gateway import LambdaContext
 
 IDS = ["a", "b", "c", "d"]
@@ -109,6 +112,25 @@ def test_forks_and_versions_keep_sparse_vectors() -> None:
     stored = view.get(ids=["a"], include=["metadatas"])["metadatas"][0]["sparse"]
     assert (stored.indices, stored.values) == (SPARSE["a"][0], SPARSE["a"][1])
     assert view.schema.keys["sparse"].sparse_vector.sparse_vector_index.enabled
+
+
+def test_s3_and_dynamodb_keep_the_index(moto_aws: MotoAws) -> None:
+    settings = Settings(
+        chromalake_bucket=moto_aws.bucket,
+        chromalake_prefix=f"sparse-{uuid.uuid4().hex[:8]}",
+        chromalake_table=moto_aws.new_table(),
+        chromalake_s3_endpoint=moto_aws.endpoint,
+        chromalake_dynamodb_endpoint=moto_aws.endpoint,
+        chromalake_region=REGION,
+        is_persistent=True,
+    )
+    clear_system_cache()
+    try:
+        _fill(chromalake, chromalake.Client(settings=settings), "sparse_demo")
+        clear_system_cache()  # a new engine: the schema comes back from DynamoDB
+        _check(chromalake, chromalake.Client(settings=settings).get_collection("sparse_demo"))
+    finally:
+        clear_system_cache()
 
 
 @pytest.fixture(scope="module")
