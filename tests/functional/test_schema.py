@@ -194,3 +194,20 @@ def test_filters_need_their_indexes(clients: tuple[Any, Any]) -> None:
     chroma, lake = clients
     assert attempt(lake) == attempt(chroma)
     assert len(attempt(chroma)) == 2
+
+
+def test_modify_updates_the_schema_as_chroma(clients: tuple[Any, Any]) -> None:
+    """modify(configuration=...) changes the schema's vector indexes as Chroma's does."""
+
+    def attempt(client: Any) -> Any:
+        collection = client.create_collection(
+            "modified", schema=_vector(space="ip", hnsw=HnswIndexConfig(ef_search=20))
+        )
+        collection.modify(configuration={"hnsw": {"ef_search": 50, "num_threads": 3}})
+        fetched = client.get_collection("modified")
+        schema = getattr(fetched._model, "serialized_schema", None) or fetched._model.schema
+        client.delete_collection("modified")
+        return fetched.configuration_json, json.loads(json.dumps(schema, sort_keys=True))
+
+    chroma, lake = clients
+    assert attempt(lake) == attempt(chroma)
