@@ -62,9 +62,10 @@ def _check(module: ModuleType, collection: Any) -> None:
     query = module.SparseVector(indices=QUERY[0], values=QUERY[1])
 
     sparse = collection.search(
-        Search().rank(Knn(query=query, key="sparse", limit=10)).select(K.SCORE, "n")
+        Search().rank(Knn(query=query, key="sparse", limit=10)).select(K.SCORE, "sparse")
     )
     assert sparse["ids"] == [SPARSE_ORDER]
+    assert isinstance(sparse["metadatas"][0][0]["sparse"], module.SparseVector)
     assert sparse["scores"][0] == pytest.approx(SPARSE_SCORES, abs=1e-6)
 
     hybrid = Rrf(

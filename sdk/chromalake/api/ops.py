@@ -34,7 +34,11 @@ from chromalake.api.embedding_choice import (
     with_default_space,
 )
 from chromalake.api.searches import embed_text_queries, search_payload, search_result
-from chromalake.api.sparse_embedding import sparse_targets, with_sparse_vectors
+from chromalake.api.sparse_embedding import (
+    returned_metadata,
+    sparse_targets,
+    with_sparse_vectors,
+)
 from chromalake.embeddings import embed, embedding_function_config
 from chromalake.errors import ChromaAuthError, ChromaError, InvalidArgumentError
 from chromalake.expressions import SearchResult
@@ -46,7 +50,6 @@ from chromalake.types import (
     GetResult,
     Include,
     QueryResult,
-    SparseVector,
     Tenant,
     UserIdentity,
 )
@@ -681,17 +684,7 @@ def _data(c: CollectionState, uris: list[Any] | None, include: Sequence[str]) ->
 
 def _with_sparse_vectors(metadatas: list[Any] | None) -> Any:
     """Metadatas as chromadb's client returns them: stored sparse vectors as SparseVector."""
-    if metadatas is None:
-        return None
-    return [
-        m
-        if not m or not any(validation.is_sparse_vector(v) for v in m.values())
-        else {
-            k: SparseVector.from_dict(v) if validation.is_sparse_vector(v) else v
-            for k, v in m.items()
-        }
-        for m in metadatas
-    ]
+    return None if metadatas is None else [returned_metadata(m) for m in metadatas]
 
 
 def _get_result(c: CollectionState, found: Records, include: Sequence[str]) -> GetResult:

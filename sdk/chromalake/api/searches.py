@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from chromalake.api.sparse_embedding import embed_sparse_query
+from chromalake.api.sparse_embedding import embed_sparse_query, returned_metadata
 from chromalake.expressions import SearchResult
 from chromalake.models import SearchHits, search_columns
 
@@ -103,8 +103,14 @@ def embed_text_queries(
 
 
 def search_result(found: Sequence[SearchHits]) -> SearchResult:
-    """The engine's (or server's) pages as chromadb's column-major SearchResult."""
-    return SearchResult(search_columns(found))
+    """The engine's (or server's) pages as chromadb's column-major SearchResult, stored
+    sparse vectors as ``SparseVector`` (as chromadb's client returns them)."""
+    columns = search_columns(found)
+    columns["metadatas"] = [
+        None if page is None else [returned_metadata(m) for m in page]
+        for page in columns["metadatas"]
+    ]
+    return SearchResult(columns)
 
 
 __all__ = ["embed_text_queries", "search_payload", "search_result"]

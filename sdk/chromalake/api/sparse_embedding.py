@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chromalake.embeddings import sparse_embedding_function_from_config
+from chromalake.types import SparseVector
+from chromalake.validation import is_sparse_vector
 
 DOCUMENT_KEY = "#document"
 SparseFn = Callable[[list[str]], Sequence[Any]]
@@ -100,4 +102,16 @@ def embed_sparse_query(schema: dict[str, Any] | None, key: str, text: str) -> An
     return _as_wire(vectors[0])
 
 
-__all__ = ["embed_sparse_query", "sparse_targets", "with_sparse_vectors"]
+def returned_metadata(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A metadata as chromadb's client returns it: stored sparse vectors as ``SparseVector``.
+
+    Example:
+        >>> returned_metadata({"s": {"#type": "sparse_vector", "indices": [1], "values": [2.0]}})
+        {'s': SparseVector(indices=[1], values=[2.0], labels=None)}
+    """
+    if not metadata or not any(is_sparse_vector(v) for v in metadata.values()):
+        return metadata
+    return {k: SparseVector.from_dict(v) if is_sparse_vector(v) else v for k, v in metadata.items()}
+
+
+__all__ = ["embed_sparse_query", "returned_metadata", "sparse_targets", "with_sparse_vectors"]

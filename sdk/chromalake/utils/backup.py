@@ -88,7 +88,7 @@ def _backup_of(collection: Any, version: int | None) -> Backup:
         name=collection.name,
         metadata=collection.metadata,
         configuration=dict(collection.configuration_json),
-        schema=collection.schema,
+        schema=collection.get_model().schema,  # the JSON form (.schema is a Schema)
         version=version,
     )
 
