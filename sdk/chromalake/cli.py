@@ -297,6 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     add_collection_parsers(commands)
     add_data_parsers(commands)
     args = parser.parse_args(argv)
+    from chromalake.extras import MissingExtraError
+
+    try:
+        return _dispatch(args)
+    except MissingExtraError as error:  # a slim install: one line naming the extra
+        print(f"chromalake: {error}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "maintain":
         return maintain_now(args)
     if args.command == "demo":
