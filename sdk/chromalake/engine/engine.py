@@ -772,8 +772,11 @@ class Engine:
         version view, a collection too small or whose index is still being built)."""
         if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
             return None
-        if not self.warm.fits(self.store.count(coll), coll.dimension):
-            return None  # too small to want an index, or too big to hold its matrix
+        rows = self.store.count(coll)
+        if not self.warm.wanted(rows):
+            return None
+        if not self.warm.fits(rows, coll.dimension) and self.store.vector_index(coll) is not None:
+            return None  # Lance's index answers without holding the matrix in memory
         snap = self.store.snapshot(coll)
         if snap is None:
             return None

@@ -50,8 +50,9 @@ Found = list[tuple[I64, F64]]
 # matrix product is ~1 ms) and an index would only cost memory.
 MIN_ROWS = 5_000
 # The index re-ranks from the snapshot's float32 matrix, held in memory: a collection whose
-# matrix is bigger is searched through Lance's index instead, reading no matrix (512 MiB:
-# 100k x 384 takes 150 MiB, 1M x 384 1.5 GiB).
+# matrix is bigger and that has Lance's index (built by maintenance) is searched through that
+# instead, reading no matrix (512 MiB: 100k x 384 takes 150 MiB, 1M x 384 1.5 GiB). Without
+# Lance's index the matrix is read for exact search anyway, and the warm index is cheaper.
 MAX_MATRIX_BYTES = 512 * 1024**2
 # A new index is built once the rows searched exactly, or the masked ones, pass this share.
 REBUILD_SHARE = 0.2
@@ -133,15 +134,18 @@ class WarmIndexes:
         self._matched: dict[str, WarmIndex] = {}
         self._building: set[str] = set()
 
+    def wanted(self, rows: int) -> bool:
+        """Whether a collection of this many rows is worth an index."""
+        return rows >= self._min_rows
+
     def fits(self, rows: int, dimension: int) -> bool:
-        """Whether a collection of this shape is served through a warm index."""
-        return rows >= self._min_rows and rows * dimension * 4 <= self._max_matrix_bytes
+        """Whether a collection's matrix fits the memory budget of a warm index."""
+        return rows * dimension * 4 <= self._max_matrix_bytes
 
     def ready(self, collection: str, snap: Snapshot, space: str = "l2") -> WarmIndex | None:
         """The collection's index matched to ``snap``, or None while there is none (a build
         starts in the background when the collection is big enough to want one)."""
-        shape = snap.embeddings.shape
-        if not self.fits(shape[0], shape[1] if len(shape) > 1 else 0) or snap.revs is None:
+        if not self.wanted(len(snap.ids)) or snap.revs is None:
             return None
         with self._lock:
             matched = self._matched.get(collection)
