@@ -162,6 +162,23 @@ class WarmIndexes:
             self._build(collection, snap, space)
         return matched
 
+    def holds(self, collection: str) -> bool:
+        """Whether an index of the collection was built (for some earlier version maybe)."""
+        with self._lock:
+            return collection in self._built
+
+    def prepare(self, collection: str, load: Callable[[], Snapshot | None], space: str) -> None:
+        """Build the collection's first index in the background from the snapshot ``load``
+        reads there too: for a collection another index answers meanwhile, so that no request
+        waits for its matrix to be read (from S3, on a cold instance)."""
+
+        def snapshot_then_build() -> None:
+            snap = load()
+            if snap is not None and self.wanted(len(snap.ids)) and snap.revs is not None:
+                self._index(collection, snap, space)
+
+        self._start(collection, snapshot_then_build)
+
     def forget(self, collection: str) -> None:
         with self._lock:
             self._built.pop(collection, None)
@@ -173,6 +190,10 @@ class WarmIndexes:
             self._matched.clear()
 
     def _build(self, collection: str, snap: Snapshot, space: str) -> None:
+        self._start(collection, lambda: self._index(collection, snap, space))
+
+    def _start(self, collection: str, work: Callable[[], None]) -> None:
+        """Run ``work`` through the builder, one at a time per collection."""
         with self._lock:
             if collection in self._building:
                 return
@@ -180,13 +201,7 @@ class WarmIndexes:
 
         def run() -> None:
             try:
-                index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
-                assert snap.revs is not None
-                pairs = zip(snap.ids.tolist(), snap.revs.tolist(), strict=True)
-                keys = {(str(i), int(r)): n for n, (i, r) in enumerate(pairs)}
-                with self._lock:
-                    self._built[collection] = _Built(index, space, keys)
-                    self._matched.pop(collection, None)
+                work()
             except Exception:
                 log.warning("index of collection %s not built", collection, exc_info=True)
             finally:
@@ -194,6 +209,15 @@ class WarmIndexes:
                     self._building.discard(collection)
 
         self._builder(run)
+
+    def _index(self, collection: str, snap: Snapshot, space: str) -> None:
+        index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
+        assert snap.revs is not None
+        pairs = zip(snap.ids.tolist(), snap.revs.tolist(), strict=True)
+        keys = {(str(i), int(r)): n for n, (i, r) in enumerate(pairs)}
+        with self._lock:
+            self._built[collection] = _Built(index, space, keys)
+            self._matched.pop(collection, None)
 
 
 def _match(built: _Built, snap: Snapshot) -> WarmIndex:
