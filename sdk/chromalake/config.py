@@ -146,6 +146,9 @@ class Settings(BaseModel):
     # maintainer runs (writes in a burst share one run), and seconds between scheduled sweeps.
     chromalake_maintenance_delay_seconds: float = 2.0
     chromalake_maintenance_interval_seconds: float = 300.0
+    # A `PersistentClient` maintains its collections in a background thread too (as
+    # `chromalake run` does), so a notebook's big collection gets Lance's index unasked.
+    chromalake_embedded_maintenance: bool = True
     # AWS: the queue the api function tells of written collections (one message per
     # collection per `chromalake_maintenance_delay_seconds` and warm instance at most).
     chromalake_maintenance_queue_url: str | None = None

@@ -772,12 +772,20 @@ class Engine:
         version view, a collection too small or whose index is still being built)."""
         if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
             return None
-        if not self.warm.fits(self.store.count(coll), coll.dimension):
-            return None  # too small to want an index, or too big to hold its matrix
+        rows = self.store.count(coll)
+        if not self.warm.wanted(rows):
+            return None
+        space = space_of(coll.configuration)
+        if self.store.vector_index(coll) is not None:
+            if not self.warm.fits(rows, coll.dimension):
+                return None  # Lance's index answers without holding the matrix in memory
+            if not self.warm.holds(coll.id):  # Lance's answers while the matrix is read
+                self.warm.prepare(coll.id, lambda: self.store.snapshot(coll), space)
+                return None
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
-        warm = self.warm.ready(coll.id, snap, space_of(coll.configuration))
+        warm = self.warm.ready(coll.id, snap, space)
         if warm is None:
             return None
         allowed = self._candidates(coll, snap, None, predicate)
