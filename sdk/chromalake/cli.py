@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     ).start()
     app = _app(settings, engine)
     try:
-        server = GatewayServer((args.host, args.port), app, verbose=args.verbose)
+        server = GatewayServer((args.host, args.port), app, settings=settings, verbose=args.verbose)
     except OSError as error:
         print(f"chromalake: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1

@@ -108,6 +108,13 @@ class Settings(BaseModel):
     chromalake_cache_dir: str | None = None
     chromalake_cache_bytes: int | None = None
 
+    # -- `chromalake run`'s HTTP server (environment: CHROMALAKE_SERVER_*) -------------------
+    # Requests resolved at once (more wait their turn; a connection waiting for its next
+    # request holds none), and connections the kernel queues before they are accepted
+    # (Chroma's server: 4096; Linux caps it at net.core.somaxconn).
+    chromalake_server_workers: int = 32
+    chromalake_server_backlog: int = 4096
+
     # -- API keys (environment: CHROMALAKE_AUTH, ...; see chromalake.auth) -----------------
     # Require an API key on every route but the public ones (heartbeat, version, ...). The
     # API function also enforces keys whenever an authorizer context is present.

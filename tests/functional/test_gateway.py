@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -339,3 +340,128 @@ def test_the_rest_app_answers_through_the_gateway() -> None:
         running.shutdown()
         running.server_close()
         thread.join()
+
+
+# -- concurrency: one tenant's big request does not hold another's ---------------------------------
+
+
+class HeldGets:
+    """Wraps ``engine.get``: a get of tenant ``big`` waits until released, so a test knows
+    that request is being served (and stays so) while it sends others."""
+
+    def __init__(self, engine: Any) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+        self._get = engine.get
+        engine.get = self.get
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("tenant") == "big":
+            self.started.set()
+            assert self.release.wait(60), "the test never released the big get"
+        return self._get(*args, **kwargs)
+
+
+def _tenant_collection(base: str, tenant: str) -> str:
+    """Create ``tenant`` with a collection of 3 records; the collection's records URL."""
+    assert httpx.post(f"{base}/tenants", json={"name": tenant}).status_code == 200
+    databases = f"{base}/tenants/{tenant}/databases"
+    assert httpx.post(databases, json={"name": "data"}).status_code == 200
+    created = httpx.post(f"{databases}/data/collections", json={"name": "records"}).json()
+    url = f"{databases}/data/collections/{created['id']}"
+    records = {"ids": ["a", "b", "c"], "embeddings": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]}
+    assert httpx.post(f"{url}/add", json=records).status_code == 201
+    return url
+
+
+def test_a_small_tenants_requests_are_answered_while_a_big_one_is_served() -> None:
+    settings = Settings(allow_reset=True)
+    engine = build_engine(settings)
+    held = HeldGets(engine)
+    running, thread = _start(build_app(engine, settings))
+    try:
+        base = f"{running.url}/api/v2"
+        big, small = _tenant_collection(base, "big"), _tenant_collection(base, "small")
+        big_reply: list[httpx.Response] = []
+        reader = threading.Thread(
+            target=lambda: big_reply.append(httpx.post(f"{big}/get", json={}, timeout=60))
+        )
+        reader.start()
+        assert held.started.wait(30)
+        # The big get is being served and cannot finish yet: the small tenant's requests
+        # must still be answered (one request at a time would wait for the big one).
+        query = {"query_embeddings": [[1.0, 0.0]], "n_results": 1, "include": []}
+        for _ in range(3):
+            answer = httpx.post(f"{small}/query", json=query, timeout=20)
+            assert answer.json()["ids"] == [["a"]]
+            assert httpx.get(f"{small}/count", timeout=20).json() == 3
+        assert not big_reply, "the big get finished before it was released"
+        held.release.set()
+        reader.join(60)
+        assert big_reply[0].json()["ids"] == ["a", "b", "c"]
+    finally:
+        held.release.set()
+        running.shutdown()
+        running.server_close()
+        thread.join()
+
+
+def test_concurrent_requests_each_get_their_own_answer() -> None:
+    """Many requests at once through one app: none sees another's event, route or body."""
+    settings = Settings(allow_reset=True)
+    running, thread = _start(build_app(build_engine(settings), settings))
+    try:
+        base = f"{running.url}/api/v2"
+        urls = {t: _tenant_collection(base, t) for t in ("t-one", "t-two", "t-three")}
+        problems: list[str] = []
+
+        def client(number: int) -> None:
+            tenant = list(urls)[number % 3]
+            with httpx.Client(timeout=60) as http:
+                for k in range(15):
+                    wanted = ["a", "b", "c"][(number + k) % 3]
+                    got = http.post(f"{urls[tenant]}/get", json={"ids": [wanted]}).json()
+                    if got.get("ids") != [wanted]:
+                        problems.append(f"{tenant} asked for {wanted}, got {got}")
+                    named = http.get(f"{base}/tenants/{tenant}").json()
+                    if named.get("name") != tenant:
+                        problems.append(f"{tenant}: {named}")
+
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(12)]
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # threads take turns often: races show up every run
+        try:
+            for c in clients:
+                c.start()
+            for c in clients:
+                c.join()
+        finally:
+            sys.setswitchinterval(interval)
+        assert problems == []
+    finally:
+        running.shutdown()
+        running.server_close()
+        thread.join()
+
+
+def test_a_burst_of_connections_waits_in_the_listen_backlog(recorder: Recorder) -> None:
+    """Connections the server has not accepted yet (it is busy, or they came at once) wait
+    in the kernel's queue instead of being refused (Chroma's backlog: 4096)."""
+    server = GatewayServer(("127.0.0.1", 0), recorder)  # not serving yet: nothing accepts
+    host, port = server.server_address[:2]
+    connections: list[socket.socket] = []
+    try:
+        for _ in range(200):
+            connections.append(socket.create_connection((str(host), int(port)), timeout=5))
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        for conn in connections:
+            conn.sendall(b"GET /queued HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        for conn in connections:
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        server.shutdown()
+        thread.join()
+    finally:
+        for conn in connections:
+            conn.close()
+        server.server_close()
+    assert len(recorder.events) == 200

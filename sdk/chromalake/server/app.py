@@ -20,6 +20,7 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 from __future__ import annotations
 
 import logging
+import threading
 from re import Match
 from typing import Any
 from urllib.parse import unquote
@@ -28,6 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from chromalake.auth.admin import KeyAdmin
 from chromalake.config import Settings
@@ -62,11 +64,80 @@ V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Pleas
 ROUTERS = (system, tenants, databases, collections, records, search, forks, unsupported)
 
 
+class _RequestState(threading.local):
+    """What powertools keeps of the request being resolved, one copy per thread."""
+
+    event: BaseProxyEvent | None = None
+    lambda_context: Any = None
+
+    def __init__(self) -> None:
+        self.context: dict[str, Any] = {}
+        self.frames: list[str] = []
+
+
 class ChromaResolver(APIGatewayHttpResolver):
     """An HTTP API resolver that checks a route's key, then its body, before powertools
-    validates it."""
+    validates it, and that threads may share (``chromalake run`` resolves concurrently).
+
+    Powertools keeps the request being resolved on the resolver (its route context and
+    middleware frames) and on the ``BaseRouter`` class (the event and the Lambda context),
+    as one Lambda instance answers one event at a time. Here each of those is the calling
+    thread's own, and every route's middleware stack is built before the first request
+    (powertools builds it lazily, and two first requests at once would wrap it twice).
+    """
 
     auth_required = False  # keys are checked anyway when the event has an authorizer context
+
+    def __init__(self, **options: Any) -> None:
+        self._request = _RequestState()
+        super().__init__(**options)
+
+    # The per-request attributes powertools reads and writes, kept per thread.
+    @property  # type: ignore[override]
+    def current_event(self) -> BaseProxyEvent:
+        return self._request.event  # type: ignore[return-value]
+
+    @current_event.setter
+    def current_event(self, value: BaseProxyEvent) -> None:
+        self._request.event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._request.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._request.lambda_context = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self._request.context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._request.context = value
+
+    @property
+    def processed_stack_frames(self) -> list[str]:
+        return self._request.frames
+
+    @processed_stack_frames.setter
+    def processed_stack_frames(self, value: list[str]) -> None:
+        self._request.frames = value
+
+    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
+        """Answer one API Gateway HTTP API event (powertools' ``resolve``, thread-safe)."""
+        # powertools sets the event on the BaseRouter class, which this class's own
+        # property hides: the thread's copy is set here.
+        self.current_event = self._to_proxy_event(event)
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+    def build_middleware_stacks(self) -> None:
+        """Build every route's middleware stack now, once all routes are registered."""
+        for route in self._static_routes + self._dynamic_routes:
+            if not route._middleware_stack_built:
+                route._build_middleware_stack(router_middlewares=self._router_middlewares, app=self)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:  # type: ignore[type-arg]
         try:
@@ -159,6 +230,7 @@ def build_app(
         return Response(status_code=200, content_type=JSON, body=text)
 
     app.enable_swagger(path="/docs", title=TITLE, version=API_VERSION)
+    app.build_middleware_stacks()
     return app
 
 

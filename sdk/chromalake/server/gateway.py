@@ -26,6 +26,8 @@ from types import FrameType
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from chromalake.config import Settings
+
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 40 * 1024 * 1024  # Chroma's max_payload_size_bytes
@@ -298,6 +300,11 @@ class GatewayHandler(BaseHTTPRequestHandler):
 class GatewayServer(ThreadingHTTPServer):
     """A threading HTTP server that answers every request with ``resolver``.
 
+    Each connection has its thread; up to ``settings.chromalake_server_workers`` requests
+    are resolved at once, by one resolver and one engine shared by those threads (as an
+    embedded client's threads share them), so one tenant's big read never holds another's
+    small one. The listen backlog is ``settings.chromalake_server_backlog``.
+
     Example:
         >>> class Echo:
         ...     def resolve(self, event, context):
@@ -312,21 +319,27 @@ class GatewayServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], resolver: Resolver, *, verbose: bool = False
+        self,
+        address: tuple[str, int],
+        resolver: Resolver,
+        *,
+        settings: Settings | None = None,
+        verbose: bool = False,
     ) -> None:
+        settings = settings or Settings()
+        # Read by server_activate (inside super().__init__) as listen()'s backlog.
+        self.request_queue_size = settings.chromalake_server_backlog
         super().__init__(address, GatewayHandler)
         self.resolver = resolver
         self.verbose = verbose
-        # powertools resolvers keep the current event on the instance, so one request at a
-        # time (as one Lambda instance does); the engine underneath need not be re-entrant.
-        self._lock = threading.Lock()
+        self._workers = threading.BoundedSemaphore(settings.chromalake_server_workers)
 
     def answer(self, request: HttpRequest) -> HttpResponse:
         """Resolve ``request`` through the app exactly as Lambda would."""
         event = build_event(request)
         context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
         try:
-            with self._lock:
+            with self._workers:
                 result = self.resolver.resolve(event, context)
         except Exception as error:
             # The app turns its own errors into responses; this is the last resort, so that a
