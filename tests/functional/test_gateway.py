@@ -19,17 +19,20 @@ from typing import Any
 import httpx
 import pytest
 
+from chromalake.auth.admin import KeyAdmin
+from chromalake.auth.authenticator import Authenticator
+from chromalake.auth.keys import MemoryKeyStore
 from chromalake.config import Settings
 from chromalake.engine.factory import build_engine
 from chromalake.server import build_app
 from chromalake.server.gateway import (
-    MAX_BODY_BYTES,
     GatewayServer,
     HttpRequest,
     LambdaContext,
     build_event,
     response_of,
 )
+from chromalake.server.local_auth import AuthorizingResolver
 
 JSON_HEADERS = [("Host", "localhost:8000"), ("Content-Type", "application/json")]
 
@@ -259,23 +262,62 @@ def test_head_has_no_body(server: GatewayServer, recorder: Recorder) -> None:
     assert recorder.events[0]["requestContext"]["http"]["method"] == "HEAD"
 
 
-def test_body_over_40_mib_is_413_without_reaching_the_app(
+MAX_BODY_BYTES = Settings().chromalake_max_body_bytes
+TOO_LARGE = {
+    "error": "ChromaError",
+    "message": "Failed to buffer the request body: length limit exceeded",
+}  # Chroma 1.5.9's answer (`chroma run`), with its status 413 and its trace header
+
+
+def _raw_reply(server: GatewayServer, head: bytes, body: bytes = b"") -> tuple[bytes, bytes]:
+    """Send ``head`` and ``body`` (only part of what ``head`` announces, maybe) and read
+    what the server answers until it closes the connection: (status line, body)."""
+    host, port = server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=20) as conn:
+        conn.sendall(head + body)
+        reply = b""
+        while chunk := conn.recv(65536):  # a refused request's connection is closed
+            reply += chunk
+    status, _, rest = reply.partition(b"\r\n")
+    return status, rest.partition(b"\r\n\r\n")[2]
+
+
+def test_body_over_40_mib_is_chromas_413_without_reaching_the_app(
     server: GatewayServer, recorder: Recorder
 ) -> None:
     # Announce a too-large body but send none: the server must answer from the header alone.
-    host, port = server.server_address[:2]
-    with socket.create_connection((str(host), int(port)), timeout=10) as conn:
-        conn.sendall(
-            b"POST /api/v2/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode()
-        )
-        reply = b""
-        while chunk := conn.recv(4096):  # the server closes the connection after a 413
-            reply += chunk
-        reply_text = reply.decode()
-    assert reply_text.startswith("HTTP/1.1 413")
-    assert reply_text.endswith("\r\n\r\nPayload too large")
+    status, body = _raw_reply(
+        server,
+        b"POST /api/v2/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode(),
+    )
+    assert status == b"HTTP/1.1 413 Request Entity Too Large"
+    assert json.loads(body) == TOO_LARGE
     assert recorder.events == []
+
+
+def test_an_over_size_body_is_refused_and_the_client_reads_why(recorder: Recorder) -> None:
+    """The body limit is a setting; a client still sending its body gets the 413 (the server
+    drops the rest instead of resetting the connection under it)."""
+    running = GatewayServer(
+        ("127.0.0.1", 0), recorder, settings=Settings(chromalake_max_body_bytes=1000)
+    )
+    thread = threading.Thread(target=running.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        fits = httpx.post(f"{running.url}/x", content=b"a" * 1000)
+        assert fits.status_code == 200
+        refused = httpx.post(f"{running.url}/x", content=b"a" * 2_000_000)
+        assert refused.status_code == 413
+        assert refused.json() == TOO_LARGE
+        assert refused.headers["chroma-trace-id"] == "0" * 32
+        chunked = httpx.post(f"{running.url}/x", content=iter([b"a" * 600, b"b" * 600]))
+        assert chunked.status_code == 413
+        assert len(recorder.events) == 1
+    finally:
+        running.shutdown()
+        running.server_close()
+        thread.join()
 
 
 def test_body_of_exactly_40_mib_is_accepted(server: GatewayServer, recorder: Recorder) -> None:
@@ -285,6 +327,65 @@ def test_body_of_exactly_40_mib_is_accepted(server: GatewayServer, recorder: Rec
     )
     assert response.status_code == 200
     assert len(recorder.events[0]["body"]) == MAX_BODY_BYTES
+
+
+@pytest.fixture
+def keyed() -> Iterator[tuple[GatewayServer, str, Recorder]]:
+    """A server that checks keys (as ``chromalake run --auth``) in front of the real app; a
+    valid root key; a recorder of the events the app received."""
+    settings = Settings(chromalake_auth=True, allow_reset=True)
+    engine = build_engine(settings)
+    store = MemoryKeyStore()
+    authenticator = Authenticator(store, engine.catalog)
+    admin = KeyAdmin(store, engine.catalog, None, authenticator)
+    _, key = admin.create_root_key("root")
+    seen = Recorder()
+    app = build_app(engine, settings, admin)
+
+    class Recording:
+        def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+            seen.events.append(event)
+            return app.resolve(event, context)
+
+    running, thread = _start(AuthorizingResolver(Recording(), authenticator))
+    yield running, key, seen
+    running.shutdown()
+    running.server_close()
+    thread.join()
+
+
+def test_a_body_without_a_key_is_refused_before_it_is_read(
+    keyed: tuple[GatewayServer, str, Recorder],
+) -> None:
+    """30 MB announced, 64 KB sent, no key: the 403 comes without the rest of the body (one
+    request at a time would wait for it), and the app never holds any of it."""
+    running, _, seen = keyed
+    target = "/api/v2/tenants/default_tenant/databases/default_database/collections"
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {30_000_000}\r\n\r\n"
+    ).encode()
+    status, body = _raw_reply(running, head, b'{"name": "' + b"a" * 65536)
+    assert status == b"HTTP/1.1 403 Forbidden"
+    assert json.loads(body) == {"error": "AuthError", "message": "Forbidden"}
+    assert [e.get("body") for e in seen.events] == [None]
+
+
+def test_a_body_with_a_bad_key_is_refused_and_a_good_key_is_served(
+    keyed: tuple[GatewayServer, str, Recorder],
+) -> None:
+    running, key, seen = keyed
+    url = f"{running.url}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    body = {"name": "kept", "metadata": {"pad": "x" * 1_000_000}}
+    refused = httpx.post(url, json=body, headers={"x-chroma-token": "clk_" + "0" * 40})
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "AuthError"
+    created = httpx.post(url, json=body, headers={"x-chroma-token": key})
+    assert created.status_code == 200, created.text
+    assert created.json()["name"] == "kept"
+    # A public route needs no key; its answer never needed the body either.
+    assert httpx.get(f"{running.url}/api/v2/heartbeat").status_code == 200
+    assert [e.get("body") is not None for e in seen.events] == [False, True, False]
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(
