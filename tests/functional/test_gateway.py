@@ -464,13 +464,14 @@ class HeldGets:
 
 def _tenant_collection(base: str, tenant: str) -> str:
     """Create ``tenant`` with a collection of 3 records; the collection's records URL."""
-    assert httpx.post(f"{base}/tenants", json={"name": tenant}).status_code == 200
-    databases = f"{base}/tenants/{tenant}/databases"
-    assert httpx.post(databases, json={"name": "data"}).status_code == 200
-    created = httpx.post(f"{databases}/data/collections", json={"name": "records"}).json()
-    url = f"{databases}/data/collections/{created['id']}"
-    records = {"ids": ["a", "b", "c"], "embeddings": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]}
-    assert httpx.post(f"{url}/add", json=records).status_code == 201
+    with httpx.Client(timeout=60) as http:  # a first write imports Lance: slow on a busy box
+        assert http.post(f"{base}/tenants", json={"name": tenant}).status_code == 200
+        databases = f"{base}/tenants/{tenant}/databases"
+        assert http.post(databases, json={"name": "data"}).status_code == 200
+        created = http.post(f"{databases}/data/collections", json={"name": "records"}).json()
+        url = f"{databases}/data/collections/{created['id']}"
+        records = {"ids": ["a", "b", "c"], "embeddings": [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]}
+        assert http.post(f"{url}/add", json=records).status_code == 201
     return url
 
 
@@ -492,9 +493,9 @@ def test_a_small_tenants_requests_are_answered_while_a_big_one_is_served() -> No
         # must still be answered (one request at a time would wait for the big one).
         query = {"query_embeddings": [[1.0, 0.0]], "n_results": 1, "include": []}
         for _ in range(3):
-            answer = httpx.post(f"{small}/query", json=query, timeout=20)
+            answer = httpx.post(f"{small}/query", json=query, timeout=60)
             assert answer.json()["ids"] == [["a"]]
-            assert httpx.get(f"{small}/count", timeout=20).json() == 3
+            assert httpx.get(f"{small}/count", timeout=60).json() == 3
         assert not big_reply, "the big get finished before it was released"
         held.release.set()
         reader.join(60)
@@ -566,3 +567,71 @@ def test_a_burst_of_connections_waits_in_the_listen_backlog(recorder: Recorder) 
             conn.close()
         server.server_close()
     assert len(recorder.events) == 200
+
+
+# -- bodies that are not UTF-8 -----------------------------------------------------------------
+
+# Bodies sent to `chroma run` (chromadb 1.5.9) and its answers, 400 InvalidArgumentError each:
+# serde names the string that is not UTF-8 and where it ends (in bytes), or the first syntax
+# error before it (worded here as elsewhere in chromalake: Python's words, serde's place).
+NOT_UTF8 = [
+    ("get", b'{"bogus": "\xff"}', "bogus: invalid unicode code point at line 1 column 13"),
+    (
+        "get",
+        b'{"where": {"a": "\\"\xff"}}',
+        "where.a: invalid unicode code point at line 1 column 21",
+    ),
+    (
+        "get",
+        b'{"where": {"k\xff": "v"}}',
+        "where.?: invalid unicode code point at line 1 column 15",
+    ),
+    (
+        "get",
+        b'{"where": {"$and": [{"k": "v"}, {"k": {"$in": ["a", "\xff"]}}]}}',
+        "where.$and[1].k.$in[1]: invalid unicode code point at line 1 column 55",
+    ),
+    (
+        "add",
+        b'{"ids": ["a"], "embeddings": [[1]], "metadatas": [{"k\xff": 1}]}',
+        "metadatas[0].?: invalid unicode code point at line 1 column 55",
+    ),
+    (
+        "get",
+        b'{"where": {"a": "\xff"}, "limit": x}',
+        "where.a: invalid unicode code point at line 1 column 19",
+    ),
+    (
+        "get",
+        b'\n\n  {"ids": ["\xc3\xa9", "\xff"]}',
+        "ids[1]: invalid unicode code point at line 3 column 20",
+    ),
+    ("get", b'{"ids": ["\xc3\xa9\xff"]}', "ids[0]: invalid unicode code point at line 1 column 14"),
+    ("get", b'{"limit": 1, "bogus\xff": 2}', "invalid unicode code point at line 1 column 21"),
+    ("get", b'{"ids":["x\xff', "ids[0]: EOF while parsing a string at line 1 column 11"),
+    ("get", b"\xff{}", "Expecting value at line 1 column 1"),  # Chroma: "expected value"
+]
+
+
+@pytest.mark.parametrize(("route", "body", "problem"), NOT_UTF8)
+def test_a_body_that_is_not_utf8_is_chromas_400(route: str, body: bytes, problem: str) -> None:
+    settings = Settings(allow_reset=True)
+    running, thread = _start(build_app(build_engine(settings), settings))
+    try:
+        base = f"{running.url}/api/v2/tenants/default_tenant/databases/default_database"
+        created = httpx.post(f"{base}/collections", json={"name": "records"}, timeout=60).json()
+        answer = httpx.post(
+            f"{base}/collections/{created['id']}/{route}",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+        assert answer.status_code == 400
+        assert answer.json() == {
+            "error": "InvalidArgumentError",
+            "message": f"Failed to parse the request body as JSON: {problem}",
+        }
+        assert answer.headers["chroma-trace-id"] == "0" * 32
+    finally:
+        running.shutdown()
+        running.server_close()
+        thread.join()

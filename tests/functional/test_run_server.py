@@ -299,3 +299,17 @@ def test_fifty_threads_get_or_create_at_once(server: RunningServer) -> None:
         with ThreadPoolExecutor(max_workers=50) as pool:
             for done in [pool.submit(create_maybe_delete, name, i) for i in range(50)]:
                 done.result()  # raises what the thread raised (a reset: httpx.ReadError)
+
+
+def test_a_body_that_is_not_utf8_is_chromas_400(server: RunningServer) -> None:
+    answer = httpx.post(
+        f"{server.url}{TENANT_PATH}/collections",
+        content=b'{"name": "caf\xe9"}',
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 400  # was a 500 InternalError (UnicodeDecodeError)
+    assert answer.json() == {
+        "error": "InvalidArgumentError",
+        "message": "Failed to parse the request body as JSON: "
+        "name: invalid unicode code point at line 1 column 15",
+    }  # chroma run 1.5.9's answer to the same body

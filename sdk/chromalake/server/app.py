@@ -8,7 +8,7 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 | failure | status | ``error`` |
 | --- | --- | --- |
 | a :class:`~chromalake.errors.ChromaError` | its own | its wire name |
-| a body that is not JSON (or is empty) | 400 | InvalidArgumentError |
+| a body that is not JSON (or is empty, or not UTF-8) | 400 | InvalidArgumentError |
 | a JSON body of the wrong shape | 422 | ChromaError |
 | a bad query string | 400 | InvalidArgumentError |
 | a ``Content-Type`` other than JSON on a route with a body | 415 | ChromaError |
@@ -19,6 +19,7 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 from re import Match
@@ -42,6 +43,7 @@ from chromalake.server.parsing import (
     empty_body_error,
     is_json,
     load_json,
+    not_utf8_error,
     validation_error,
 )
 from chromalake.server.routers import (
@@ -126,12 +128,19 @@ class ChromaResolver(APIGatewayHttpResolver):
         self._request.frames = value
 
     def resolve(self, event: Any, context: Any) -> dict[str, Any]:
-        """Answer one API Gateway HTTP API event (powertools' ``resolve``, thread-safe)."""
+        """Answer one API Gateway HTTP API event (powertools' ``resolve``, thread-safe);
+        never raises: what no handler answered is Chroma's 500."""
         # powertools sets the event on the BaseRouter class, which this class's own
         # property hides: the thread's copy is set here.
         self.current_event = self._to_proxy_event(event)
         self.lambda_context = context
-        return super().resolve(event, context)
+        try:
+            return super().resolve(event, context)
+        except Exception as error:  # outside any route (the exception handlers run there)
+            logger.exception("unhandled error outside a route")
+            failed = error_response(InternalError(f"{type(error).__name__}: {error}"))
+            builder: ResponseBuilder[Any] = ResponseBuilder(failed, self._serializer)
+            return builder.build(self.current_event)
 
     def build_middleware_stacks(self) -> None:
         """Build every route's middleware stack now, once all routes are registered."""
@@ -159,7 +168,11 @@ class ChromaResolver(APIGatewayHttpResolver):
         event = self.current_event
         if not is_json(event.headers.get("content-type")):
             return UnsupportedMediaTypeError(WRONG_CONTENT_TYPE)
-        if not event.decoded_body:
+        try:
+            body = event.decoded_body
+        except UnicodeDecodeError:  # a base64 body (API Gateway's, the gateway's) not UTF-8
+            return not_utf8_error(base64.b64decode(event.body or ""))
+        if not body:
             return empty_body_error()
         return None
 
