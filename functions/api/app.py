@@ -22,6 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -41,6 +42,9 @@ settings = Settings.from_env()
 engine = build_engine(settings)
 # With CHROMALAKE_AUTH=true (behind the authorizer) the key admin routes are served too.
 app = build_app(engine, settings, build_key_admin(settings) if settings.chromalake_auth else None)
+# chromalake's own loggers (a line per request, warnings and errors with their cause) write
+# through this Logger: JSON with the invocation's correlation id, at POWERTOOLS_LOG_LEVEL.
+copy_config_to_registered_loggers(source_logger=logger, include={"chromalake"})
 
 
 def _tell_maintenance(queue_url: str) -> WriteListener:

@@ -9,7 +9,9 @@ Composition only: the engine is built once per cold start from the environment (
   failed messages are reported back (``batchItemFailures``) so only they are retried;
 - an EventBridge schedule (``detail-type: Scheduled Event``): every collection is maintained,
   and compacted and cleaned whether or not a threshold was crossed;
-- a direct invocation ``{"collection_id": "..."}``: that collection, every step run.
+- a direct invocation ``{"collection_id": "..."}``: that collection, every step run;
+- ``{"action": "restore_version", "collection_id": "...", "version": N}`` from the ``admin``
+  function (which has no Lance): that version's records committed as the latest version.
 
 Example (``sam local invoke Maintenance -e functions/maintenance/events/schedule.json``, or):
 
@@ -65,6 +67,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Maintain the collections an SQS batch, a schedule or a direct invocation names."""
     if "Records" in event:
         return _queue_batch(event["Records"])
+    if event.get("action") == "restore_version":
+        collection_id, restored = str(event["collection_id"]), int(event["version"])
+        version = engine.restore_version(collection_id, restored)
+        logger.info("restored", extra={"collection_id": collection_id, "version": version})
+        return {"collection_id": collection_id, "restored": restored, "version": version}
     if "collection_id" in event:
         # Asked for by name (an operator, a test): everything runs, due or not.
         return {"reports": _reports([maintain(engine, str(event["collection_id"]), force=True)])}

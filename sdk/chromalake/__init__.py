@@ -58,6 +58,19 @@ def is_in_colab() -> bool:
 # The Search API's builder (chromadb exports Search, Key, K, Knn, Rrf... at top level); a
 # module of plain classes, so naming what it exports costs nothing at import.
 _SEARCH_NAMES = tuple(expressions.__all__)
+# chromadb's collection-schema classes (chromalake.schema imports pydantic: loaded when used).
+_SCHEMA_NAMES = (
+    "Schema",
+    "VectorIndexConfig",
+    "SparseVectorIndexConfig",
+    "FtsIndexConfig",
+    "HnswIndexConfig",
+    "SpannIndexConfig",
+    "StringInvertedIndexConfig",
+    "IntInvertedIndexConfig",
+    "FloatInvertedIndexConfig",
+    "BoolInvertedIndexConfig",
+)
 _LAZY = {
     "EphemeralClient": "chromalake.api.client",
     "PersistentClient": "chromalake.api.client",
@@ -76,6 +89,7 @@ _LAZY = {
     "AdminAPI": "chromalake.api.client",
     "AsyncClientAPI": "chromalake.api.async_client",
     **{name: "chromalake.expressions" for name in _SEARCH_NAMES},
+    **{name: "chromalake.schema" for name in _SCHEMA_NAMES},
 }
 
 __all__ = [
@@ -127,6 +141,7 @@ __all__ = [
     "is_in_colab",
     "logger",
     *_SEARCH_NAMES,
+    *_SCHEMA_NAMES,
 ]
 
 

@@ -9,20 +9,20 @@ from typing import Any
 
 from chromalake.cli_admin import add_admin_parsers, run_admin
 from chromalake.cli_collections import add_collection_parsers, run_collection_command
+from chromalake.cli_common import first_line, missing_directory, plain
+from chromalake.cli_data import add_data_parsers
+from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
-# `chromalake run` flags that map onto Settings fields (flag dest -> field).
-STORAGE_FLAGS = {
-    "bucket": "chromalake_bucket",
-    "prefix": "chromalake_prefix",
-    "table": "chromalake_table",
-    "region": "chromalake_region",
-    "s3_endpoint": "chromalake_s3_endpoint",
-    "dynamodb_endpoint": "chromalake_dynamodb_endpoint",
-}
+# The storage flags `run` shares with `maintain` (each sets the Settings field RUN_FLAGS names).
+STORAGE_FLAGS = ("bucket", "prefix", "table", "region", "s3_endpoint", "dynamodb_endpoint")
 
 
 def demo() -> int:
-    """Walk through the embedded client: create, add, filter, query (no server needed)."""
+    """Walk through the embedded client: create, add, filter, query (no server needed).
+
+    A PersistentClient in a temporary directory (deleted afterwards): a collection of three
+    records, their nearest neighbours of a vector, and a metadata filter, printed as it goes.
+    """
     import chromalake
 
     with tempfile.TemporaryDirectory() as path:
@@ -48,34 +48,71 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Settings fields the ``run`` flags set; a flag left out defers to the environment.
 
     Example:
-        >>> ns = argparse.Namespace(path=None, allow_reset=True, bucket="b", prefix=None,
-        ...     table=None, region=None, s3_endpoint=None, dynamodb_endpoint=None)
+        >>> ns = argparse.Namespace(path=None, allow_reset=True, bucket="b", port=None)
         >>> run_overrides(ns)
         {'is_persistent': True, 'allow_reset': True, 'chromalake_bucket': 'b'}
     """
+    from chromalake.config import RUN_FLAGS
+
     # A server always persists (like `chroma run`); --path only moves where.
     overrides: dict[str, Any] = {"is_persistent": True}
-    if args.path is not None:
-        overrides["persist_directory"] = args.path
-    if args.allow_reset:
-        overrides["allow_reset"] = True
-    if getattr(args, "auth", False):
-        overrides["chromalake_auth"] = True
-    for flag, name in STORAGE_FLAGS.items():
-        value = getattr(args, flag)
+    for flag, name in RUN_FLAGS.items():
+        value = getattr(args, flag, None)
         if value is not None:
             overrides[name] = value
     return overrides
 
 
+def run_settings(args: argparse.Namespace) -> Any:
+    """The server's settings: flags > ``--config`` file > environment > defaults."""
+    from chromalake.config import Settings, load_config_file
+
+    from_file = load_config_file(args.config) if getattr(args, "config", None) else {}
+    return Settings.from_env(**{**from_file, **run_overrides(args)})
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve Chroma's HTTP API v2 on a local port (the same app that runs in Lambda)."""
-    from chromalake.config import Settings
+    try:
+        settings = run_settings(args)
+        from chromalake.server import request_log
+
+        request_log.configure(settings.chromalake_log_level, settings.chromalake_log_format)
+    except ValueError as error:
+        print(f"chromalake: {error}", file=sys.stderr)
+        return 2
+    local_aws = None
+    if args.aws_local:
+        from chromalake import aws_local
+
+        local_aws = aws_local.start(
+            bucket=settings.chromalake_bucket or aws_local.BUCKET,
+            table=settings.chromalake_table or aws_local.TABLE,
+        )
+        settings = settings.model_copy(update=local_aws.settings_fields())
+        print(
+            f"chromalake: local AWS (moto) at {local_aws.endpoint}: bucket {local_aws.bucket}, "
+            f"table {local_aws.table}, region {local_aws.region} (in memory, gone at exit)",
+            flush=True,
+        )
+    try:
+        return _serve(settings)
+    finally:
+        if local_aws is not None:
+            local_aws.stop()
+
+
+def _serve(settings: Any) -> int:
+    from chromalake.aws_preflight import check
+
+    problem = check(settings)
+    if problem is not None:
+        print(f"chromalake: {problem}", file=sys.stderr)
+        return 1
     from chromalake.engine.factory import build_engine
     from chromalake.engine.maintenance import BackgroundMaintainer
     from chromalake.server.gateway import GatewayServer, serve
 
-    settings = Settings.from_env(**run_overrides(args))
     engine = build_engine(settings)
     # Compaction and index builds run beside the server, shortly after writes (in AWS: the
     # maintenance Lambda, fed by a queue).
@@ -85,10 +122,11 @@ def run(args: argparse.Namespace) -> int:
         interval=settings.chromalake_maintenance_interval_seconds,
     ).start()
     app = _app(settings, engine)
+    host, port = settings.chromalake_host, settings.chromalake_port
     try:
-        server = GatewayServer((args.host, args.port), app, settings=settings, verbose=args.verbose)
+        server = GatewayServer((host, port), app, settings=settings)
     except OSError as error:
-        print(f"chromalake: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
+        print(f"chromalake: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1
     print(f"chromalake {_version()}: {_storage(settings)}", flush=True)
     return serve(server)
@@ -127,14 +165,17 @@ def _version() -> str:
 
 def add_run_parser(commands: Any) -> None:
     """The ``run`` subcommand's flags: Chroma's (``--host --port --path``) plus storage."""
-    parser = commands.add_parser("run", help=run.__doc__, description=run.__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser = commands.add_parser("run", help=first_line(run), description=run.__doc__)
+    parser.add_argument("--host", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: 8000)")
     parser.add_argument(
         "--path", default=None, help="data directory (default: $PERSIST_DIRECTORY or ./chroma)"
     )
     parser.add_argument(
-        "--allow-reset", action="store_true", help="allow POST /api/v2/reset (wipes all data)"
+        "--allow-reset",
+        action="store_true",
+        default=None,
+        help="allow POST /api/v2/reset (wipes all data)",
     )
     parser.add_argument("--bucket", help="keep collections in this S3 bucket")
     parser.add_argument("--prefix", help="key prefix inside the bucket")
@@ -145,9 +186,31 @@ def add_run_parser(commands: Any) -> None:
     parser.add_argument(
         "--auth",
         action="store_true",
+        default=None,
         help="require API keys (see `chromalake keys`); default: open, like `chroma run`",
     )
-    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="INFO (default) logs one line per request; WARNING only refused and failed ones",
+    )
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), help="text (default) or one JSON object a line"
+    )
+    parser.add_argument(
+        "--verbose", action="store_const", const="DEBUG", dest="log_level", help="--log-level DEBUG"
+    )
+    parser.add_argument(
+        "--aws-local",
+        action="store_true",
+        help="S3 and DynamoDB on a moto server on 127.0.0.1 (pip install '.[aws-local]')",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="a YAML file of these settings (`port: 9000`, `table: ...`); flags win over it",
+    )
 
 
 def maintain_now(args: argparse.Namespace) -> int:
@@ -155,13 +218,28 @@ def maintain_now(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from chromalake.config import Settings
     from chromalake.engine.factory import build_engine
     from chromalake.engine.maintenance import maintain, maintain_all
 
-    engine = build_engine(Settings.from_env(**run_overrides(args)))
+    settings = run_settings(args)
+    problem = missing_directory(settings)
+    if problem is not None:
+        print(f"chromalake: {problem}", file=sys.stderr)
+        return 1
+    engine = build_engine(settings)
     if args.collection:
-        reports = [maintain(engine, c, force=True) for c in args.collection]
+        ids = []
+        for wanted in args.collection:
+            record = find_collection(engine.catalog, wanted, args.tenant, args.database)
+            if record is None:
+                print(
+                    f"chromalake: no collection {wanted!r} (a name in {args.tenant}/"
+                    f"{args.database}, or an id)",
+                    file=sys.stderr,
+                )
+                return 1
+            ids.append(record.id)
+        reports = [maintain(engine, c, force=True) for c in ids]
     else:
         reports = list(maintain_all(engine))
     for report in reports:
@@ -170,16 +248,31 @@ def maintain_now(args: argparse.Namespace) -> int:
     return 0
 
 
+def find_collection(catalog: Any, wanted: str, tenant: str, database: str) -> Any:
+    """The catalog record ``wanted`` names: a name in ``tenant``/``database``, else an id."""
+    return catalog.get_collection(tenant, database, wanted) or catalog.get_collection_by_id(wanted)
+
+
 def add_maintain_parser(commands: Any) -> None:
     """The ``maintain`` subcommand: ``--path`` and the storage flags of ``run``."""
-    parser = commands.add_parser("maintain", help=maintain_now.__doc__)
+    parser = commands.add_parser("maintain", help=first_line(maintain_now))
     parser.add_argument("--path", default=None, help="data directory (as for run)")
     parser.add_argument(
-        "--collection", action="append", help="a collection id (repeatable; default: all)"
+        "--collection",
+        action="append",
+        help="a collection's name or id (repeatable; default: all)",
     )
+    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="where --collection names live")
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
     for flag in STORAGE_FLAGS:
         parser.add_argument("--" + flag.replace("_", "-"), dest=flag)
-    parser.set_defaults(allow_reset=False)
+
+
+DESCRIPTION = """Chroma's API, serverless: a local server, its data, and a deployment's admin tasks.
+
+Start with `chromalake demo` (the embedded client in a temporary directory) or
+`chromalake run` (Chroma's HTTP API v2 on localhost:8000, like `chroma run`).
+"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,13 +283,19 @@ def main(argv: list[str] | None = None) -> int:
         Traceback (most recent call last):
         SystemExit: 0
     """
-    parser = argparse.ArgumentParser(prog="chromalake", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="chromalake",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"chromalake {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help=demo.__doc__)
+    commands.add_parser("demo", help=first_line(demo), description=plain(str(demo.__doc__)))
     add_run_parser(commands)
     add_admin_parsers(commands)
     add_maintain_parser(commands)
     add_collection_parsers(commands)
+    add_data_parsers(commands)
     args = parser.parse_args(argv)
     if args.command == "maintain":
         return maintain_now(args)
@@ -209,9 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
     if args.command in ("keys", "tenants"):
         return run_admin(args)
-    if args.command in ("versions", "fork", "export", "import"):
-        return run_collection_command(args)
-    return 2
+    return run_collection_command(args)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ class _Target:
         self.settings = Settings.from_env(is_persistent=True, **overrides)
         self.url = args.url or self.settings.chromalake_url
         self.api_key = args.api_key or self.settings.chroma_api_key
+        self.creates_store = args.admin_command is _create_root
 
     def admin_client(self) -> Any:
         from chromalake.api.client import HTTP_IMPL, AdminClient
@@ -62,12 +63,25 @@ class _Target:
     def key_admin(self) -> Any:
         from chromalake.auth.factory import build_key_admin
 
+        self._existing_store()
         return build_key_admin(self.settings)
 
     def catalog(self) -> Any:
         from chromalake.engine.factory import build_catalog
 
+        self._existing_store()
         return build_catalog(self.settings)
+
+    def _existing_store(self) -> None:
+        """A local data directory must exist: a mistyped --path never makes a new store.
+
+        ``keys create-root`` may make one (the first key of a server not yet run).
+        """
+        from chromalake.cli_common import missing_directory
+
+        problem = None if self.creates_store else missing_directory(self.settings)
+        if problem is not None:
+            raise ValueError(problem)
 
 
 def _print(value: Any) -> None:

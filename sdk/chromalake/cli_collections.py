@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from typing import Any
 
+from chromalake.cli_common import missing_directory
 from chromalake.config import Settings
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
 
-def client_of(args: argparse.Namespace) -> Any:
-    """The client the flags name: a server's HttpClient, else a PersistentClient."""
+def client_of(args: argparse.Namespace, create: bool = False) -> Any:
+    """The client the flags name: a server's HttpClient, else a PersistentClient (of an
+    existing data directory, unless ``create``: a copy's destination)."""
     import chromalake
 
     settings = Settings.from_env()
@@ -33,11 +36,40 @@ def client_of(args: argparse.Namespace) -> Any:
             database=database,
         )
     path = args.path or settings.persist_directory
+    problem = (
+        None
+        if create
+        else missing_directory(settings.model_copy(update={"persist_directory": path}))
+    )
+    if problem is not None:  # never leave a new, empty store behind a mistyped --path
+        raise ValueError(problem)
     return chromalake.PersistentClient(path=path, tenant=tenant, database=database)
 
 
+def open_collection(client: Any, wanted: str) -> Any:
+    """The collection ``wanted`` names in the client's database: a name, else an id.
+
+    Example:
+        >>> import chromalake
+        >>> client = chromalake.EphemeralClient()
+        >>> made = client.get_or_create_collection("by-id", embedding_function=None)
+        >>> open_collection(client, str(made.id)).name
+        'by-id'
+    """
+    from chromalake.errors import NotFoundError
+
+    try:
+        return client.get_collection(wanted, embedding_function=None)
+    except (NotFoundError, ValueError) as by_name:
+        try:
+            uuid.UUID(wanted)
+        except ValueError:
+            raise by_name from None
+        return client.get_collection_by_id(wanted, embedding_function=None)
+
+
 def _collection(args: argparse.Namespace) -> Any:
-    return client_of(args).get_collection(args.collection, embedding_function=None)
+    return open_collection(client_of(args), args.collection)
 
 
 def _print(value: Any) -> None:
@@ -49,8 +81,16 @@ def _list_versions(args: argparse.Namespace) -> None:
 
 
 def _restore_version(args: argparse.Namespace) -> None:
+    # A restore never rewrites history: it commits the old records as a new, latest version.
+    version = _collection(args).restore_version(args.version)
     _print(
-        {"collection": args.collection, "version": _collection(args).restore_version(args.version)}
+        {
+            "collection": args.collection,
+            "restored": args.version,
+            "version": version,
+            "note": f"version {args.version}'s records are now the latest version, {version}; "
+            "a restore adds a version and keeps the ones between",
+        }
     )
 
 
@@ -93,17 +133,17 @@ def add_collection_parsers(commands: Any) -> None:
     versions = commands.add_parser("versions", help="list or restore a collection's versions")
     version_commands = versions.add_subparsers(dest="versions_command", required=True)
     listing = _command(version_commands, "list", _list_versions, "list stored versions")
-    listing.add_argument("collection", help="the collection's name")
+    listing.add_argument("collection", help="the collection's name or id")
     restore = _command(
         version_commands, "restore", _restore_version, "restore a version (as a new one)"
     )
-    restore.add_argument("collection", help="the collection's name")
+    restore.add_argument("collection", help="the collection's name or id")
     restore.add_argument("version", type=int)
     fork = _command(commands, "fork", _fork, "fork a collection (copy-on-write)")
-    fork.add_argument("collection", help="the collection's name")
+    fork.add_argument("collection", help="the collection's name or id")
     fork.add_argument("new_name")
     export = _command(commands, "export", _export, "export a collection to a Parquet file")
-    export.add_argument("collection", help="the collection's name")
+    export.add_argument("collection", help="the collection's name or id")
     export.add_argument("file")
     export.add_argument("--version", type=int, help="export this version (default: latest)")
     load = _command(commands, "import", _import, "import a Parquet export as a new collection")

@@ -158,9 +158,23 @@ class Settings(BaseModel):
     # maintainer runs (writes in a burst share one run), and seconds between scheduled sweeps.
     chromalake_maintenance_delay_seconds: float = 2.0
     chromalake_maintenance_interval_seconds: float = 300.0
+    # A `PersistentClient` maintains its collections in a background thread too (as
+    # `chromalake run` does), so a notebook's big collection gets Lance's index unasked.
+    chromalake_embedded_maintenance: bool = True
     # AWS: the queue the api function tells of written collections (one message per
     # collection per `chromalake_maintenance_delay_seconds` and warm instance at most).
     chromalake_maintenance_queue_url: str | None = None
+    # AWS: the maintenance function the admin function hands `maintain` and `restore_version`
+    # to (they need Lance, which the admin function's zip does not have).
+    chromalake_maintenance_function: str | None = None
+
+    # -- `chromalake run` (environment: CHROMALAKE_*; flags and --config set the same) ---------
+    chromalake_host: str = "127.0.0.1"
+    chromalake_port: int = 8000
+    # One line per request and every warning and error with its cause, on stderr: DEBUG,
+    # INFO, WARNING or ERROR; ``text`` for a terminal, ``json`` for a log pipeline.
+    chromalake_log_level: str = "INFO"
+    chromalake_log_format: str = "text"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -173,6 +187,66 @@ class Settings(BaseModel):
         env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()}
         found = {name: env[name] for name in cls.model_fields if name in env}
         return cls.model_validate({**found, **overrides})
+
+
+#: ``chromalake run``'s flags (and the keys of its ``--config`` file) and the field each sets;
+#: a field's environment variable is its name in upper case.
+RUN_FLAGS = {
+    "host": "chromalake_host",
+    "port": "chromalake_port",
+    "path": "persist_directory",
+    "allow_reset": "allow_reset",
+    "auth": "chromalake_auth",
+    "bucket": "chromalake_bucket",
+    "prefix": "chromalake_prefix",
+    "table": "chromalake_table",
+    "region": "chromalake_region",
+    "s3_endpoint": "chromalake_s3_endpoint",
+    "dynamodb_endpoint": "chromalake_dynamodb_endpoint",
+    "log_level": "chromalake_log_level",
+    "log_format": "chromalake_log_format",
+}
+
+
+def load_config_file(path: str) -> dict[str, Any]:
+    r"""Settings fields from a YAML file of ``key: value`` lines (``chromalake run --config``).
+
+    A key is a flag of ``chromalake run`` (``port``, ``s3-endpoint``...), a field of
+    :class:`Settings` or its environment variable (``CHROMALAKE_TABLE``), in any case.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> file = pathlib.Path(tempfile.mkdtemp()) / "chromalake.yaml"
+        >>> _ = file.write_text("port: 9000\nallow-reset: true\nCHROMALAKE_TABLE: t\n")
+        >>> load_config_file(str(file))
+        {'chromalake_port': 9000, 'allow_reset': True, 'chromalake_table': 't'}
+    """
+    try:
+        import yaml  # type: ignore[import-untyped]
+    except ModuleNotFoundError as error:
+        from chromalake.extras import missing_extra
+
+        raise missing_extra(error) from None
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = yaml.safe_load(file) or {}
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path} is not YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold `key: value` lines")
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        name = str(key).lower().replace("-", "_")
+        field = RUN_FLAGS.get(name, name)
+        if field not in Settings.model_fields:
+            known = ", ".join(sorted(RUN_FLAGS))
+            raise ValueError(
+                f"{path}: unknown setting {key!r} (flags: {known}; or Settings fields)"
+            )
+        fields[field] = value
+    return fields
 
 
 _configured = Settings()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from typing import Any
 
 from chromalake.errors import InvalidArgumentError
@@ -128,15 +127,23 @@ def _emitted_hnsw(params: dict[str, Any]) -> dict[str, Any]:
     return {key: merged[key] for key in HNSW_DEFAULTS}
 
 
-def build_configuration(
-    configuration: dict[str, Any] | None,
-    metadata: dict[str, Any] | None,
-    embedding_function: dict[str, Any] | None,
+def internal_defaults() -> dict[str, Any]:
+    """HNSW_DEFAULTS plus the two parameters a configuration never shows (``num_threads``:
+    the machine's CPUs, as Chroma's default)."""
+    return {**HNSW_DEFAULTS, "num_threads": os.cpu_count() or 1, "batch_size": 100}
+
+
+def internal_hnsw(
+    configuration: dict[str, Any] | None, metadata: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The ``configuration_json`` of a new collection.
+    """Every HNSW parameter a create sets (``num_threads`` and ``batch_size`` included).
+
+    From ``configuration``'s ``hnsw`` (a SPANN block gives only its space: a single node has
+    no SPANN index), else from the legacy ``hnsw:*`` collection-metadata keys; an ``hnsw``
+    block that only restates the defaults yields to the metadata keys, as in Chroma.
 
     Example:
-        >>> build_configuration(None, {"hnsw:space": "cosine"}, None)["hnsw"]["space"]
+        >>> internal_hnsw(None, {"hnsw:space": "cosine"})["space"]
         'cosine'
     """
     configuration = configuration or {}
@@ -145,11 +152,38 @@ def build_configuration(
         raise InvalidArgumentError("Multiple vector index configurations provided")
     if hnsw is not None:
         params = _checked_hnsw(dict(hnsw), HNSW_CREATE_KEYS, configuration)
+        legacy = _hnsw_from_legacy_metadata(metadata)
+        if {**internal_defaults(), **params} == internal_defaults() and legacy:
+            params = legacy
     elif spann is not None:
-        # A single node has no SPANN index: Chroma keeps only the space.
         params = {"space": spann["space"]} if "space" in spann else {}
     else:
         params = _hnsw_from_legacy_metadata(metadata)
+    return {**internal_defaults(), **params}
+
+
+def internal_configuration(
+    configuration: dict[str, Any] | None, metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A create's configuration in full: every HNSW parameter and its embedding function."""
+    return {
+        "hnsw": internal_hnsw(configuration, metadata),
+        "embedding_function": (configuration or {}).get("embedding_function"),
+    }
+
+
+def build_configuration(
+    configuration: dict[str, Any] | None,
+    metadata: dict[str, Any] | None,
+    embedding_function: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The ``configuration_json`` of a new collection that sends no schema.
+
+    Example:
+        >>> build_configuration(None, {"hnsw:space": "cosine"}, None)["hnsw"]["space"]
+        'cosine'
+    """
+    params = internal_hnsw(configuration, metadata)
     return {"hnsw": _emitted_hnsw(params), "spann": None, "embedding_function": embedding_function}
 
 
@@ -180,155 +214,3 @@ def update_configuration(current: dict[str, Any], update: dict[str, Any]) -> dic
 def space_of(configuration: dict[str, Any]) -> str:
     """The distance space a collection searches in."""
     return str((configuration.get("hnsw") or HNSW_DEFAULTS).get("space", "l2"))
-
-
-def schema_with_hnsw(
-    schema: dict[str, Any] | None, configuration: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The schema after a configuration change: its vector indexes carry the new hnsw values.
-
-    Example:
-        >>> config = build_configuration(None, None, None)
-        >>> tuned = update_configuration(config, {"hnsw": {"ef_search": 50}})
-        >>> schema = schema_with_hnsw(default_schema(config), tuned)
-        >>> schema["keys"]["#embedding"]["float_list"]["vector_index"]["config"]["hnsw"]["ef_search"]
-        50
-    """  # noqa: E501
-    if schema is None:
-        return None
-    hnsw = {k: v for k, v in (configuration.get("hnsw") or {}).items() if k != "space"}
-    updated = json.loads(json.dumps(schema))  # a deep copy: stored records stay untouched
-    for scope in (updated.get("defaults", {}), *updated.get("keys", {}).values()):
-        config = (scope.get("float_list") or {}).get("vector_index", {}).get("config", {})
-        if "hnsw" in config:
-            config["hnsw"].update(hnsw)
-    return dict(updated)
-
-
-def _enabled(flag: bool) -> dict[str, Any]:
-    return {"enabled": flag, "config": {}}
-
-
-def default_schema(configuration: dict[str, Any]) -> dict[str, Any]:
-    """Chroma's default schema for a configuration (``Schema::new_default``, §6.9)."""
-    hnsw = configuration.get("hnsw") or HNSW_DEFAULTS
-    index_params = {k: v for k, v in hnsw.items() if k != "space"}
-    index_params.setdefault("num_threads", os.cpu_count() or 1)
-    index_params.setdefault("batch_size", 100)
-    vector_config: dict[str, Any] = {"space": hnsw.get("space", "l2")}
-    if configuration.get("embedding_function") is not None:
-        vector_config["embedding_function"] = configuration["embedding_function"]
-    vector_config["hnsw"] = index_params
-    return {
-        "defaults": {
-            "string": {"fts_index": _enabled(False), "string_inverted_index": _enabled(True)},
-            "float_list": {"vector_index": {"enabled": False, "config": dict(vector_config)}},
-            "sparse_vector": {
-                "sparse_vector_index": {
-                    "enabled": False,
-                    "config": {"embedding_function": {"type": "unknown"}, "bm25": False},
-                }
-            },
-            "int": {"int_inverted_index": _enabled(True)},
-            "float": {"float_inverted_index": _enabled(True)},
-            "bool": {"bool_inverted_index": _enabled(True)},
-        },
-        "keys": {
-            "#embedding": {
-                "float_list": {
-                    "vector_index": {
-                        "enabled": True,
-                        "config": {**vector_config, "source_key": "#document"},
-                    }
-                }
-            },
-            "#document": {
-                "string": {"fts_index": _enabled(True), "string_inverted_index": _enabled(False)}
-            },
-        },
-    }
-
-
-_INVERTED_INDEX = {
-    "Str": ("string", "string_inverted_index"),
-    "Int": ("int", "int_inverted_index"),
-    "Float": ("float", "float_inverted_index"),
-    "Bool": ("bool", "bool_inverted_index"),
-}
-
-
-def filterable(schema: dict[str, Any] | None, key: str, value_type: str) -> bool:
-    """Whether the schema keeps the inverted index a filter on ``key`` needs.
-
-    A key's own entry wins over the defaults; without either, keys are indexed.
-
-    Example:
-        >>> filterable(default_schema(build_configuration(None, None, None)), "#document", "Str")
-        False
-    """
-    type_name, index = _INVERTED_INDEX[value_type]
-    for scope in ((schema or {}).get("keys", {}).get(key), (schema or {}).get("defaults")):
-        entry = ((scope or {}).get(type_name) or {}).get(index)
-        if entry is not None:
-            return bool(entry.get("enabled", True))
-    return True
-
-
-_SCALAR_TYPES = {str: "string", bool: "bool", int: "int", float: "float"}
-
-
-def metadata_value_type(value: Any) -> str | None:
-    """The schema value type Chroma files a record-metadata value under (None: it files none).
-
-    An array files under its elements' type; ints mixed with floats are floats, and an empty
-    array is "bool" (Chroma's server reads it as the first of its array variants).
-
-    Example:
-        >>> [metadata_value_type(v) for v in ("a", 1, 1.5, True, [1, 2.5], [], None)]
-        ['string', 'int', 'float', 'bool', 'float', 'bool', None]
-    """
-    scalar = _SCALAR_TYPES.get(type(value))
-    if scalar is not None:
-        return scalar  # the common case, kept cheap: it runs for every value of every write
-    items = value if isinstance(value, list) else [value]
-    if all(isinstance(v, bool) for v in items):
-        return "bool"
-    if any(isinstance(v, bool) for v in items):
-        return None
-    if all(isinstance(v, int) for v in items):
-        return "int"
-    if all(isinstance(v, int | float) for v in items):
-        return "float"
-    if all(isinstance(v, str) for v in items):
-        return "string"
-    return None
-
-
-def schema_with_metadata_keys(
-    schema: dict[str, Any] | None, keys: Iterable[tuple[str, str]]
-) -> dict[str, Any] | None:
-    """The schema listing each (key, value type) seen in written records, as Chroma does.
-
-    A pair the schema has no entry for gets the defaults' indexes for its type; an entry the
-    schema already has (from the user's schema, or an earlier write) is kept as it is.
-
-    Example:
-        >>> schema = default_schema(build_configuration(None, None, None))
-        >>> merged = schema_with_metadata_keys(schema, [("year", "int")])
-        >>> merged["keys"]["year"]
-        {'int': {'int_inverted_index': {'enabled': True, 'config': {}}}}
-        >>> "year" in schema["keys"]  # the stored schema is not touched
-        False
-    """
-    known = (schema or {}).get("keys", {})
-    missing = sorted((k, t) for k, t in keys if t not in known.get(k, {}))
-    if schema is None or not missing:
-        return schema
-    defaults = schema.get("defaults", {})
-    merged_keys = dict(known)
-    for key, value_type in missing:
-        if value_type in defaults:
-            entry = dict(merged_keys.get(key, {}))
-            entry[value_type] = json.loads(json.dumps(defaults[value_type]))
-            merged_keys[key] = entry
-    return {**schema, "keys": merged_keys}

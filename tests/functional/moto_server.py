@@ -11,8 +11,6 @@ the module would shadow the moto package.)
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+
+from chromalake.aws_local import moto_server
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 REGION = "us-east-1"
@@ -102,55 +102,12 @@ class MotoAws:
         ]
 
 
-class _OneRequestAtATime:
-    """A WSGI app that lets moto answer one request at a time.
-
-    moto is not safe for concurrent requests: a TransactWriteItems copies the whole table
-    first and, when its condition fails, puts the copy back, undoing every write another
-    thread made meanwhile; a conditional update checks and writes without a lock. DynamoDB
-    and S3 apply each request atomically, and the tests with several writers rely on that,
-    so the requests are served on many connections but applied one by one.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        with self._lock:
-            return list(self._app(environ, start_response))
-
-
-def _moto_server() -> Any:
-    """moto's ThreadedMotoServer, its requests applied one at a time (_OneRequestAtATime)."""
-    from moto.moto_server.threaded_moto_server import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-        make_server,
-    )
-    from moto.server import ThreadedMotoServer
-
-    class Server(ThreadedMotoServer):  # type: ignore[misc]
-        def _server_entry(self) -> None:
-            app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(
-                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
-            )
-            self._server_ready_event.set()
-            self._server.serve_forever()
-
-    return Server(ip_address="127.0.0.1", port=0, verbose=False)
-
-
 def start_moto() -> Iterator[MotoAws]:
     """Run a moto server on 127.0.0.1 (a free port) with dummy credentials in the environment."""
     with pytest.MonkeyPatch.context() as env:
         for name, value in _ENV.items():
             env.setenv(name, value)
-        # werkzeug logs every request at INFO: thousands of lines in a failing test's output.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = _moto_server()
+        server = moto_server()
         server.start()
         try:
             host, port = server.get_host_and_port()

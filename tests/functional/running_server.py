@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,14 @@ class RunningServer:
         command += ["--port", str(self.port), "--path", str(path / "data")]
         command += ["--allow-reset"] if allow_reset else []
         command += extra or []
+        # Files, not pipes: the server logs a line per request, and a pipe nobody reads until
+        # stop() would fill up and block it.
+        self._out = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed with the process
+        self._err = tempfile.TemporaryFile("w+")  # noqa: SIM115
         self.process = subprocess.Popen(
             command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=self._out,
+            stderr=self._err,
             text=True,
             env={**inherited, **(env or {})},
         )
@@ -53,7 +58,7 @@ class RunningServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"chromalake run exited: {self.process.communicate()}")
+                raise RuntimeError(f"chromalake run exited: {self.output()}")
             try:
                 if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
                     return
@@ -79,8 +84,16 @@ class RunningServer:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            out, err = self.process.communicate(timeout=15)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            out, err = self.process.communicate()
-        return self.process.returncode, out, err
+            self.process.wait()
+        return (self.process.returncode, *self.output())
+
+    def output(self) -> tuple[str, str]:
+        """What the server printed so far: (stdout, stderr)."""
+        texts = []
+        for file in (self._out, self._err):
+            file.seek(0)
+            texts.append(file.read())
+        return texts[0], texts[1]

@@ -20,6 +20,7 @@ from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
 from chromalake.engine.maintenance import BackgroundMaintainer, maintain
 from chromalake.engine.search import exact_distances
+from chromalake.engine.warm_index import WarmIndexes
 
 N, DIM, THRESHOLD = 3000, 32, 1000
 
@@ -151,6 +152,8 @@ def test_indexed_queries_never_load_the_matrix(
         raise AssertionError("an indexed collection must be searched through its index")
 
     monkeypatch.setattr(engine.store, "snapshot", no_snapshot)
+    # Above the memory budget of a warm index (engine/warm_index.py): here, every collection.
+    engine.warm = WarmIndexes(max_matrix_bytes=0)
     assert engine.query(coll.id, [DATA[3]], 1, include=[])[0].ids == ["id3"]
     assert engine.query(coll.id, [DATA[3]], 1, where={"half": 1}, include=[])[0].ids == ["id3"]
 

@@ -25,6 +25,7 @@ from chromalake.server.gateway import LambdaContext
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_ID = "00000000-0000-4000-8000-000000000000"
 HANDLERS = {
+    "AdminFunction": ROOT / "functions" / "admin" / "app.py",
     "ApiFunction": ROOT / "functions" / "api" / "app.py",
     "AuthorizerFunction": ROOT / "functions" / "authorizer" / "app.py",
     "MaintenanceFunction": ROOT / "functions" / "maintenance" / "app.py",
@@ -39,6 +40,7 @@ def bound_environment(function: str, aws: MotoAws) -> dict[str, str]:
         "CatalogTable": table,
         "DataBucket": bucket,
         "MaintenanceQueue": queue["QueueUrl"],
+        "MaintenanceFunction": "chromalake-test-maintenance",
         "AWS::Region": REGION,
         "MaxBatchSize": "600",
     }

@@ -237,7 +237,8 @@ def test_flags_beat_the_environment_which_beats_defaults() -> None:
     assert settings.chromalake_prefix == ""  # the default
     reset = parser.parse_args(["run"])
     assert chromalake.Settings.from_env({"ALLOW_RESET": "1"}, **run_overrides(reset)).allow_reset
-    assert (args.host, args.port) == ("127.0.0.1", 8000)
+    # host and port are settings too (CHROMALAKE_HOST, CHROMALAKE_PORT, --config)
+    assert (settings.chromalake_host, settings.chromalake_port) == ("127.0.0.1", 8000)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

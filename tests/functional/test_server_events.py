@@ -27,8 +27,8 @@ from server_events import (
 )
 
 from chromalake.config import Settings
-from chromalake.configuration import build_configuration, default_schema
 from chromalake.engine.factory import build_engine
+from chromalake.schema_rules import new_default
 from chromalake.server import build_app
 
 T = "/api/v2/tenants/default_tenant/databases/default_database"
@@ -94,7 +94,7 @@ def _schema_without_int_indexes() -> dict[str, Any]:
     It starts from the schema Chroma stores for a default collection, so that only these two
     changes differ from what a create without a schema would store.
     """
-    schema = default_schema(build_configuration(None, None, None))
+    schema = new_default()
     schema["defaults"]["int"]["int_inverted_index"]["enabled"] = False
     schema["keys"]["special"] = {
         "string": {"string_inverted_index": {"enabled": False, "config": {}}}

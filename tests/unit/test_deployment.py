@@ -365,6 +365,7 @@ def handler_sources(template: dict[str, Any]) -> dict[str, str]:
 
 def test_every_handler_is_in_the_image_or_zip() -> None:
     assert handler_sources(load()) == {
+        "AdminFunction": "functions/admin/app.py",
         "ApiFunction": "functions/api/app.py",
         "AuthorizerFunction": "functions/authorizer/app.py",
         "MaintenanceFunction": "functions/maintenance/app.py",

@@ -27,41 +27,8 @@ MODULES = {
     "chromadb.utils.results": "chromalake.utils.results",
 }
 
-# Issue 17 (collection schemas) brings these; they are left out here on purpose. The classes
-# are at chromadb's top level and in chromadb.api.types; the rest only in the latter.
-_SCHEMA_CLASSES = {
-    "Schema",
-    "VectorIndexConfig",
-    "SparseVectorIndexConfig",
-    "FtsIndexConfig",
-    "HnswIndexConfig",
-    "SpannIndexConfig",
-    "StringInvertedIndexConfig",
-    "IntInvertedIndexConfig",
-    "FloatInvertedIndexConfig",
-    "BoolInvertedIndexConfig",
-}
-_SCHEMA = _SCHEMA_CLASSES | {
-    "IndexConfig",
-    "FtsIndexType",
-    "VectorIndexType",
-    "SparseVectorIndexType",
-    "StringInvertedIndexType",
-    "IntInvertedIndexType",
-    "FloatInvertedIndexType",
-    "BoolInvertedIndexType",
-    "StringValueType",
-    "FloatListValueType",
-    "SparseVectorValueType",
-    "IntValueType",
-    "FloatValueType",
-    "BoolValueType",
-    "ValueTypes",
-}
-
 ALLOWED_MISSING: dict[str, set[str]] = {
     "chromadb": {
-        *_SCHEMA_CLASSES,
         # chromadb's Rust-bindings client; chromalake's embedded clients are its own engine.
         "RustClient",
         # Set at import by trying `import google.colab`; chromalake changes nothing in Colab
@@ -76,7 +43,6 @@ ALLOWED_MISSING: dict[str, set[str]] = {
         "CloudClientArg",
     },
     "chromadb.api.types": {
-        *_SCHEMA,
         # chromadb's request plumbing between its Collection and its server API (record sets
         # normalised, validated and packed for the wire); chromalake's own pipeline does this
         # in chromalake.api.records, and user code never calls these.
@@ -170,9 +136,9 @@ def test_the_allow_list_names_only_real_chromadb_names_still_missing(theirs: str
 
 
 def test_chromadb_s_top_level_all_is_complete_in_chromalake() -> None:
-    """``from chromadb import *`` code gets the same names (schema ones aside)."""
+    """``from chromadb import *`` code gets the same names."""
     import chromadb
 
     import chromalake
 
-    assert set(chromadb.__all__) - _SCHEMA <= set(chromalake.__all__)
+    assert set(chromadb.__all__) <= set(chromalake.__all__)

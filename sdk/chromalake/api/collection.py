@@ -14,6 +14,7 @@ from chromalake.api.interop import pass_as
 from chromalake.embeddings import embedding_function_from_config
 from chromalake.expressions import SearchResult
 from chromalake.models import CollectionRecord
+from chromalake.schema import Schema
 from chromalake.types import (
     DEFAULT_GET_INCLUDE,
     DEFAULT_QUERY_INCLUDE,
@@ -96,8 +97,9 @@ class CollectionCommon:
         return {**config, "embedding_function": ef}
 
     @property
-    def schema(self) -> dict[str, Any] | None:
-        return self._model.schema
+    def schema(self) -> Schema:
+        """The collection's indexes as chromadb's ``Schema`` (functions rebuilt by name)."""
+        return Schema.deserialize_from_json(self._model.schema or {})
 
     @property
     def embedding_function(self) -> Any:

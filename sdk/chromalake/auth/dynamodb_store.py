@@ -15,8 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, cast
 
-import boto3  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from chromalake.extras import missing_extra
+
+try:  # boto3 comes with the server extra (and with the Lambda runtime)
+    import boto3  # type: ignore[import-untyped]
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+except ModuleNotFoundError as error:
+    raise missing_extra(error) from None
 
 from chromalake.auth.keys import ApiKey, Role
 from chromalake.engine.catalog.dynamodb import tenant_pk

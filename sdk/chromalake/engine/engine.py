@@ -18,16 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake import validation
-from chromalake.configuration import (
-    build_configuration,
-    default_schema,
-    filterable,
-    metadata_value_type,
-    schema_with_hnsw,
-    schema_with_metadata_keys,
-    space_of,
-    update_configuration,
-)
+from chromalake.configuration import internal_configuration, space_of, update_configuration
 from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import (
@@ -62,7 +53,9 @@ from chromalake.engine.store import (
     LanceStore,
     Snapshot,
     ids_predicate,
+    pinned_version,
 )
+from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS, merge_write, new_revision
 from chromalake.errors import (
     AlreadyExistsError,
@@ -73,6 +66,13 @@ from chromalake.errors import (
     UnavailableError,
 )
 from chromalake.models import MetadataKey, Records, SearchHits
+from chromalake.schema_rules import (
+    filterable,
+    metadata_value_type,
+    reconcile,
+    schema_with_metadata_keys,
+    schema_with_update,
+)
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_DATABASE_ID, DEFAULT_TENANT, IndexingStatus
 
 VERSION = "1.5.9"
@@ -119,6 +119,8 @@ class Engine:
         # Every commit's version goes to the catalog before the write returns: readers in
         # any process compare it with what they hold instead of listing the table's versions.
         store.on_commit = catalog.record_version
+        # In-process ANN indexes of the collections this process serves (warm_index.py).
+        self.warm = WarmIndexes()
         self._ensure_defaults()
 
     def _written(self, coll: CollectionRecord) -> None:
@@ -157,6 +159,7 @@ class Engine:
             self.store.drop(coll)
         self.catalog.reset()
         self.store.forget()
+        self.warm.clear()
         self._ensure_defaults()
         return True
 
@@ -215,9 +218,11 @@ class Engine:
         tenant: str = DEFAULT_TENANT,
         database: str = DEFAULT_DATABASE,
     ) -> CollectionRecord:
-        ef = (configuration or {}).get("embedding_function")
-        config = build_configuration(configuration, metadata, ef)
+        # Chroma's order: the configuration is parsed, the request validated, then the schema
+        # reconciled with the configuration (chromalake.schema_rules).
+        internal = internal_configuration(configuration, metadata)
         validation.validate_create_collection(name, metadata)
+        reconciled, config = reconcile(internal, metadata, schema)
         self._database_must_exist(tenant, database)
         if get_or_create:
             existing = self.catalog.get_collection(tenant, database, name)
@@ -230,7 +235,7 @@ class Engine:
             database=database,
             configuration=config,
             metadata=dict(metadata) if metadata is not None else None,
-            schema=schema if schema is not None else default_schema(config),
+            schema=reconciled,
         )
         for _ in range(3):
             try:
@@ -345,7 +350,7 @@ class Engine:
             configuration, schema = current.configuration, current.schema
             if new_configuration is not None:
                 configuration = update_configuration(current.configuration, new_configuration)
-                schema = schema_with_hnsw(schema, configuration)
+                schema = schema_with_update(schema, new_configuration)
             updated = current.with_changes(
                 name=new_name if new_name is not None else current.name,
                 metadata=dict(new_metadata) if new_metadata is not None else current.metadata,
@@ -410,6 +415,7 @@ class Engine:
         the drop fails now, the delete has still happened, and maintenance's orphan sweep
         (``maintenance.sweep_orphans``) removes the dataset later.
         """
+        self.warm.forget(coll.id)
         try:
             self.store.drop(coll)
         except Exception:
@@ -728,6 +734,9 @@ class Engine:
         if not query_embeddings:
             return []
         queries = np.asarray(np.stack(query_embeddings), dtype=np.float32)
+        warm = self._warm_nearest(coll, queries, n_results, ids, predicate)
+        if warm is not None:
+            return warm
         index = self.store.vector_index(coll)
         if index is not None:
             hits = (
@@ -753,6 +762,39 @@ class Engine:
             )
             for rows, distances in found
         ]
+
+    def _warm_nearest(
+        self,
+        coll: CollectionRecord,
+        queries: npt.NDArray[np.float32],
+        n_results: int,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+    ) -> list[tuple[list[str], list[float]]] | None:
+        """Through this process's in-process index of the collection (warm_index.py), when it
+        has one for the current rows; None to take the other paths (a query by ids, a
+        version view, a collection too small or whose index is still being built)."""
+        if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
+            return None
+        rows = self.store.count(coll)
+        if not self.warm.wanted(rows):
+            return None
+        space = space_of(coll.configuration)
+        if self.store.vector_index(coll) is not None:
+            if not self.warm.fits(rows, coll.dimension):
+                return None  # Lance's index answers without holding the matrix in memory
+            if not self.warm.holds(coll.id):  # Lance's answers while the matrix is read
+                self.warm.prepare(coll.id, lambda: self.store.snapshot(coll), space)
+                return None
+        snap = self.store.snapshot(coll)
+        if snap is None:
+            return None
+        warm = self.warm.ready(coll.id, snap, space)
+        if warm is None:
+            return None
+        allowed = self._candidates(coll, snap, None, predicate)
+        found = warm.search(snap, queries, n_results, allowed)
+        return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
 
     def search(
         self,

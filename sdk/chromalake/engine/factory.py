@@ -16,10 +16,15 @@ from pathlib import Path
 
 from chromalake.config import Settings
 from chromalake.engine.catalog import Catalog, MemoryCatalog, SqliteCatalog
-from chromalake.engine.engine import Engine
-from chromalake.engine.mirror import Mirror
-from chromalake.engine.policy import MaintenancePolicy
-from chromalake.engine.store import MEMORY_ROOT, LanceStore
+from chromalake.extras import missing_extra
+
+try:  # Lance and pyarrow: a slim install is told which extra brings them
+    from chromalake.engine.engine import Engine
+    from chromalake.engine.mirror import Mirror
+    from chromalake.engine.policy import MaintenancePolicy
+    from chromalake.engine.store import MEMORY_ROOT, LanceStore
+except ModuleNotFoundError as error:
+    raise missing_extra(error) from None
 
 SQLITE_FILE = "chromalake.sqlite3"
 

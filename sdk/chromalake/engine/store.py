@@ -30,6 +30,7 @@ from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
 from chromalake.engine.search import row_norms
 from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
+from chromalake.extras import missing_extra
 
 if TYPE_CHECKING:
     import lancedb
@@ -100,6 +101,9 @@ class Snapshot:
     norms: npt.NDArray[np.float32]
     positions: dict[str, int]
     seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
+    # Each row's revision (changed by every write of it); None for a table from before
+    # revisions, until its first write gives them.
+    revs: npt.NDArray[np.int64] | None = None
 
     def rows_with_seqs(self, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Row positions of the records with these sequence numbers (unknown ones skipped).
@@ -244,6 +248,13 @@ METADATA_CACHE_BYTES = 64 * 1024 * 1024
 INDEX_CACHE_BYTES = 1024 * 1024 * 1024
 
 
+def _revisions(data: pa.Table) -> npt.NDArray[np.int64] | None:
+    """The rows' revisions, when every row has one."""
+    if REV not in data.column_names or data[REV].null_count:
+        return None
+    return np.asarray(data[REV].to_numpy(), dtype=np.int64)
+
+
 class LanceStore:
     """Collections' records in Lance datasets under one root (a directory, memory:// or s3://)."""
 
@@ -290,7 +301,10 @@ class LanceStore:
         return self._connect(uri)
 
     def _connect(self, uri: str) -> lancedb.DBConnection:
-        import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+        try:
+            import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
+        except ModuleNotFoundError as error:
+            raise missing_extra(error) from None
 
         with self._lock:
             if self._session is None:
@@ -542,7 +556,8 @@ class LanceStore:
             cached = self._snapshots.get(_cache_key(coll))
         if cached is not None and cached.version == version:
             return cached
-        data = _lance_call(lambda: table.search().select([ID, SEQ, EMBEDDING]).to_arrow())
+        columns = [ID, SEQ, EMBEDDING] + ([REV] if REV in table.schema.names else [])
+        data = _lance_call(lambda: table.search().select(columns).to_arrow())
         ids = np.array(data[ID].to_pylist(), dtype=object)
         embeddings = embedding_matrix(data)
         seqs = data[SEQ].to_numpy()
@@ -554,6 +569,7 @@ class LanceStore:
             norms=row_norms(embeddings),
             positions={str(i): n for n, i in enumerate(ids)},
             seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
+            revs=_revisions(data),
         )
         with self._lock:
             self._snapshots[_cache_key(coll)] = snap

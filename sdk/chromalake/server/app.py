@@ -22,6 +22,9 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
+from collections.abc import Mapping
+from contextvars import ContextVar
 from re import Match
 from typing import Any
 from urllib.parse import unquote
@@ -36,7 +39,7 @@ from chromalake.auth.admin import KeyAdmin
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import ChromaError, InternalError, UnsupportedMediaTypeError
-from chromalake.server import authz
+from chromalake.server import authz, request_log
 from chromalake.server.http import JSON, TRACE_HEADER, TRACE_ID, error_response, json_response
 from chromalake.server.parsing import (
     WRONG_CONTENT_TYPE,
@@ -64,6 +67,8 @@ TITLE = "chromalake"
 API_VERSION = "1.0.0"
 V1_GONE = {"error": "Unimplemented", "message": "The v1 API is deprecated. Please use /v2 apis"}
 ROUTERS = (system, tenants, databases, collections, records, search, forks, unsupported)
+# The route a request matched and its arguments, for its log line (per thread or task).
+_matched: ContextVar[tuple[str, dict[str, str]] | None] = ContextVar("matched", default=None)
 
 
 class _RequestState(threading.local):
@@ -127,9 +132,24 @@ class ChromaResolver(APIGatewayHttpResolver):
     def processed_stack_frames(self, value: list[str]) -> None:
         self._request.frames = value
 
-    def resolve(self, event: Any, context: Any) -> dict[str, Any]:
-        """Answer one API Gateway HTTP API event (powertools' ``resolve``, thread-safe);
-        never raises: what no handler answered is Chroma's 500."""
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Answer ``event`` (powertools' ``resolve``, thread-safe; it never raises: what no
+        route handled is Chroma's 500), and log one line for it
+        (:mod:`chromalake.server.request_log`)."""
+        started = time.perf_counter()
+        token = _matched.set(None)
+        try:
+            result = self._answer(dict(event), context)
+            route, arguments = _matched.get() or (None, {})
+        finally:
+            _matched.reset(token)
+        line = request_log.request_line(
+            event, result, route, arguments, time.perf_counter() - started
+        )
+        request_log.log_request(line)
+        return result
+
+    def _answer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         # powertools sets the event on the BaseRouter class, which this class's own
         # property hides: the thread's copy is set here.
         self.current_event = self._to_proxy_event(event)
@@ -149,6 +169,7 @@ class ChromaResolver(APIGatewayHttpResolver):
                 route._build_middleware_stack(router_middlewares=self._router_middlewares, app=self)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:  # type: ignore[type-arg]
+        _matched.set((route.path, route_arguments))
         try:
             event = self.current_event.raw_event
             authz.check(route.method, route.path, route_arguments, event, self.auth_required)

@@ -31,8 +31,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
 
-import boto3  # type: ignore[import-untyped]
-from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from chromalake.extras import missing_extra
+
+try:  # boto3 comes with the server extra (and with the Lambda runtime)
+    import boto3  # type: ignore[import-untyped]
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+except ModuleNotFoundError as error:
+    raise missing_extra(error) from None
 
 from chromalake.engine.catalog.base import (
     CollectionRecord,
