@@ -124,7 +124,7 @@ def _serve(settings: Any) -> int:
     app = _app(settings, engine)
     host, port = settings.chromalake_host, settings.chromalake_port
     try:
-        server = GatewayServer((host, port), app)
+        server = GatewayServer((host, port), app, settings=settings)
     except OSError as error:
         print(f"chromalake: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1

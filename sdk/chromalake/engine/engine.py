@@ -237,18 +237,22 @@ class Engine:
             metadata=dict(metadata) if metadata is not None else None,
             schema=reconciled,
         )
-        try:
-            self.catalog.create_collection(record)
-        except Conflict:
-            existing = self.catalog.get_collection(tenant, database, name)
-            # Our own write, whose reply was lost and whose resend then found it (a boto3
-            # retry after a dropped connection): it succeeded.
-            if existing is not None and existing.id == record.id:
-                return _described(existing)
-            if get_or_create:  # lost a race with another creator: theirs wins
-                return self.get_collection(name, tenant, database)
-            raise AlreadyExistsError(f"Collection [{name}] already exists") from None
-        return record
+        for _ in range(3):
+            try:
+                self.catalog.create_collection(record)
+            except Conflict:
+                existing = self.catalog.get_collection(tenant, database, name)
+                # Our own write, whose reply was lost and whose resend then found it (a boto3
+                # retry after a dropped connection): it succeeded.
+                if existing is not None and existing.id == record.id:
+                    return _described(existing)
+                if not get_or_create:
+                    raise AlreadyExistsError(f"Collection [{name}] already exists") from None
+                if existing is not None:  # lost a race with another creator: theirs wins
+                    return _described(existing)
+                continue  # theirs was deleted before it could be read: create ours after all
+            return record
+        return self.get_collection(name, tenant, database)
 
     def get_collection(
         self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
