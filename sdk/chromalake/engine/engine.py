@@ -776,16 +776,15 @@ class Engine:
         version view, a collection too small or whose index is still being built)."""
         if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
             return None
-        rows = self.store.count(coll)
-        if not self.warm.wanted(rows):
-            return None
         space = space_of(coll.configuration)
-        if self.store.vector_index(coll) is not None:
-            if not self.warm.fits(rows, coll.dimension):
-                return None  # Lance's index answers without holding the matrix in memory
-            if not self.warm.holds(coll.id):  # Lance's answers while the matrix is read
-                self.warm.prepare(coll.id, lambda: self.store.snapshot(coll), space)
+        if not self.warm.holds(coll.id):  # once it does, a query costs no count
+            rows = self.store.count(coll)
+            if not self.warm.wanted(rows):
                 return None
+            if self.store.vector_index(coll) is not None:
+                if self.warm.fits(rows, coll.dimension):  # Lance's answers while it is read
+                    self.warm.prepare(coll.id, lambda: self.store.snapshot(coll), space)
+                return None  # past the budget, Lance's index answers without the matrix
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
