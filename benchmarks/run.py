@@ -48,6 +48,16 @@ def main() -> None:
             [str(HERE / "bench_service.py"), "--n", args.service_n, *data]
         ),
         "coldstart": lambda: _last_json([str(HERE / "bench_coldstart.py"), *data]),
+        # S3 and DynamoDB requests per call, with injected latency; also its table (.md).
+        "requests": lambda: _last_json(
+            [
+                str(HERE / "bench_requests.py"),
+                "--sizes",
+                args.sizes,
+                "--out",
+                str(RESULTS / "requests.json"),
+            ]
+        ),
     }
     for name, suite in suites.items():
         print(f"running {name} ...", flush=True)

@@ -124,7 +124,7 @@ def _serve(settings: Any) -> int:
     app = _app(settings, engine)
     host, port = settings.chromalake_host, settings.chromalake_port
     try:
-        server = GatewayServer((host, port), app)
+        server = GatewayServer((host, port), app, settings=settings)
     except OSError as error:
         print(f"chromalake: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1
@@ -297,6 +297,16 @@ def main(argv: list[str] | None = None) -> int:
     add_collection_parsers(commands)
     add_data_parsers(commands)
     args = parser.parse_args(argv)
+    from chromalake.extras import MissingExtraError
+
+    try:
+        return _dispatch(args)
+    except MissingExtraError as error:  # a slim install: one line naming the extra
+        print(f"chromalake: {error}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "maintain":
         return maintain_now(args)
     if args.command == "demo":

@@ -208,14 +208,22 @@ def add_admin_parsers(commands: Any) -> None:
 
 def run_admin(args: argparse.Namespace) -> int:
     """Run a ``keys``/``tenants`` command; errors are printed, not raised."""
+    from chromalake.aws_preflight import describe
     from chromalake.errors import ChromaError
 
+    target = _Target(args)
     try:
-        args.admin_command(_Target(args), args)
+        args.admin_command(target, args)
     except ChromaError as error:
         print(f"chromalake: {error.name()}: {error.message()}", file=sys.stderr)
         return 1
     except (ValueError, NotImplementedError) as error:
         print(f"chromalake: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # AWS mistakes (credentials, region, table) in one line
+        line = describe(error, target.settings)
+        if line is None:
+            raise
+        print(f"chromalake: {line}", file=sys.stderr)
         return 1
     return 0

@@ -108,6 +108,18 @@ class Settings(BaseModel):
     chromalake_cache_dir: str | None = None
     chromalake_cache_bytes: int | None = None
 
+    # -- `chromalake run`'s HTTP server (environment: CHROMALAKE_SERVER_*) -------------------
+    # Requests resolved at once (more wait their turn; a connection waiting for its next
+    # request holds none), and connections the kernel queues before they are accepted
+    # (Chroma's server: 4096; Linux caps it at net.core.somaxconn).
+    chromalake_server_workers: int = 32
+    chromalake_server_backlog: int = 4096
+    # The largest request body accepted (413 beyond it): Chroma's server's own limit, 40 MiB,
+    # so what Chroma accepts is accepted. A batch of Chroma's max_batch_size (5,461) of
+    # 384-dimension embeddings (chromadb sends them base64) with 1,000-character documents
+    # is about 17 MB; at 1,536 dimensions without documents, 45 MB: over either server's limit.
+    chromalake_max_body_bytes: int = 40 * 1024 * 1024
+
     # -- API keys (environment: CHROMALAKE_AUTH, ...; see chromalake.auth) -----------------
     # Require an API key on every route but the public ones (heartbeat, version, ...). The
     # API function also enforces keys whenever an authorizer context is present.
@@ -146,6 +158,9 @@ class Settings(BaseModel):
     # maintainer runs (writes in a burst share one run), and seconds between scheduled sweeps.
     chromalake_maintenance_delay_seconds: float = 2.0
     chromalake_maintenance_interval_seconds: float = 300.0
+    # A `PersistentClient` maintains its collections in a background thread too (as
+    # `chromalake run` does), so a notebook's big collection gets Lance's index unasked.
+    chromalake_embedded_maintenance: bool = True
     # AWS: the queue the api function tells of written collections (one message per
     # collection per `chromalake_maintenance_delay_seconds` and warm instance at most).
     chromalake_maintenance_queue_url: str | None = None

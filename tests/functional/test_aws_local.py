@@ -93,3 +93,27 @@ def test_a_missing_table_or_bucket_is_one_line(moto_aws: MotoAws) -> None:
         check(Settings(chromalake_table=table, chromalake_bucket=moto_aws.bucket, **where)) is None
     )
     assert check(Settings()) is None  # local disk: nothing to ask
+
+
+def _keys(*flags: str, env: dict[str, str]) -> tuple[int, str]:
+    """``chromalake keys create-root`` (the guide's first key) with ``flags``."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CHROMALAKE_"))}
+    base |= {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    base["AWS_EC2_METADATA_DISABLED"] = "true"
+    command = [sys.executable, "-m", "chromalake.cli", "keys", "create-root", "--name", "x"]
+    done = subprocess.run(
+        command + list(flags), capture_output=True, text=True, env=base | env, timeout=120
+    )
+    return done.returncode, done.stderr
+
+
+def test_the_cli_s_first_key_says_aws_mistakes_in_one_line(moto_aws: MotoAws) -> None:
+    code, err = _keys("--table", "t", "--region", "eu-west-1", env={})
+    assert (code, err.strip()) == (1, f"chromalake: {FIX_CREDENTIALS}")
+    flags = ["--table", "nope", "--region", "us-east-1", "--dynamodb-endpoint", moto_aws.endpoint]
+    code, err = _keys(*flags, env=KEYS)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "chromalake: DynamoDB table nope does not exist in us-east-1 (`sam deploy` creates it; "
+        "its name is the stack's CatalogTableName output)"
+    ]

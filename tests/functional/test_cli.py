@@ -121,3 +121,20 @@ def test_no_directory_is_made_by_a_command_that_fails_or_reads(
     assert not missing.exists()
     assert main(command) == 1  # the default, ./chroma
     assert not (tmp_path / "chroma").exists()
+
+
+def test_a_missing_extra_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """``run --aws-local`` without moto: the extra to install, not a traceback."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['moto'] = None\n"
+        "from chromalake.cli import main; sys.exit(main(['run', '--aws-local', '--port', '0']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "chromalake: chromalake needs moto, which is not installed: "
+        "pip install 'chromalake[aws-local]' (from a checkout: pip install '.[aws-local]')"
+    )

@@ -6,6 +6,7 @@ a fresh copy of the module after setting the environment, as a new Lambda instan
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from types import ModuleType
@@ -148,3 +149,18 @@ def test_settings_come_from_the_environment(
     reset["rawPath"] = reset["requestContext"]["http"]["path"] = "/api/v2/reset"
     reset["requestContext"]["http"]["method"] = "POST"
     assert invoke(module, reset) == (200, True)
+
+
+def test_a_body_that_is_not_utf8_is_chromas_400(lambda_app: ModuleType) -> None:
+    """API Gateway passes a body that is not UTF-8 base64-encoded; the handler answers with
+    Chroma's error JSON (it used to raise UnicodeDecodeError out of the function)."""
+    sample = event("create_collection")
+    sample["body"] = base64.b64encode(b'{"name": "caf\xe9"}').decode()
+    sample["isBase64Encoded"] = True
+    status, body = invoke(lambda_app, sample)
+    assert status == 400
+    assert body == {
+        "error": "InvalidArgumentError",
+        "message": "Failed to parse the request body as JSON: "
+        "name: invalid unicode code point at line 1 column 15",
+    }  # chroma run 1.5.9's answer to the same body

@@ -1,5 +1,6 @@
 """Concurrent clients against ``chromalake run`` on loopback: no errors, nothing lost, and
-the server's memory flat once warm (``load.py`` drives it; ``make soak`` runs it long)."""
+the server's memory flat once warm (``load.py`` drives it; ``make soak`` runs it long, and
+only the long form checks memory: the short one ends while the server is still starting)."""
 
 from __future__ import annotations
 
@@ -60,8 +61,12 @@ def test_mixed_load_loses_nothing_and_memory_stays_flat(tmp_path: Path) -> None:
     assert summary["requests"] > CLIENTS * SECONDS  # it did run: > 1 request/s per client
     assert set(stored) == result.added, "acknowledged writes missing after the load"
     assert summary["duplicates"] == 0
-    # Flat: the warm server grows by less than half again while its data keeps growing.
-    assert max(warm) < 1.5 * warm[0], rss
+    if SOAK:
+        # Flat: the warm server grows by less than half again while its data keeps growing.
+        # Only the long form can tell: the short one's 10 s are all start-up (importing and
+        # opening Lance adds ~90 MiB at once 3-5 s in; 196 -> 324 MiB here), whereas over 4
+        # minutes the server grew 502 -> 611 MiB while its data grew about fourfold.
+        assert max(warm) < 1.5 * warm[0], rss
 
 
 def test_steady_load_keeps_memory_flat(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import signal
+import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -272,3 +274,43 @@ def test_service_path_on_s3_and_dynamodb(moto_aws: MotoAws, tmp_path: Path) -> N
     finally:
         code, _, err = running.stop()
     assert code == 0 and "Traceback" not in err
+
+
+def test_fifty_threads_get_or_create_at_once(server: RunningServer) -> None:
+    """Chroma's own ``test_multithreaded_get_or_create``, a few rounds: 50 threads of one
+    official client create (or get) one collection at once, half of them then delete it.
+    Every call succeeds or fails as Chroma's does; no connection is refused or reset."""
+    client = server.official_client()
+
+    def create_maybe_delete(name: str, i: int) -> None:
+        try:
+            assert client.get_or_create_collection(name).name == name
+        except chromadb.errors.ChromaError as e:
+            if "concurrent" not in e.message():
+                raise
+        if i % 2 == 0:
+            try:
+                client.delete_collection(name)
+            except chromadb.errors.ChromaError as e:
+                if "does not exist" not in e.message():
+                    raise
+
+    for _ in range(10):  # one round fails now and then with a small backlog
+        name = str(uuid.uuid4())
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            for done in [pool.submit(create_maybe_delete, name, i) for i in range(50)]:
+                done.result()  # raises what the thread raised (a reset: httpx.ReadError)
+
+
+def test_a_body_that_is_not_utf8_is_chromas_400(server: RunningServer) -> None:
+    answer = httpx.post(
+        f"{server.url}{TENANT_PATH}/collections",
+        content=b'{"name": "caf\xe9"}',
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 400  # was a 500 InternalError (UnicodeDecodeError)
+    assert answer.json() == {
+        "error": "InvalidArgumentError",
+        "message": "Failed to parse the request body as JSON: "
+        "name: invalid unicode code point at line 1 column 15",
+    }  # chroma run 1.5.9's answer to the same body

@@ -125,3 +125,25 @@ def test_many_changes_start_a_new_index(engine: Engine) -> None:
     for i in (N // 2, N - 1):
         found = _top(engine, cid, rows[i])
         assert found[0] == f"r{i}" and all(int(f[1:]) >= N // 2 for f in found)
+
+
+def test_a_persistent_client_builds_lances_index_by_itself(tmp_path: Path) -> None:
+    """No ``maintain`` call: the client's background maintainer indexes after the writes."""
+    import time
+
+    import chromalake
+    from chromalake.api.embedded import _engines, clear_system_cache
+
+    settings = Settings(chromalake_index_threshold=500, chromalake_maintenance_delay_seconds=0.1)
+    client = chromalake.PersistentClient(str(tmp_path / "notebook"), settings=settings)
+    try:
+        collection = client.create_collection("big", embedding_function=None)
+        collection.add(ids=[f"r{i}" for i in range(800)], embeddings=_rows(800, 3).tolist())
+        (engine,) = [e for key, e in _engines.items() if key.endswith("notebook")]
+        deadline = time.monotonic() + 120
+        while engine.store.state(engine.get_collection("big")).index is None:
+            assert time.monotonic() < deadline, "no index two minutes after the writes"
+            time.sleep(0.2)
+        assert engine.indexing_status(collection.id).num_indexed_ops == 800
+    finally:
+        clear_system_cache()

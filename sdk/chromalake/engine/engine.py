@@ -239,18 +239,22 @@ class Engine:
             metadata=dict(metadata) if metadata is not None else None,
             schema=reconciled,
         )
-        try:
-            self.catalog.create_collection(record)
-        except Conflict:
-            existing = self.catalog.get_collection(tenant, database, name)
-            # Our own write, whose reply was lost and whose resend then found it (a boto3
-            # retry after a dropped connection): it succeeded.
-            if existing is not None and existing.id == record.id:
-                return _described(existing)
-            if get_or_create:  # lost a race with another creator: theirs wins
-                return self.get_collection(name, tenant, database)
-            raise AlreadyExistsError(f"Collection [{name}] already exists") from None
-        return record
+        for _ in range(3):
+            try:
+                self.catalog.create_collection(record)
+            except Conflict:
+                existing = self.catalog.get_collection(tenant, database, name)
+                # Our own write, whose reply was lost and whose resend then found it (a boto3
+                # retry after a dropped connection): it succeeded.
+                if existing is not None and existing.id == record.id:
+                    return _described(existing)
+                if not get_or_create:
+                    raise AlreadyExistsError(f"Collection [{name}] already exists") from None
+                if existing is not None:  # lost a race with another creator: theirs wins
+                    return _described(existing)
+                continue  # theirs was deleted before it could be read: create ours after all
+            return record
+        return self.get_collection(name, tenant, database)
 
     def get_collection(
         self, name: str, tenant: str = DEFAULT_TENANT, database: str = DEFAULT_DATABASE
@@ -777,12 +781,19 @@ class Engine:
         version view, a collection too small or whose index is still being built)."""
         if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
             return None
-        if not self.warm.fits(self.store.count(coll), coll.dimension):
-            return None  # too small to want an index, or too big to hold its matrix
+        space = space_of(coll.configuration)
+        if not self.warm.holds(coll.id):  # once it does, a query costs no count
+            rows = self.store.count(coll)
+            if not self.warm.wanted(rows):
+                return None
+            if self.store.vector_index(coll) is not None:
+                if self.warm.fits(rows, coll.dimension):  # Lance's answers while it is read
+                    self.warm.prepare(coll.id, lambda: self.store.snapshot(coll), space)
+                return None  # past the budget, Lance's index answers without the matrix
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
-        warm = self.warm.ready(coll.id, snap, space_of(coll.configuration))
+        warm = self.warm.ready(coll.id, snap, space)
         if warm is None:
             return None
         allowed = self._candidates(coll, snap, None, predicate)

@@ -50,8 +50,9 @@ Found = list[tuple[I64, F64]]
 # matrix product is ~1 ms) and an index would only cost memory.
 MIN_ROWS = 5_000
 # The index re-ranks from the snapshot's float32 matrix, held in memory: a collection whose
-# matrix is bigger is searched through Lance's index instead, reading no matrix (512 MiB:
-# 100k x 384 takes 150 MiB, 1M x 384 1.5 GiB).
+# matrix is bigger and that has Lance's index (built by maintenance) is searched through that
+# instead, reading no matrix (512 MiB: 100k x 384 takes 150 MiB, 1M x 384 1.5 GiB). Without
+# Lance's index the matrix is read for exact search anyway, and the warm index is cheaper.
 MAX_MATRIX_BYTES = 512 * 1024**2
 # A new index is built once the rows searched exactly, or the masked ones, pass this share.
 REBUILD_SHARE = 0.2
@@ -133,15 +134,18 @@ class WarmIndexes:
         self._matched: dict[str, WarmIndex] = {}
         self._building: set[str] = set()
 
+    def wanted(self, rows: int) -> bool:
+        """Whether a collection of this many rows is worth an index."""
+        return rows >= self._min_rows
+
     def fits(self, rows: int, dimension: int) -> bool:
-        """Whether a collection of this shape is served through a warm index."""
-        return rows >= self._min_rows and rows * dimension * 4 <= self._max_matrix_bytes
+        """Whether a collection's matrix fits the memory budget of a warm index."""
+        return rows * dimension * 4 <= self._max_matrix_bytes
 
     def ready(self, collection: str, snap: Snapshot, space: str = "l2") -> WarmIndex | None:
         """The collection's index matched to ``snap``, or None while there is none (a build
         starts in the background when the collection is big enough to want one)."""
-        shape = snap.embeddings.shape
-        if not self.fits(shape[0], shape[1] if len(shape) > 1 else 0) or snap.revs is None:
+        if not self.wanted(len(snap.ids)) or snap.revs is None:
             return None
         with self._lock:
             matched = self._matched.get(collection)
@@ -158,6 +162,23 @@ class WarmIndexes:
             self._build(collection, snap, space)
         return matched
 
+    def holds(self, collection: str) -> bool:
+        """Whether an index of the collection was built (for some earlier version maybe)."""
+        with self._lock:
+            return collection in self._built
+
+    def prepare(self, collection: str, load: Callable[[], Snapshot | None], space: str) -> None:
+        """Build the collection's first index in the background from the snapshot ``load``
+        reads there too: for a collection another index answers meanwhile, so that no request
+        waits for its matrix to be read (from S3, on a cold instance)."""
+
+        def snapshot_then_build() -> None:
+            snap = load()
+            if snap is not None and self.wanted(len(snap.ids)) and snap.revs is not None:
+                self._index(collection, snap, space)
+
+        self._start(collection, snapshot_then_build)
+
     def forget(self, collection: str) -> None:
         with self._lock:
             self._built.pop(collection, None)
@@ -169,6 +190,10 @@ class WarmIndexes:
             self._matched.clear()
 
     def _build(self, collection: str, snap: Snapshot, space: str) -> None:
+        self._start(collection, lambda: self._index(collection, snap, space))
+
+    def _start(self, collection: str, work: Callable[[], None]) -> None:
+        """Run ``work`` through the builder, one at a time per collection."""
         with self._lock:
             if collection in self._building:
                 return
@@ -176,13 +201,7 @@ class WarmIndexes:
 
         def run() -> None:
             try:
-                index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
-                assert snap.revs is not None
-                pairs = zip(snap.ids.tolist(), snap.revs.tolist(), strict=True)
-                keys = {(str(i), int(r)): n for n, (i, r) in enumerate(pairs)}
-                with self._lock:
-                    self._built[collection] = _Built(index, space, keys)
-                    self._matched.pop(collection, None)
+                work()
             except Exception:
                 log.warning("index of collection %s not built", collection, exc_info=True)
             finally:
@@ -190,6 +209,15 @@ class WarmIndexes:
                     self._building.discard(collection)
 
         self._builder(run)
+
+    def _index(self, collection: str, snap: Snapshot, space: str) -> None:
+        index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
+        assert snap.revs is not None
+        pairs = zip(snap.ids.tolist(), snap.revs.tolist(), strict=True)
+        keys = {(str(i), int(r)): n for n, (i, r) in enumerate(pairs)}
+        with self._lock:
+            self._built[collection] = _Built(index, space, keys)
+            self._matched.pop(collection, None)
 
 
 def _match(built: _Built, snap: Snapshot) -> WarmIndex:

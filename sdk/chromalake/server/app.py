@@ -8,7 +8,7 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 | failure | status | ``error`` |
 | --- | --- | --- |
 | a :class:`~chromalake.errors.ChromaError` | its own | its wire name |
-| a body that is not JSON (or is empty) | 400 | InvalidArgumentError |
+| a body that is not JSON (or is empty, or not UTF-8) | 400 | InvalidArgumentError |
 | a JSON body of the wrong shape | 422 | ChromaError |
 | a bad query string | 400 | InvalidArgumentError |
 | a ``Content-Type`` other than JSON on a route with a body | 415 | ChromaError |
@@ -19,7 +19,9 @@ models of :mod:`chromalake.wire` before a handler runs, and every failure become
 
 from __future__ import annotations
 
+import base64
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -31,6 +33,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder, Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFound
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from chromalake.auth.admin import KeyAdmin
 from chromalake.config import Settings
@@ -43,6 +46,7 @@ from chromalake.server.parsing import (
     empty_body_error,
     is_json,
     load_json,
+    not_utf8_error,
     validation_error,
 )
 from chromalake.server.routers import (
@@ -67,18 +71,75 @@ ROUTERS = (system, tenants, databases, collections, records, search, forks, unsu
 _matched: ContextVar[tuple[str, dict[str, str]] | None] = ContextVar("matched", default=None)
 
 
+class _RequestState(threading.local):
+    """What powertools keeps of the request being resolved, one copy per thread."""
+
+    event: BaseProxyEvent | None = None
+    lambda_context: Any = None
+
+    def __init__(self) -> None:
+        self.context: dict[str, Any] = {}
+        self.frames: list[str] = []
+
+
 class ChromaResolver(APIGatewayHttpResolver):
     """An HTTP API resolver that checks a route's key, then its body, before powertools
-    validates it."""
+    validates it, and that threads may share (``chromalake run`` resolves concurrently).
+
+    Powertools keeps the request being resolved on the resolver (its route context and
+    middleware frames) and on the ``BaseRouter`` class (the event and the Lambda context),
+    as one Lambda instance answers one event at a time. Here each of those is the calling
+    thread's own, and every route's middleware stack is built before the first request
+    (powertools builds it lazily, and two first requests at once would wrap it twice).
+    """
 
     auth_required = False  # keys are checked anyway when the event has an authorizer context
 
+    def __init__(self, **options: Any) -> None:
+        self._request = _RequestState()
+        super().__init__(**options)
+
+    # The per-request attributes powertools reads and writes, kept per thread.
+    @property  # type: ignore[override]
+    def current_event(self) -> BaseProxyEvent:
+        return self._request.event  # type: ignore[return-value]
+
+    @current_event.setter
+    def current_event(self, value: BaseProxyEvent) -> None:
+        self._request.event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._request.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._request.lambda_context = value
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self._request.context
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._request.context = value
+
+    @property
+    def processed_stack_frames(self) -> list[str]:
+        return self._request.frames
+
+    @processed_stack_frames.setter
+    def processed_stack_frames(self, value: list[str]) -> None:
+        self._request.frames = value
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        """Answer ``event``, and log one line for it (:mod:`chromalake.server.request_log`)."""
+        """Answer ``event`` (powertools' ``resolve``, thread-safe; it never raises: what no
+        route handled is Chroma's 500), and log one line for it
+        (:mod:`chromalake.server.request_log`)."""
         started = time.perf_counter()
         token = _matched.set(None)
         try:
-            result = super().resolve(event, context)
+            result = self._answer(dict(event), context)
             route, arguments = _matched.get() or (None, {})
         finally:
             _matched.reset(token)
@@ -87,6 +148,25 @@ class ChromaResolver(APIGatewayHttpResolver):
         )
         request_log.log_request(line)
         return result
+
+    def _answer(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # powertools sets the event on the BaseRouter class, which this class's own
+        # property hides: the thread's copy is set here.
+        self.current_event = self._to_proxy_event(event)
+        self.lambda_context = context
+        try:
+            return super().resolve(event, context)
+        except Exception as error:  # outside any route (the exception handlers run there)
+            logger.exception("unhandled error outside a route")
+            failed = error_response(InternalError(f"{type(error).__name__}: {error}"))
+            builder: ResponseBuilder[Any] = ResponseBuilder(failed, self._serializer)
+            return builder.build(self.current_event)
+
+    def build_middleware_stacks(self) -> None:
+        """Build every route's middleware stack now, once all routes are registered."""
+        for route in self._static_routes + self._dynamic_routes:
+            if not route._middleware_stack_built:
+                route._build_middleware_stack(router_middlewares=self._router_middlewares, app=self)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:  # type: ignore[type-arg]
         _matched.set((route.path, route_arguments))
@@ -109,7 +189,11 @@ class ChromaResolver(APIGatewayHttpResolver):
         event = self.current_event
         if not is_json(event.headers.get("content-type")):
             return UnsupportedMediaTypeError(WRONG_CONTENT_TYPE)
-        if not event.decoded_body:
+        try:
+            body = event.decoded_body
+        except UnicodeDecodeError:  # a base64 body (API Gateway's, the gateway's) not UTF-8
+            return not_utf8_error(base64.b64decode(event.body or ""))
+        if not body:
             return empty_body_error()
         return None
 
@@ -180,6 +264,7 @@ def build_app(
         return Response(status_code=200, content_type=JSON, body=text)
 
     app.enable_swagger(path="/docs", title=TITLE, version=API_VERSION)
+    app.build_middleware_stacks()
     return app
 
 

@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -23,13 +24,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from chromalake.config import Settings
+from chromalake.errors import ChromaError, to_wire
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 40 * 1024 * 1024  # Chroma's max_payload_size_bytes
-TOO_LARGE = b"Payload too large"  # Chroma's plain-text 413 (axum's limit, not converted to JSON)
+# Chroma's answer to a body over its limit (axum's rejection, in Chroma's error JSON).
+TOO_LARGE = "Failed to buffer the request body: length limit exceeded"
+# How long a connection refused before its body was read keeps reading (and dropping) what
+# the client still sends: closing with unread data resets the connection, and the client
+# may lose the answer with it (RFC 9112, section 9.6).
+LINGER_SECONDS = 2.0
 TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded")
 # Hop-by-hop or length headers the server computes itself rather than copying from the app.
 OWN_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
@@ -41,10 +49,28 @@ def _internal_error(error: Exception) -> bytes:
     return json.dumps({"error": "InternalError", "message": message}).encode()
 
 
+def _chroma_error(status: int, message: str) -> HttpResponse:
+    """Chroma's error JSON (generic ``ChromaError``) with ``status``."""
+    body = json.dumps(to_wire(ChromaError(message)), separators=(",", ":")).encode()
+    return HttpResponse(status, INTERNAL_HEADERS, body)
+
+
 class Resolver(Protocol):
     """What the gateway needs of an app: powertools' ``resolve`` (as ``APIGatewayHttpResolver``)."""
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Screening(Protocol):
+    """A resolver that checks a request's key from its headers, before its body is read
+    (``chromalake run --auth``; in AWS, API Gateway calls the authorizer first too)."""
+
+    def screen(self, event: dict[str, Any]) -> bool:
+        """Put the key's outcome in ``event`` (a bodiless event, which the gateway gives
+        its body afterwards); whether the body may be read: False when the key is not
+        accepted, and the app's answer then never depends on the body."""
+        ...
 
 
 @dataclass
@@ -138,7 +164,6 @@ def build_event(
     split = urlsplit(request.target)
     headers = _joined_headers(request.headers)
     cookies = _cookies(headers.pop("cookie", None))
-    body, is_base64 = _encode_body(request.body, headers.get("content-type"))
     moment = now or datetime.now(UTC)
     request_id = request_id or str(uuid.uuid4())
     event: dict[str, Any] = {
@@ -166,14 +191,26 @@ def build_event(
             "time": moment.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "timeEpoch": int(moment.timestamp() * 1000),
         },
-        "isBase64Encoded": is_base64,
     }
-    if body is not None:
-        event["body"] = body
+    with_body(event, request.body)
     if cookies:
         event["cookies"] = cookies
     if split.query:
         event["queryStringParameters"] = _query_parameters(split.query)
+    return event
+
+
+def with_body(event: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """``event`` given ``body``, as API Gateway passes it (text as is, other types base64).
+
+    Example:
+        >>> with_body({"headers": {}}, b"hi")
+        {'headers': {}, 'isBase64Encoded': False, 'body': 'hi'}
+    """
+    text, is_base64 = _encode_body(body, event["headers"].get("content-type"))
+    event["isBase64Encoded"] = is_base64
+    if text is not None:
+        event["body"] = text
     return event
 
 
@@ -215,7 +252,7 @@ def response_of(result: Mapping[str, Any]) -> HttpResponse:
 
 
 class PayloadTooLargeError(Exception):
-    """The request body is over :data:`MAX_BODY_BYTES`."""
+    """The request body is over ``chromalake_max_body_bytes``."""
 
 
 class GatewayHandler(BaseHTTPRequestHandler):
@@ -226,36 +263,76 @@ class GatewayHandler(BaseHTTPRequestHandler):
     # client's delayed ACK of the headers (~40 ms per request on Linux).
     disable_nagle_algorithm = True
     server: GatewayServer
+    _continue = False  # the client waits for "100 Continue" before it sends the body
 
     def do_request(self) -> None:
-        """Handle any method the same way: the app decides what is allowed."""
-        try:
-            body = self._read_body()
-        except PayloadTooLargeError:
-            self.close_connection = True  # the unread body makes the connection unusable
-            self._write(HttpResponse(413, [], TOO_LARGE))
-            return
-        except ValueError:  # a Content-Length or chunk size that is not a number
-            self.close_connection = True
-            self._write(HttpResponse(400, [], b"Invalid request body framing"))
-            return
-        request = HttpRequest(
+        """Handle any method the same way: the app decides what is allowed.
+
+        The key (when the server checks keys) and the announced size are checked before
+        the body is read: a request refused for either never has its body held in memory.
+        """
+        expects_continue, self._continue = self._continue, False
+        head = HttpRequest(
             method=self.command,
             target=self.path,
             headers=list(self.headers.items()),
-            body=body,
             source_ip=self.client_address[0],
             protocol=self.request_version,
         )
-        self._write(self.server.answer(request))
+        event = build_event(head)
+        if not self.server.admits(event):
+            self._refuse(self.server.resolve(event))
+            return
+        try:
+            if expects_continue:
+                self.send_response_only(100)
+                self.end_headers()
+            body = self._read_body()
+        except PayloadTooLargeError:
+            self._refuse(_chroma_error(413, TOO_LARGE))
+            return
+        except ValueError:  # a Content-Length or chunk size that is not a number
+            self._refuse(HttpResponse(400, [], b"Invalid request body framing"))
+            return
+        self._write(self.server.resolve(with_body(event, body)))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_request
+
+    def handle_expect_100(self) -> bool:
+        """Answer "100 Continue" only once the request may send its body (do_request)."""
+        self._continue = True
+        return True
+
+    def _announces_body(self) -> bool:
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+        return chunked or self.headers.get("Content-Length", "0").strip() not in ("", "0")
+
+    def _refuse(self, response: HttpResponse) -> None:
+        """Answer without reading the rest of the body; then the connection closes."""
+        unread = self._announces_body()
+        self.close_connection = True
+        self._write(response)
+        if unread:
+            self._linger()
+
+    def _linger(self) -> None:
+        """Drop what the client still sends, for up to LINGER_SECONDS, before closing."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            while (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                if not self.connection.recv(65536):
+                    return  # the client is done
+        except OSError:  # timed out, or the client reset the connection: either way, done
+            return
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             return self._read_chunked()
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
+        if length > self.server.max_body_bytes:
             raise PayloadTooLargeError
         return self.rfile.read(length) if length > 0 else b""
 
@@ -269,7 +346,7 @@ class GatewayHandler(BaseHTTPRequestHandler):
                     pass  # trailers
                 return b"".join(chunks)
             total += size
-            if total > MAX_BODY_BYTES:
+            if total > self.server.max_body_bytes:
                 raise PayloadTooLargeError
             chunks.append(self.rfile.read(size))
             self.rfile.readline()  # the CRLF after each chunk
@@ -298,6 +375,13 @@ class GatewayHandler(BaseHTTPRequestHandler):
 class GatewayServer(ThreadingHTTPServer):
     """A threading HTTP server that answers every request with ``resolver``.
 
+    Each connection has its thread; up to ``settings.chromalake_server_workers`` requests
+    are resolved at once, by one resolver and one engine shared by those threads (as an
+    embedded client's threads share them), so one tenant's big read never holds another's
+    small one. The listen backlog is ``settings.chromalake_server_backlog``; a body over
+    ``settings.chromalake_max_body_bytes`` is refused with Chroma's 413, and a
+    :class:`Screening` resolver checks the key before any body is read.
+
     Example:
         >>> class Echo:
         ...     def resolve(self, event, context):
@@ -312,21 +396,41 @@ class GatewayServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, address: tuple[str, int], resolver: Resolver, *, verbose: bool = False
+        self,
+        address: tuple[str, int],
+        resolver: Resolver,
+        *,
+        settings: Settings | None = None,
+        verbose: bool = False,
     ) -> None:
+        settings = settings or Settings()
+        # Read by server_activate (inside super().__init__) as listen()'s backlog.
+        self.request_queue_size = settings.chromalake_server_backlog
         super().__init__(address, GatewayHandler)
         self.resolver = resolver
         self.verbose = verbose
-        # powertools resolvers keep the current event on the instance, so one request at a
-        # time (as one Lambda instance does); the engine underneath need not be re-entrant.
-        self._lock = threading.Lock()
+        self.max_body_bytes = settings.chromalake_max_body_bytes
+        self._workers = threading.BoundedSemaphore(settings.chromalake_server_workers)
 
     def answer(self, request: HttpRequest) -> HttpResponse:
         """Resolve ``request`` through the app exactly as Lambda would."""
         event = build_event(request)
+        if not self.admits(event):
+            event.pop("body", None)  # a refused key's request is answered without its body
+        return self.resolve(event)
+
+    def admits(self, event: dict[str, Any]) -> bool:
+        """Whether a request's body may be read (see :class:`Screening`)."""
+        if not isinstance(self.resolver, Screening):
+            return True
+        with self._workers:  # the check may ask the key store
+            return self.resolver.screen(event)
+
+    def resolve(self, event: dict[str, Any]) -> HttpResponse:
+        """The app's answer to ``event``."""
         context = LambdaContext(aws_request_id=event["requestContext"]["requestId"])
         try:
-            with self._lock:
+            with self._workers:
                 result = self.resolver.resolve(event, context)
         except Exception as error:
             # The app turns its own errors into responses; this is the last resort, so that a
@@ -373,12 +477,13 @@ def serve(server: GatewayServer) -> int:
 
 
 __all__ = [
-    "MAX_BODY_BYTES",
     "GatewayServer",
     "HttpRequest",
     "HttpResponse",
     "LambdaContext",
+    "Screening",
     "build_event",
     "response_of",
     "serve",
+    "with_body",
 ]

@@ -14,7 +14,7 @@ import copy
 from typing import Any
 
 from chromalake.auth.authenticator import Authenticator
-from chromalake.server.authz import V2
+from chromalake.server.authz import V2, authorizer_context
 from chromalake.server.gateway import Resolver
 
 RESET = V2 + "/reset"
@@ -37,12 +37,20 @@ class AuthorizingResolver:
     def __init__(self, app: Resolver, authenticator: Authenticator) -> None:
         self.app, self.authenticator = app, authenticator
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def screen(self, event: dict[str, Any]) -> bool:
+        """Authorize ``event`` from its headers, in place; whether its key was accepted (the
+        gateway reads the body only then: the app refuses any other request, or answers a
+        public route, without it)."""
         answer = self.authenticator.authorize_event(event)
-        authorized = copy.copy(event)
-        request_context = dict(authorized.get("requestContext") or {})
+        request_context = event.setdefault("requestContext", {})
         request_context["authorizer"] = {"lambda": answer["context"]}
-        authorized["requestContext"] = request_context
+        return bool(answer["context"].get("status") == "ok")
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        authorized = copy.copy(event)
+        authorized["requestContext"] = dict(authorized.get("requestContext") or {})
+        if authorizer_context(authorized) is None:  # not screened by the gateway already
+            self.screen(authorized)
         reply = self.app.resolve(authorized, context)
         if _is_reset(event) and reply.get("statusCode") == 200:
             self.authenticator.forget()

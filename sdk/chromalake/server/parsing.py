@@ -1,9 +1,9 @@
 """How a request that cannot be parsed is answered: Chroma's (axum's) rejections.
 
-Chroma's server answers a body that is not JSON with 400 InvalidArgumentError, a JSON body of
-the wrong shape with 422 ChromaError, a bad query string with 400 InvalidArgumentError, and a
-body sent with another Content-Type with 415. Here the same cases, as powertools and pydantic
-report them, become the same answers.
+Chroma's server answers a body that is not JSON (or not UTF-8) with 400 InvalidArgumentError,
+a JSON body of the wrong shape with 422 ChromaError, a bad query string with 400
+InvalidArgumentError, and a body sent with another Content-Type with 415. Here the same cases,
+as powertools and pydantic report them, become the same answers.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from chromalake.errors import (
     UnprocessableEntityError,
 )
 from chromalake.server.http import JSON
-from chromalake.server.serde_errors import shape_error
+from chromalake.server.serde_errors import invalid_unicode, shape_error
 
 WRONG_CONTENT_TYPE = "Expected request with `Content-Type: application/json`"
 NOT_JSON = "Failed to parse the request body as JSON"
@@ -123,6 +123,28 @@ def validation_error(
         return InvalidArgumentError(f"{BAD_QUERY}: {_location(loc)}: {_query_problem(first)}")
     detail = shape_error(first, raw_body, route=path.rsplit("/", 1)[-1], method=method)
     return UnprocessableEntityError(f"{WRONG_SHAPE}: {detail}")
+
+
+def not_utf8_error(raw: bytes) -> ChromaError:
+    """Chroma's 400 for a body that is not UTF-8, as serde reads it: the first syntax error,
+    or else the string holding the first bad byte (its path and where it ends).
+
+    Example:
+        >>> not_utf8_error(b'{"name": "x\\xff"}').message().split(": ", 1)[1]
+        'name: invalid unicode code point at line 1 column 13'
+    """
+    text = raw.decode("utf-8", "surrogateescape")
+    bad = next(i for i, c in enumerate(text) if "\udc80" <= c <= "\udcff")
+    found = invalid_unicode(text, bad)
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        if found is None or error.pos < found[1]:  # serde stops at the first problem
+            return InvalidArgumentError(
+                f"{NOT_JSON}: {error.msg}{_position(text, ('body', error.pos))}"
+            )
+    problem = found[0] if found is not None else "invalid unicode code point"
+    return InvalidArgumentError(f"{NOT_JSON}: {problem}")
 
 
 def empty_body_error() -> ChromaError:

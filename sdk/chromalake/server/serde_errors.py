@@ -208,3 +208,66 @@ def at_path(body: str | None, path: Sequence[Any]) -> str:
     """serde's " at line L column C" after the value at ``path`` of the raw body ("" when
     the body or the value cannot be found)."""
     return _position(body, list(path), "end")
+
+
+# A JSON string (to its closing quote, which group 1 holds unless the text ends first), or
+# a structural character; whatever else (numbers, literals, spaces) lies between is skipped.
+_STRING_OR_MARK = re.compile(r'"(?:[^"\\]|\\.)*("?)|[\[\]{},:]', re.DOTALL)
+
+
+def invalid_unicode(text: str, bad: int) -> tuple[str, int] | None:
+    """serde's complaint about the JSON string holding character ``bad`` of ``text`` (a
+    body decoded with ``surrogateescape``: ``bad`` is its first byte that is not UTF-8),
+    and where that string starts; None when ``bad`` is in no string.
+
+    serde_json reads a string to its closing quote, then finds it is not UTF-8. It names
+    the string's path: an object key's is its object's path and ``?`` (none at the top
+    level), as serde_path_to_error writes it; and the closing quote's position, counted
+    in bytes.
+
+    Example:
+        >>> body = b'{"ids": ["a", "b\\xff"], "where": {"k\\xff": 1}}'
+        >>> text = body.decode("utf-8", "surrogateescape")
+        >>> invalid_unicode(text, text.index("\\udcff"))
+        ('ids[1]: invalid unicode code point at line 1 column 18', 14)
+        >>> invalid_unicode(text, text.rindex("\\udcff"))
+        ('where.?: invalid unicode code point at line 1 column 35', 31)
+    """
+    frames: list[list[Any]] = []  # per open container: [is an object, key or index, key next]
+    for token in _STRING_OR_MARK.finditer(text):
+        mark = token.group()
+        top = frames[-1] if frames else None
+        if mark[0] == '"':
+            is_key = top is not None and top[0] and top[2]
+            if token.start() <= bad < token.end():
+                steps = [frame[1] for frame in (frames[:-1] if is_key else frames)]
+                where = serde_path(steps) + (".?" if steps else "") if is_key else serde_path(steps)
+                prefix = f"{where}: " if where else ""
+                if not token.group(1):  # no closing quote: the text ended inside the string
+                    return (
+                        f"{prefix}EOF while parsing a string{_at(text, len(text))}",
+                        token.start(),
+                    )
+                return f"{prefix}invalid unicode code point{_at(text, token.end())}", token.start()
+            if is_key and top is not None:
+                top[1] = mark[1:-1]  # a key (JSON escapes in it kept as written)
+        elif mark in "[{":
+            frames.append([mark == "{", None if mark == "{" else 0, True])
+        elif mark in "]}":
+            if frames:
+                frames.pop()
+        elif top is not None and mark == ":":
+            top[2] = False
+        elif top is not None:  # a comma: the next key, or the next item
+            if top[0]:
+                top[2] = True
+            else:
+                top[1] += 1
+    return None
+
+
+def _at(text: str, end: int) -> str:
+    """serde's " at line L column C" for the character before ``end``, counting bytes."""
+    line_start = text.rfind("\n", 0, end) + 1
+    column = len(text[line_start:end].encode("utf-8", "surrogateescape"))
+    return f" at line {text.count(chr(10), 0, end) + 1} column {column}"

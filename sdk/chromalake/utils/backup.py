@@ -88,7 +88,8 @@ def _backup_of(collection: Any, version: int | None) -> Backup:
         name=collection.name,
         metadata=collection.metadata,
         configuration=dict(collection.configuration_json),
-        schema=collection.get_model().schema,  # the JSON form (.schema is a Schema)
+        # Collection.schema is a Schema (as in chromadb): stored as its JSON form.
+        schema=collection.schema.serialize_to_json() if collection.schema is not None else None,
         version=version,
     )
 
