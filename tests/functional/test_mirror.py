@@ -208,3 +208,27 @@ def test_the_manifest_names_exactly_the_files_a_version_reads(tmp_path: Path) ->
     assert {f for f in files if f.startswith("data/")} < data
     assert any(f.startswith("_indices/") for f in files)
     assert table.count_rows() == 200
+
+
+def test_files_of_replaced_versions_stay_while_reads_may_run_on_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader, writer = _engine(settings), _engine(settings)
+    cid = _filled(writer, "versions")
+    _warm(reader, cid)
+    (copy,) = [c for c in _mirror(reader)._copies.values() if c.version is not None]
+    held_by = []
+    for i in range(3):  # versions later, reads that began on the first may still run
+        held_by.append(copy.files)
+        writer.update(cid, ids=[f"r{i}"], metadatas=[{"i": -i}])
+        assert reader.count(cid) == 300
+    assert all((copy.directory / f).exists() for files in held_by for f in files)
+    monkeypatch.setattr(mirror_module, "IN_USE_SECONDS", 0.0)
+    writer.update(cid, ids=["r9"], metadatas=[{"i": -9}])
+    assert reader.get(cid, ids=["r0", "r9"], include=["metadatas"]).metadatas == [
+        {"i": 0, "even": True},
+        {"i": -9, "even": False},
+    ]
+    held = {p.relative_to(copy.directory).as_posix() for p in copy.directory.rglob("*")}
+    replaced = {f for files in held_by[1:] for f in files} - copy.files  # superseded deletions
+    assert replaced and not replaced & held

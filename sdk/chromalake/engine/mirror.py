@@ -7,11 +7,12 @@ the catalog says another instance wrote (``CollectionRecord.version`` moved), th
 brought to that version with one GET of its manifest and one GET for each file it does not
 hold yet (engine/manifest.py says which); a write of 100 records costs a few small files.
 
-A copy holds one version's files (and the previous version's, for reads still running on
-it). Copies are bounded in bytes: past ``max_bytes`` the least recently read datasets go.
-A dataset that reads another's files (a fork's shallow clone) is not copied: it is read from
-S3 as before. So is a collection until its first copy is complete: the first copy is fetched
-in the background, never on a request's path.
+A copy holds one version's files, and those of the versions it held in the last
+IN_USE_SECONDS (reads may still be running on them). Copies are bounded in bytes: past
+``max_bytes`` the least recently read datasets go. A dataset that reads another's files (a
+fork's shallow clone) is not copied: it is read from S3 as before. So is a collection until
+its first copy is complete: the first copy is fetched in the background, never on a
+request's path.
 
 Each process keeps its copies in a directory of its own under the cache directory (Lambda:
 ``/tmp``), removed when it exits; directories of processes no longer running are removed
@@ -86,7 +87,9 @@ class _Copy:
     directory: Path  # the local dataset, <process dir>/<hash>/<name>.lance
     version: int | None = None  # the version whose files it holds completely
     files: frozenset[str] = frozenset()
-    previous: frozenset[str] = frozenset()  # kept for reads still on the last version
+    # The versions held before, with when they were replaced: their files and manifests stay
+    # for IN_USE_SECONDS, for reads still running on them.
+    earlier: list[tuple[float, int, frozenset[str]]] = field(default_factory=list)
     bytes: int = 0
     read_at: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -213,8 +216,10 @@ class Mirror:
             target = copy.directory / name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, target)  # last: Lance sees the version once its files are there
-            self._forget_older(copy, wanted.files, keep=target.name)
-            copy.version, copy.previous, copy.files = version, copy.files, wanted.files
+            if copy.version is not None:
+                copy.earlier.append((time.monotonic(), copy.version, copy.files))
+            copy.version, copy.files = version, wanted.files
+            self._forget_older(copy)
             copy.bytes = _size(copy.directory)
             log.debug(
                 "copy of %s at version %s: %d files, %d bytes",
@@ -245,16 +250,17 @@ class Mirror:
         os.replace(staged, target)
         return size
 
-    def _forget_older(self, copy: _Copy, current: frozenset[str], keep: str) -> None:
-        """Remove files neither this version nor the one before reads (and older manifests)."""
-        needed = current | copy.files
+    def _forget_older(self, copy: _Copy) -> None:
+        """Remove the files and manifests of versions replaced over IN_USE_SECONDS ago."""
+        now = time.monotonic()
+        copy.earlier = [e for e in copy.earlier if now - e[0] < IN_USE_SECONDS]
+        needed = copy.files.union(*(files for _, _, files in copy.earlier))
+        versions = {copy.version, *(version for _, version, _ in copy.earlier)}
         for path in copy.directory.rglob("*"):
             relative = path.relative_to(copy.directory).as_posix()
             if not path.is_file() or relative in needed:
                 continue
-            if relative.startswith("_versions/") and path.name == keep:
-                continue
-            if relative.startswith("_versions/") and _is_manifest_of(path, copy.version):
+            if relative.startswith("_versions/") and _manifest_version(path) in versions:
                 continue
             path.unlink(missing_ok=True)
 
@@ -278,11 +284,12 @@ class Mirror:
             return sum(c.bytes for c in self._copies.values())
 
 
-def _is_manifest_of(path: Path, version: int | None) -> bool:
-    if version is None:
-        return False
-    number = int(path.stem) if path.stem.isdigit() else -1
-    return number in (version, 2**64 - 1 - version)
+def _manifest_version(path: Path) -> int | None:
+    """The version a manifest file is of (v1 names count up, v2 names count down)."""
+    if not path.stem.isdigit():
+        return None
+    number = int(path.stem)
+    return number if number < 2**63 else 2**64 - 1 - number
 
 
 def _bucket_and_key(uri: str) -> tuple[str, str]:
