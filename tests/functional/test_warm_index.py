@@ -147,3 +147,33 @@ def test_a_persistent_client_builds_lances_index_by_itself(tmp_path: Path) -> No
         assert engine.indexing_status(collection.id).num_indexed_ops == 800
     finally:
         clear_system_cache()
+
+
+def test_a_snapshot_after_a_few_writes_reads_only_the_rows_written(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chromalake.engine import store as store_module
+
+    cid = _filled(engine)
+    coll = engine.get_collection("warm")
+    engine.store.snapshot(coll)
+    engine.update(cid, ids=["r1"], embeddings=[_rows(1, 50)[0]])
+    engine.upsert(cid, ids=["r2", "fresh"], embeddings=list(_rows(2, 51)))
+    engine.delete(cid, ids=["r3"])
+    extended = []
+    original = store_module._extended
+    monkeypatch.setattr(
+        store_module, "_extended", lambda *a: extended.append(original(*a)) or extended[-1]
+    )
+    snap = engine.store.snapshot(engine.get_collection("warm"))
+    assert snap is not None and extended and extended[0] is snap
+
+    def rows(s: store_module.Snapshot) -> dict[str, tuple[int, list[float], float]]:
+        return {
+            str(i): (int(q), e.tolist(), float(n))
+            for i, q, e, n in zip(s.ids, s.seqs, s.embeddings, s.norms, strict=True)
+        }
+
+    full = _exact(engine).store.snapshot(engine.get_collection("warm"))
+    assert full is not None and rows(snap) == rows(full)
+    assert snap.positions["fresh"] < len(snap.ids) and "r3" not in snap.positions

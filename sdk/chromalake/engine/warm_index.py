@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake.engine.search import nearest
-from chromalake.engine.store import Snapshot
+from chromalake.engine.store import Snapshot, row_keys
 from chromalake.engine.vector_index import VectorIndex
 
 log = logging.getLogger("chromalake.warm_index")
@@ -213,8 +213,7 @@ class WarmIndexes:
     def _index(self, collection: str, snap: Snapshot, space: str) -> None:
         index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
         assert snap.revs is not None
-        pairs = zip(snap.ids.tolist(), snap.revs.tolist(), strict=True)
-        keys = {(str(i), int(r)): n for n, (i, r) in enumerate(pairs)}
+        keys = row_keys(snap.ids.tolist(), snap.revs.tolist())
         with self._lock:
             self._built[collection] = _Built(index, space, keys)
             self._matched.pop(collection, None)
