@@ -122,6 +122,16 @@ def _voyage(side: str, url: str, mp: pytest.MonkeyPatch) -> Any:
     return ef
 
 
+def _cohere(side: str, url: str, mp: pytest.MonkeyPatch) -> Any:
+    import cohere
+
+    ef = ef_class(side, "cohere")(model_name="embed-english-v3.0")
+    # cohere reads CO_API_URL once, at import (a default argument): whichever test imported
+    # it first decides, so the fake's URL is given to the client itself.
+    ef.client = cohere.Client(ef.api_key, base_url=url)
+    return ef
+
+
 def _redirected(name: str, path: str, **kwargs: Any) -> Callable[..., Any]:
     """Made with ``kwargs``, then pointed at the fake (chromadb keeps the URL in _api_url)."""
 
@@ -171,7 +181,7 @@ CASES = [
     Case(
         "cohere",
         cohere_reply,
-        lambda side, url, mp: ef_class(side, "cohere")(model_name="embed-english-v3.0"),
+        _cohere,
         {"CHROMA_COHERE_API_KEY": "co-test", "CO_API_URL": "{url}"},
     ),
     Case("voyageai", voyage_reply, _voyage, {"CHROMA_VOYAGE_API_KEY": "pa-test"}),
