@@ -287,6 +287,19 @@ def row_keys(ids: list[Any], revs: list[Any]) -> dict[tuple[str, int], int]:
     return {(str(i), int(r)): n for n, (i, r) in enumerate(zip(ids, revs, strict=True))}
 
 
+def positions_in(
+    held: dict[tuple[str, int], int], ids: list[Any], revs: list[Any]
+) -> npt.NDArray[np.int64]:
+    """For each row (id, revision), its position in ``held`` (:func:`row_keys`), -1 if absent.
+
+    Example:
+        >>> positions_in(row_keys(["a", "b"], [7, 3]), ["b", "a", "c"], [3, 8, 1]).tolist()
+        [1, -1, -1]
+    """
+    pairs = zip((str(i) for i in ids), (int(r) for r in revs), strict=True)
+    return np.fromiter((held.get(k, -1) for k in pairs), np.int64, len(ids))
+
+
 # A snapshot is brought forward from the last one when at most this share of the rows
 # changed; past it, reading every embedding again costs about the same.
 _EXTEND_SHARE = 0.1
@@ -305,10 +318,8 @@ def _extended(table: Any, cached: Snapshot, version: int) -> Snapshot | None:
     revs = _revisions(keys)
     if revs is None:
         return None
-    held = row_keys(cached.ids.tolist(), cached.revs.tolist())
     ids = keys[ID].to_pylist()
-    pairs = zip(ids, revs.tolist(), strict=True)
-    at = np.fromiter((held.get(k, -1) for k in pairs), np.int64, len(ids))
+    at = positions_in(row_keys(cached.ids.tolist(), cached.revs.tolist()), ids, revs.tolist())
     new = np.flatnonzero(at < 0)
     if len(new) > _EXTEND_SHARE * max(len(ids), 1):
         return None

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake.engine.search import nearest
-from chromalake.engine.store import Snapshot, row_keys
+from chromalake.engine.store import Snapshot, positions_in, row_keys
 from chromalake.engine.vector_index import VectorIndex
 
 log = logging.getLogger("chromalake.warm_index")
@@ -221,17 +221,12 @@ class WarmIndexes:
 
 def _match(built: _Built, snap: Snapshot) -> WarmIndex:
     """Where each indexed row sits in ``snap`` (-1: gone), and the rows it does not hold."""
-    at = np.full(built.index.rows, -1, dtype=np.int64)
-    tail = []
-    keys = built.keys
     assert snap.revs is not None
-    for position, key in enumerate(zip(snap.ids.tolist(), snap.revs.tolist(), strict=True)):
-        row = keys.get(key)
-        if row is None:
-            tail.append(position)
-        else:
-            at[row] = position
-    return WarmIndex(snap.version, built, at, np.asarray(tail, dtype=np.int64))
+    rows = positions_in(built.keys, snap.ids.tolist(), snap.revs.tolist())
+    held = np.flatnonzero(rows >= 0)
+    at = np.full(built.index.rows, -1, dtype=np.int64)
+    at[rows[held]] = held
+    return WarmIndex(snap.version, built, at, np.flatnonzero(rows < 0).astype(np.int64))
 
 
 def _in_thread(work: Callable[[], None]) -> None:
