@@ -132,7 +132,7 @@ def test_fields_over_the_budget_are_read_from_lance(
 
 
 def test_a_version_view_reads_its_own_rows(held: tuple[Engine, Engine, str]) -> None:
-    engine, reader, cid = held
+    engine, _reader, cid = held
     before = engine.store.state(engine.get_collection("held"))
     assert before is not None
     engine.update(cid, ids=["r1"], documents=["later"])
