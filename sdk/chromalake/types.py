@@ -10,11 +10,8 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from chromalake.validation import (
-    SPARSE_VECTOR_TYPE_KEY,
-    SPARSE_VECTOR_TYPE_VALUE,
-    validate_sparse_vector,
-)
+from chromalake.validation.constants import SPARSE_VECTOR_TYPE_KEY, SPARSE_VECTOR_TYPE_VALUE
+from chromalake.validation.metadata import validate_sparse_vector
 
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"
