@@ -254,7 +254,7 @@ class ForkCollectionPayload(_Payload):
 
 
 class SearchRequestPayload(_Payload):
-    # Each search is checked by chromalake.search_spec, which words errors as serde does.
+    # Each search is checked by chromalake.search.payload, which words errors as serde does.
     searches: list[Any]
     read_level: ReadLevelValue = "index_and_wal"
 

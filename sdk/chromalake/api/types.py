@@ -32,7 +32,6 @@ from chromalake.embeddings import (
     validate_sparse_embedding_function,
     validate_sparse_vectors,
 )
-from chromalake.expressions import SearchResult
 from chromalake.schema import (
     BoolInvertedIndexConfig,
     BoolInvertedIndexType,
@@ -60,6 +59,7 @@ from chromalake.schema import (
     VectorIndexConfig,
     VectorIndexType,
 )
+from chromalake.search.builder import SearchResult
 from chromalake.types import (
     ID,
     TYPE_KEY,

@@ -17,7 +17,7 @@ from chromalake.engine.engine import Engine
 from chromalake.engine.filters import parse_where, with_id_keys
 from chromalake.errors import InvalidArgumentError, UnprocessableEntityError
 from chromalake.models import search_columns
-from chromalake.search_spec import SearchShapeError, parse_search
+from chromalake.search.payload import SearchShapeError, parse_search
 from chromalake.server.http import (
     collection_uuid,
     database_name,
