@@ -1,4 +1,9 @@
-"""The shared vocabulary: Chroma's public types, as Python type aliases and result shapes."""
+"""The shared vocabulary: Chroma's public types, as Python type aliases and result shapes.
+
+Defined here once; ``chromalake.api.types`` names them at chromadb's path (``chromadb.api.types``),
+and ``chromalake`` exports the common ones. The records the layers pass among themselves are in
+``chromalake.records``, the HTTP API's payloads in ``chromalake.http.payloads``.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 from chromalake.api import ops
 from chromalake.api.interop import pass_as
 from chromalake.embeddings import embedding_function_from_config
-from chromalake.models import CollectionRecord
+from chromalake.records import CollectionRecord
 from chromalake.schema import Schema
 from chromalake.search.builder import SearchResult
 from chromalake.types import (

@@ -41,7 +41,7 @@ from chromalake.api.sparse_embedding import (
 )
 from chromalake.embeddings import embed, embedding_function_config
 from chromalake.errors import ChromaAuthError, ChromaError, InvalidArgumentError
-from chromalake.models import CollectionRecord, DatabaseRecord, Records
+from chromalake.records import CollectionRecord, DatabaseRecord, Records
 from chromalake.search.builder import SearchResult
 from chromalake.types import (
     DEFAULT_DATABASE,

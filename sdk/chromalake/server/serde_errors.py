@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from chromalake.configuration import HNSW_CREATE_KEYS, HNSW_UPDATE_KEYS, SPANN_UPDATE_KEYS
+from chromalake.collection_config import HNSW_CREATE_KEYS, HNSW_UPDATE_KEYS, SPANN_UPDATE_KEYS
 from chromalake.search.words import unexpected
 from chromalake.server.json_spans import locate, position
 
