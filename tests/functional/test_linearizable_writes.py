@@ -256,8 +256,8 @@ def test_a_collection_stored_before_revisions_gets_them_on_its_next_write(
 ) -> None:
     """Datasets written before records had a revision are given one (0) on their first
     update, and every write after that is as safe as on a new collection."""
+    from chromalake.engine.columns import REV
     from chromalake.engine.factory import build_engine
-    from chromalake.engine.store import REV
 
     path = str(tmp_path / "old")
     collection = chromalake.PersistentClient(path=path).create_collection(

@@ -157,13 +157,14 @@ def test_a_snapshot_after_a_few_writes_reads_only_the_rows_written(
     cid = _filled(engine)
     coll = engine.get_collection("warm")
     engine.store.snapshot(coll)
-    engine.update(cid, ids=["r1"], embeddings=[_rows(1, 50)[0]])
-    engine.upsert(cid, ids=["r2", "fresh"], embeddings=list(_rows(2, 51)))
+    engine.update(cid, ids=["r1"], embeddings=[_rows(1, 50)[0]], documents=["changed"])
+    engine.update(cid, ids=["r4"], metadatas=[{"i": -4}])
+    engine.upsert(cid, ids=["r2", "fresh"], embeddings=list(_rows(2, 51)), documents=["x", "y"])
     engine.delete(cid, ids=["r3"])
     extended = []
-    original = store_module._extended
+    original = store_module.extended
     monkeypatch.setattr(
-        store_module, "_extended", lambda *a: extended.append(original(*a)) or extended[-1]
+        store_module, "extended", lambda *a: extended.append(original(*a)) or extended[-1]
     )
     snap = engine.store.snapshot(engine.get_collection("warm"))
     assert snap is not None and extended and extended[0] is snap
@@ -177,3 +178,7 @@ def test_a_snapshot_after_a_few_writes_reads_only_the_rows_written(
     full = _exact(engine).store.snapshot(engine.get_collection("warm"))
     assert full is not None and rows(snap) == rows(full)
     assert snap.positions["fresh"] < len(snap.ids) and "r3" not in snap.positions
+    # The fields held for reads by id follow the rows: the same as a full read's.
+    assert snap.fields is not None and full.fields is not None
+    order = [full.positions[str(i)] for i in snap.ids]
+    assert snap.fields.to_pylist() == full.fields.take(order).to_pylist()

@@ -18,17 +18,10 @@ import pyarrow as pa
 
 from chromalake.configuration import space_of
 from chromalake.engine.catalog import CollectionRecord
+from chromalake.engine.columns import EMBEDDING, ID, SEQ, embedding_matrix, ids_predicate
 from chromalake.engine.indexes import index_type_of, search_params, trained_partitions
 from chromalake.engine.search import nearest
-from chromalake.engine.store import (
-    EMBEDDING,
-    ID,
-    SEQ,
-    LanceStore,
-    VectorIndex,
-    embedding_matrix,
-    ids_predicate,
-)
+from chromalake.engine.store import LanceStore, VectorIndex
 from chromalake.errors import InternalError
 
 # Candidates asked for past k, so a float32 tie or rounding at the k-th place cannot hide the

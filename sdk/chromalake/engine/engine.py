@@ -28,6 +28,7 @@ from chromalake.engine.catalog import (
     DatabaseRecord,
     Stale,
 )
+from chromalake.engine.columns import ALL_COLUMNS, ID, SEQ, ids_predicate
 from chromalake.engine.filters import (
     Node,
     metadata_key_types,
@@ -38,24 +39,19 @@ from chromalake.engine.filters import (
 )
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import (
+    FIELDS,
     RESERVED_PREFIX,
     Change,
     Row,
     from_table,
     returned_metadata,
+    rows_at,
     to_table,
 )
 from chromalake.engine.search import nearest
 from chromalake.engine.searching import parse_searches, run_search
-from chromalake.engine.store import (
-    ALL_COLUMNS,
-    ID,
-    SEQ,
-    LanceStore,
-    Snapshot,
-    ids_predicate,
-    pinned_version,
-)
+from chromalake.engine.snapshot import Snapshot
+from chromalake.engine.store import LanceStore, pinned_version
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS, merge_write, new_revision
 from chromalake.errors import (
@@ -663,31 +659,43 @@ class Engine:
         """Matching records in insertion order, then offset and limit (``version``: as the
         collection was then, a chromalake extension)."""
         coll = forks.at_version(self._records_of(collection_id, tenant, database), version)
-        predicate = _and(
-            ids_predicate(list(ids)) if ids is not None else None,
-            self._filter(coll, where, where_document),
-        )
+        filtered = self._filter(coll, where, where_document)
+        wants_fields = bool(set(include) & FIELDS)
+        held = self._held(coll, wants_fields) if ids is not None and filtered is None else None
+        if held is not None and ids is not None:  # by ids alone, from memory
+            found = held.positions_of(dict.fromkeys(ids))
+            chosen = found[_page(np.argsort(held.seqs[found], kind="stable"), offset, limit)]
+            page = [str(i) for i in held.ids[chosen]]
+            return _records(page, include, rows_at(held, chosen) if wants_fields else {})
+        predicate = _and(ids_predicate(list(ids)) if ids is not None else None, filtered)
         # Asked by ids, the matches are few: one read brings their fields too (each Lance read
         # costs milliseconds however small).
-        wants_fields = bool(set(include) & {"documents", "metadatas", "uris", "embeddings"})
         at_once = ids is not None and wants_fields
         matches = self.store.select(coll, predicate, ALL_COLUMNS if at_once else [ID, SEQ])
         if matches is None:
             return _records([], include, {})
-        order = np.argsort(matches[SEQ].to_numpy(), kind="stable")
-        start = offset or 0
-        chosen = order[start:] if limit is None else order[start : start + limit]
+        chosen = _page(np.argsort(matches[SEQ].to_numpy(), kind="stable"), offset, limit)
         page = [str(x) for x in np.asarray(matches[ID].to_pylist(), dtype=object)[chosen]]
         if at_once:
             return _records(page, include, {r.id: r for r in from_table(matches)})
         return _records(page, include, self._fields(coll, page, include))
 
+    def _held(self, coll: CollectionRecord, wants_fields: bool) -> Snapshot | None:
+        """The collection's rows as this process holds them in memory at its current version
+        (with their fields when ``wants_fields``), or None: then Lance is read."""
+        snap = self.store.held_snapshot(coll)
+        return None if snap is None or (wants_fields and snap.fields is None) else snap
+
     def _fields(
         self, coll: CollectionRecord, ids: list[str], include: Sequence[str]
     ) -> dict[str, Row]:
-        """The stored rows of ``ids`` when ``include`` asks for more than ids."""
-        if not ids or not set(include) & {"documents", "metadatas", "uris", "embeddings"}:
+        """The stored rows of ``ids`` when ``include`` asks for more than ids: from memory
+        when this process holds them, else one Lance read."""
+        if not ids or not set(include) & FIELDS:
             return {}
+        held = self._held(coll, True)
+        if held is not None:
+            return rows_at(held, held.positions_of(ids))
         table = self.store.select(coll, ids_predicate(ids), ALL_COLUMNS)
         return {r.id: r for r in from_table(table)} if table is not None else {}
 
@@ -937,6 +945,12 @@ def _uri_and_metadata(
     rest = {k: v for k, v in metadata.items() if k != URI_KEY}
     value = metadata[URI_KEY]
     return (uri if uri is not None or value is None else str(value)), (rest or None)
+
+
+def _page(order: npt.NDArray[np.int64], offset: int | None, limit: int | None) -> Any:
+    """The part of ``order`` that ``offset`` and ``limit`` choose."""
+    start = offset or 0
+    return order[start:] if limit is None else order[start : start + limit]
 
 
 def _records(

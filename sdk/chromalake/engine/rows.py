@@ -13,8 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from chromalake.engine.metadata_columns import METADATA, decode_metadatas, encode_metadatas
-from chromalake.engine.store import (
+from chromalake.engine.columns import (
     DOCUMENT,
     EMBEDDING,
     ID,
@@ -24,6 +23,11 @@ from chromalake.engine.store import (
     embedding_matrix,
     record_schema,
 )
+from chromalake.engine.metadata_columns import METADATA, decode_metadatas, encode_metadatas
+from chromalake.engine.snapshot import Snapshot
+
+# What a read may include besides ids and distances that comes from the stored rows.
+FIELDS = frozenset({"documents", "metadatas", "uris", "embeddings"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Row:
     document: str | None
     uri: str | None
     metadata: dict[str, Any] | None
-    # Changes whenever the record is written (store.REV): a writer's update lands only if
+    # Changes whenever the record is written (columns.REV): a writer's update lands only if
     # the record still has the revision it read.
     rev: int = 0
 
@@ -89,6 +93,27 @@ def from_table(table: pa.Table) -> list[Row]:
             strict=True,
         )
     ]
+
+
+def rows_at(snap: Snapshot, positions: npt.NDArray[np.int64]) -> dict[str, Row]:
+    """The rows at these positions of a snapshot that holds its fields, by id: what a read
+    of them from Lance would give, without the read."""
+    assert snap.fields is not None
+    fields = snap.fields.take(pa.array(positions, pa.int64()))
+    revs = [0] * len(positions) if snap.revs is None else snap.revs[positions].tolist()
+    return {
+        str(i): Row(id=str(i), seq=s, embedding=e, document=d, uri=u, metadata=m, rev=r)
+        for i, s, e, d, u, m, r in zip(
+            snap.ids[positions],
+            snap.seqs[positions].tolist(),
+            snap.embeddings[positions],
+            fields[DOCUMENT].to_pylist(),
+            fields[URI].to_pylist(),
+            decode_metadatas(fields[METADATA]),
+            revs,
+            strict=True,
+        )
+    }
 
 
 def merge_metadata(

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chromalake import validation
+from chromalake.engine.columns import ID, SEQ, ids_predicate
 from chromalake.engine.filters import (
     parse_where,
     with_id_keys,
@@ -28,7 +29,6 @@ from chromalake.engine.metadata_columns import METADATA, decode_metadatas
 from chromalake.engine.ranking import evaluate, ranked
 from chromalake.engine.rows import Row, returned_metadata
 from chromalake.engine.sparse import sparse_hits
-from chromalake.engine.store import ID, SEQ, ids_predicate
 from chromalake.errors import InvalidArgumentError
 from chromalake.models import CollectionRecord, SearchHits
 from chromalake.search_spec import (

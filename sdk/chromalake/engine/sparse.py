@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from chromalake import validation
+from chromalake.engine.columns import ID, SEQ
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas
-from chromalake.engine.store import ID, SEQ
 from chromalake.errors import InvalidArgumentError
 from chromalake.models import CollectionRecord
 from chromalake.schema_rules import filterable

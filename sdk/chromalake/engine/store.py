@@ -23,27 +23,28 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from chromalake.engine.catalog import CollectionRecord
-from chromalake.engine.filters import sql_literal, translate_lance_error
+from chromalake.engine.columns import (
+    ALL_COLUMNS,
+    DOCUMENT,
+    EMBEDDING,
+    ID,
+    REV,
+    SEQ,
+    ids_predicate,
+    record_schema,
+)
+from chromalake.engine.filters import translate_lance_error
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
-from chromalake.engine.metadata_columns import METADATA, METADATA_FIELDS
 from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
-from chromalake.engine.search import row_norms
+from chromalake.engine.snapshot import Snapshot, extended, read_snapshot
 from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
 from chromalake.extras import missing_extra
 
 if TYPE_CHECKING:
     import lancedb
 
-ID, SEQ, EMBEDDING, DOCUMENT, URI = "id", "seq", "embedding", "document", "uri"
-# A record's revision: a fresh random number when it is inserted, one more on every update.
-# An update is written only where the stored revision is still the one its writer read, so
-# a writer that merged metadata into a stale copy never overwrites another's newer work
-# (Lance re-checks the condition when it retries a commit that lost a race).
-REV = "rev"
 _UNCHANGED_SINCE_READ = f"target.{REV} + 1 = source.{REV}"
-# The columns a record is read back from (REV aside: only writers need it).
-ALL_COLUMNS = [ID, SEQ, EMBEDDING, DOCUMENT, URI, METADATA]
 MEMORY_ROOT = "memory://"
 log = logging.getLogger("chromalake.store")
 ID_INDEX = "id_btree"
@@ -58,64 +59,6 @@ FORK_TAG = "fork-"
 # Versions this much older than a fork's base are kept too: the cleanup cut-off is computed
 # from clock readings a little apart, and it must never reach the tagged version itself.
 _TAG_MARGIN = timedelta(minutes=1)
-
-# Declaring `id` as the unenforced primary key makes Lance detect concurrent inserts of one
-# new id (lance-notes §2: without it, racing upserts duplicate rows).
-_PRIMARY_KEY = {"lance-schema:unenforced-primary-key:position": "1"}
-
-
-def record_schema(dimension: int) -> pa.Schema:
-    """The Arrow schema of a collection whose embeddings have ``dimension`` floats."""
-    return pa.schema(
-        [
-            pa.field(ID, pa.utf8(), nullable=False, metadata=_PRIMARY_KEY),
-            pa.field(SEQ, pa.int64(), nullable=False),
-            pa.field(EMBEDDING, pa.list_(pa.float32(), dimension), nullable=False),
-            pa.field(DOCUMENT, pa.utf8()),
-            pa.field(URI, pa.utf8()),
-            *METADATA_FIELDS,
-            pa.field(REV, pa.int64()),  # last: where older tables get it (_with_revisions)
-        ]
-    )
-
-
-def embedding_matrix(table: pa.Table) -> npt.NDArray[np.float32]:
-    """The embedding column of Arrow rows as one contiguous (rows x dimension) float32 matrix."""
-    dimension = table.schema.field(EMBEDDING).type.list_size
-    flat = table[EMBEDDING].combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    return np.ascontiguousarray(flat, dtype=np.float32).reshape(-1, dimension)
-
-
-def ids_predicate(ids: list[str]) -> str:
-    return f"{ID} IN ({', '.join(sql_literal(i) for i in ids)})" if ids else "false"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A collection's ids, insertion sequence and embeddings at one Lance version."""
-
-    version: int
-    ids: npt.NDArray[np.object_]
-    seqs: npt.NDArray[np.int64]
-    embeddings: npt.NDArray[np.float32]
-    norms: npt.NDArray[np.float32]
-    positions: dict[str, int]
-    seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
-    # Each row's revision (changed by every write of it); None for a table from before
-    # revisions, until its first write gives them.
-    revs: npt.NDArray[np.int64] | None = None
-
-    def rows_with_seqs(self, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        """Row positions of the records with these sequence numbers (unknown ones skipped).
-
-        A filter's matches come back from Lance as sequence numbers, a zero-copy integer
-        column, rather than ids that would each need a dictionary lookup.
-        """
-        sorted_seqs = self.seqs[self.seq_order]
-        at = np.minimum(np.searchsorted(sorted_seqs, seqs), max(len(sorted_seqs) - 1, 0))
-        if len(sorted_seqs) == 0:
-            return np.empty(0, np.int64)
-        return np.asarray(self.seq_order[at[sorted_seqs[at] == seqs]], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -246,98 +189,6 @@ def _committed(table: Any, commit: Any, attempts: int = COMMIT_ATTEMPTS) -> Any:
 # ANN queries reread them (Lance's default is 6 GiB, more than a Lambda has).
 METADATA_CACHE_BYTES = 64 * 1024 * 1024
 INDEX_CACHE_BYTES = 1024 * 1024 * 1024
-
-
-def _revisions(data: pa.Table) -> npt.NDArray[np.int64] | None:
-    """The rows' revisions, when every row has one."""
-    if REV not in data.column_names or data[REV].null_count:
-        return None
-    return np.asarray(data[REV].to_numpy(), dtype=np.int64)
-
-
-def _snapshot(
-    version: int,
-    data: pa.Table,
-    embeddings: npt.NDArray[np.float32],
-    revs: npt.NDArray[np.int64] | None,
-    norms: npt.NDArray[np.float32] | None = None,
-) -> Snapshot:
-    """A snapshot of rows ``data`` (ids and sequences) with their embeddings."""
-    ids = np.array(data[ID].to_pylist(), dtype=object)
-    seqs = data[SEQ].to_numpy()
-    return Snapshot(
-        version=version,
-        ids=ids,
-        seqs=seqs,
-        embeddings=embeddings,
-        norms=row_norms(embeddings) if norms is None else norms,
-        positions={str(i): n for n, i in enumerate(ids)},
-        seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
-        revs=revs,
-    )
-
-
-def row_keys(ids: list[Any], revs: list[Any]) -> dict[tuple[str, int], int]:
-    """Each row's (id, revision), the identity of its content, to its position.
-
-    Example:
-        >>> row_keys(["a", "b"], [7, 3])
-        {('a', 7): 0, ('b', 3): 1}
-    """
-    return {(str(i), int(r)): n for n, (i, r) in enumerate(zip(ids, revs, strict=True))}
-
-
-def positions_in(
-    held: dict[tuple[str, int], int], ids: list[Any], revs: list[Any]
-) -> npt.NDArray[np.int64]:
-    """For each row (id, revision), its position in ``held`` (:func:`row_keys`), -1 if absent.
-
-    Example:
-        >>> positions_in(row_keys(["a", "b"], [7, 3]), ["b", "a", "c"], [3, 8, 1]).tolist()
-        [1, -1, -1]
-    """
-    pairs = zip((str(i) for i in ids), (int(r) for r in revs), strict=True)
-    return np.fromiter((held.get(k, -1) for k in pairs), np.int64, len(ids))
-
-
-# A snapshot is brought forward from the last one when at most this share of the rows
-# changed; past it, reading every embedding again costs about the same.
-_EXTEND_SHARE = 0.1
-
-
-def _extended(table: Any, cached: Snapshot, version: int) -> Snapshot | None:
-    """The snapshot of ``version`` from ``cached`` and the rows written since: ids, sequences
-    and revisions of every row, and the embeddings of the rows whose (id, revision) the cached
-    one does not hold. None when that is not possible or not worth it (a full read then).
-
-    A write of a few rows to a 100k x 384 collection then reads ~2 MB, not its 150 MB matrix.
-    """
-    if cached.revs is None or REV not in table.schema.names:
-        return None
-    keys = table.search().select([ID, SEQ, REV]).to_arrow()
-    revs = _revisions(keys)
-    if revs is None:
-        return None
-    ids = keys[ID].to_pylist()
-    at = positions_in(row_keys(cached.ids.tolist(), cached.revs.tolist()), ids, revs.tolist())
-    new = np.flatnonzero(at < 0)
-    if len(new) > _EXTEND_SHARE * max(len(ids), 1):
-        return None
-    embeddings = np.empty((len(ids), cached.embeddings.shape[1]), dtype=np.float32)
-    norms = np.empty(len(ids), dtype=np.float32)
-    kept = at >= 0
-    embeddings[kept], norms[kept] = cached.embeddings[at[kept]], cached.norms[at[kept]]
-    if len(new):
-        wanted = [ids[p] for p in new]
-        rows = table.search().where(ids_predicate(wanted)).select([ID, REV, EMBEDDING])
-        rows = rows.to_arrow()
-        found = row_keys(rows[ID].to_pylist(), rows[REV].to_pylist())
-        place = [found.get((ids[p], int(revs[p])), -1) for p in new]
-        if min(place) < 0:  # the handle moved on meanwhile: read everything at once instead
-            return None
-        matrix = embedding_matrix(rows)[place]
-        embeddings[new], norms[new] = matrix, row_norms(matrix)
-    return _snapshot(version, keys, embeddings, revs, norms)
 
 
 class LanceStore:
@@ -632,7 +483,8 @@ class LanceStore:
         return int(result.num_deleted_rows)
 
     def snapshot(self, coll: CollectionRecord) -> Snapshot | None:
-        """Ids, sequences and embeddings for exact search, cached per Lance version."""
+        """The rows held in memory (ids, sequences, embeddings, and the other fields when they
+        fit), for exact search, the warm index and reads by id; cached per Lance version."""
         table = self._reader(coll)
         if table is None:
             return None
@@ -641,14 +493,26 @@ class LanceStore:
             cached = self._snapshots.get(_cache_key(coll))
         if cached is not None and cached.version == version:
             return cached
-        snap = None if cached is None else _lance_call(_extended, table, cached, version)
+        snap: Snapshot | None = None
+        if cached is not None:
+            snap = _lance_call(extended, table, cached, version)
         if snap is None:
-            columns = [ID, SEQ, EMBEDDING] + ([REV] if REV in table.schema.names else [])
-            data = _lance_call(lambda: table.search().select(columns).to_arrow())
-            snap = _snapshot(version, data, embedding_matrix(data), _revisions(data))
+            snap = cast(Snapshot, _lance_call(read_snapshot, table, version, True))
         with self._lock:
             self._snapshots[_cache_key(coll)] = snap
         return snap
+
+    def held_snapshot(self, coll: CollectionRecord) -> Snapshot | None:
+        """The snapshot of the collection's current version if this process holds it (a
+        query or the warm index read it), without reading one: None otherwise."""
+        with self._lock:
+            cached = self._snapshots.get(_cache_key(coll))
+        if cached is None:
+            return None
+        table = self._reader(coll)
+        if table is None or int(_lance_call(lambda: table.version)) != cached.version:
+            return None
+        return cached
 
     def forget_snapshot(self, coll: CollectionRecord) -> None:
         """Drop the cached exact-search matrix (an indexed collection no longer needs it)."""

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake.engine.search import nearest
-from chromalake.engine.store import Snapshot, positions_in, row_keys
+from chromalake.engine.snapshot import Snapshot, positions_in, row_keys
 from chromalake.engine.vector_index import VectorIndex
 
 log = logging.getLogger("chromalake.warm_index")

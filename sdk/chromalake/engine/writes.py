@@ -3,7 +3,7 @@
 Metadata merges key by key (Chroma's update semantics), so a write depends on what it read.
 Another process may write the same records in between: two ``PersistentClient``s on one path,
 two Lambda instances of one deployment. The write therefore lands only on records that still
-have the revision it read (``store.REV``); a record changed or deleted meanwhile is read again
+have the revision it read (``columns.REV``); a record changed or deleted meanwhile is read again
 and the change merged into what is there now. Each record then ends as some order of the
 acknowledged writes would leave it (tests/functional/test_linearizable_writes.py).
 

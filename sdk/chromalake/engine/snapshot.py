@@ -1,0 +1,227 @@
+"""What a process holds of a collection at one Lance version: its rows in memory.
+
+A :class:`Snapshot` holds every row's id, insertion sequence, revision and embedding (the
+matrix exact search and the warm index read), and, when they fit a budget, the rows' other
+fields (documents, uris, metadata) so that a ``get`` by ids and the fields of a query's
+results are a lookup in memory instead of a Lance read (milliseconds of fixed cost each).
+
+A write makes a new version; :func:`extended` brings a snapshot forward to it by reading only
+the rows whose (id, revision) it does not hold, matched with :func:`row_keys` and
+:func:`positions_in`.
+
+Example:
+    >>> data = pa.table({ID: ["a", "b"], SEQ: [0, 1], REV: [7, 3]})
+    >>> snap = snapshot_of(1, data, np.eye(2, dtype=np.float32), revisions(data))
+    >>> snap.positions["b"], snap.fields is None
+    (1, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from chromalake.engine.columns import (
+    EMBEDDING,
+    FIELD_COLUMNS,
+    ID,
+    REV,
+    SEQ,
+    embedding_matrix,
+    ids_predicate,
+)
+from chromalake.engine.search import row_norms
+
+# The fields of a snapshot's rows are kept while they take at most this much memory (100k
+# records with a sentence of text and a few metadata keys take ~15 MB); a collection whose
+# fields are bigger is served its fields from Lance, a read per call.
+FIELDS_BYTES = 128 * 1024**2
+# A snapshot is brought forward from the last one when at most this share of the rows
+# changed; past it, reading every embedding again costs about the same.
+_EXTEND_SHARE = 0.1
+
+
+@dataclass
+class Snapshot:
+    """A collection's ids, insertion sequence and embeddings at one Lance version."""
+
+    version: int
+    ids: npt.NDArray[np.object_]
+    seqs: npt.NDArray[np.int64]
+    embeddings: npt.NDArray[np.float32]
+    norms: npt.NDArray[np.float32]
+    positions: dict[str, int]
+    seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
+    # Each row's revision (changed by every write of it); None for a table from before
+    # revisions, until its first write gives them.
+    revs: npt.NDArray[np.int64] | None = None
+    # The rows' FIELD_COLUMNS in row order; None when they were not read or did not fit.
+    fields: pa.Table | None = None
+
+    def rows_with_seqs(self, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Row positions of the records with these sequence numbers (unknown ones skipped).
+
+        A filter's matches come back from Lance as sequence numbers, a zero-copy integer
+        column, rather than ids that would each need a dictionary lookup.
+        """
+        sorted_seqs = self.seqs[self.seq_order]
+        at = np.minimum(np.searchsorted(sorted_seqs, seqs), max(len(sorted_seqs) - 1, 0))
+        if len(sorted_seqs) == 0:
+            return np.empty(0, np.int64)
+        return np.asarray(self.seq_order[at[sorted_seqs[at] == seqs]], dtype=np.int64)
+
+    def positions_of(self, ids: Iterable[str]) -> npt.NDArray[np.int64]:
+        """Row positions of these ids, in their order (ids not held skipped)."""
+        held = (self.positions.get(i) for i in ids)
+        return np.fromiter((p for p in held if p is not None), np.int64)
+
+
+def revisions(data: pa.Table) -> npt.NDArray[np.int64] | None:
+    """The rows' revisions, when every row has one."""
+    if REV not in data.column_names or data[REV].null_count:
+        return None
+    return np.asarray(data[REV].to_numpy(), dtype=np.int64)
+
+
+def snapshot_of(
+    version: int,
+    data: pa.Table,
+    embeddings: npt.NDArray[np.float32],
+    revs: npt.NDArray[np.int64] | None,
+    norms: npt.NDArray[np.float32] | None = None,
+    fields: pa.Table | None = None,
+) -> Snapshot:
+    """A snapshot of rows ``data`` (ids and sequences) with their embeddings."""
+    ids = np.array(data[ID].to_pylist(), dtype=object)
+    seqs = data[SEQ].to_numpy()
+    return Snapshot(
+        version=version,
+        ids=ids,
+        seqs=seqs,
+        embeddings=embeddings,
+        norms=row_norms(embeddings) if norms is None else norms,
+        positions={str(i): n for n, i in enumerate(ids)},
+        seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
+        revs=revs,
+        fields=fields,
+    )
+
+
+def read_snapshot(table: Any, version: int, with_fields: bool) -> Snapshot:
+    """Every row of ``table`` (a Lance table at ``version``) read in one scan; the fields too
+    when ``with_fields`` and they fit :data:`FIELDS_BYTES` (batch by batch, so a collection
+    of large documents is never held whole)."""
+    columns = [ID, SEQ, EMBEDDING] + ([REV] if REV in table.schema.names else [])
+    if not with_fields:
+        data = table.search().select(columns).to_arrow()
+        return snapshot_of(version, data, embedding_matrix(data), revisions(data))
+    batches: list[pa.RecordBatch] = []
+    fields: list[pa.RecordBatch] | None = []
+    size = 0
+    for batch in table.search().select(columns + FIELD_COLUMNS).to_batches():
+        batches.append(batch.select(columns))
+        if fields is not None:
+            kept = batch.select(FIELD_COLUMNS)
+            size += kept.nbytes
+            if size > FIELDS_BYTES:
+                fields = None  # served from Lance instead
+            else:
+                fields.append(kept)
+    data = _table(batches, table.schema, columns)
+    held = None if fields is None else _table(fields, table.schema, FIELD_COLUMNS)
+    return snapshot_of(version, data, embedding_matrix(data), revisions(data), fields=held)
+
+
+def _table(batches: list[pa.RecordBatch], schema: pa.Schema, columns: list[str]) -> pa.Table:
+    if batches:
+        return pa.Table.from_batches(batches)
+    return pa.schema([schema.field(c) for c in columns]).empty_table()
+
+
+def row_keys(ids: list[Any], revs: list[Any]) -> dict[tuple[str, int], int]:
+    """Each row's (id, revision), the identity of its content, to its position.
+
+    Example:
+        >>> row_keys(["a", "b"], [7, 3])
+        {('a', 7): 0, ('b', 3): 1}
+    """
+    return {(str(i), int(r)): n for n, (i, r) in enumerate(zip(ids, revs, strict=True))}
+
+
+def positions_in(
+    held: dict[tuple[str, int], int], ids: list[Any], revs: list[Any]
+) -> npt.NDArray[np.int64]:
+    """For each row (id, revision), its position in ``held`` (:func:`row_keys`), -1 if absent.
+
+    Example:
+        >>> positions_in(row_keys(["a", "b"], [7, 3]), ["b", "a", "c"], [3, 8, 1]).tolist()
+        [1, -1, -1]
+    """
+    pairs = zip((str(i) for i in ids), (int(r) for r in revs), strict=True)
+    return np.fromiter((held.get(k, -1) for k in pairs), np.int64, len(ids))
+
+
+def extended(table: Any, cached: Snapshot, version: int) -> Snapshot | None:
+    """The snapshot of ``version`` from ``cached`` and the rows written since: ids, sequences
+    and revisions of every row, and the embeddings (and fields, when ``cached`` holds them) of
+    the rows whose (id, revision) the cached one does not hold. None when that is not possible
+    or not worth it (a full read then).
+
+    A write of a few rows to a 100k x 384 collection then reads ~2 MB, not its 150 MB matrix.
+    """
+    if cached.revs is None or REV not in table.schema.names:
+        return None
+    keys = table.search().select([ID, SEQ, REV]).to_arrow()
+    revs = revisions(keys)
+    if revs is None:
+        return None
+    ids = keys[ID].to_pylist()
+    at = positions_in(row_keys(cached.ids.tolist(), cached.revs.tolist()), ids, revs.tolist())
+    new = np.flatnonzero(at < 0)
+    if len(new) > _EXTEND_SHARE * max(len(ids), 1):
+        return None
+    embeddings = np.empty((len(ids), cached.embeddings.shape[1]), dtype=np.float32)
+    norms = np.empty(len(ids), dtype=np.float32)
+    kept = at >= 0
+    embeddings[kept], norms[kept] = cached.embeddings[at[kept]], cached.norms[at[kept]]
+    fields = cached.fields
+    if len(new):
+        wanted = [ids[p] for p in new]
+        columns = [ID, REV, EMBEDDING] + (FIELD_COLUMNS if fields is not None else [])
+        rows = table.search().where(ids_predicate(wanted)).select(columns).to_arrow()
+        found = row_keys(rows[ID].to_pylist(), rows[REV].to_pylist())
+        place = np.array([found.get((ids[p], int(revs[p])), -1) for p in new], np.int64)
+        if place.min() < 0:  # the handle moved on meanwhile: read everything at once instead
+            return None
+        matrix = embedding_matrix(rows)[place]
+        embeddings[new], norms[new] = matrix, row_norms(matrix)
+        fields = _fields_after(cached.fields, rows, at, new, place)
+    elif fields is not None and not np.array_equal(at, np.arange(len(cached.ids))):
+        fields = fields.take(pa.array(at))  # rows deleted since
+    if fields is not None and fields.nbytes > FIELDS_BYTES:
+        fields = None
+    return snapshot_of(version, keys, embeddings, revs, norms, fields)
+
+
+def _fields_after(
+    held: pa.Table | None,
+    rows: pa.Table,
+    at: npt.NDArray[np.int64],
+    new: npt.NDArray[np.int64],
+    place: npt.NDArray[np.int64],
+) -> pa.Table | None:
+    """The fields in the new row order: held rows from ``held`` (``at``), the others from
+    ``rows`` (row ``place[i]`` is the snapshot's row ``new[i]``)."""
+    if held is None:
+        return None
+    more = rows.select(FIELD_COLUMNS)
+    if not more.schema.equals(held.schema):  # a column's type moved on: read them anew
+        return None
+    order = at.copy()
+    order[new] = len(held) + place
+    return pa.concat_tables([held, more]).take(pa.array(order))
