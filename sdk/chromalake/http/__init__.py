@@ -6,6 +6,6 @@
   ``transport`` (httpx, blocking and asyncio): what ``HttpClient`` and ``CloudClient`` run on.
 
 It needs only the slim install (httpx, pydantic, numpy): it may import chromalake's shared
-vocabulary (``errors``, ``types``, ``records``, ``config``, ``validation``) but never
-``engine``, ``server``, Lance, pyarrow or boto3 (import-linter checks it).
+vocabulary (``errors``, ``types``, ``records``, ``config``) but never ``engine``, ``server``,
+Lance, pyarrow or boto3 (import-linter checks it).
 """
