@@ -3,20 +3,4 @@
 Kept because the engine imports ``chromalake.models``; new code imports ``chromalake.records``.
 """
 
-from chromalake.records import (
-    CollectionRecord,
-    DatabaseRecord,
-    MetadataKey,
-    Records,
-    SearchHits,
-    search_columns,
-)
-
-__all__ = [
-    "CollectionRecord",
-    "DatabaseRecord",
-    "MetadataKey",
-    "Records",
-    "SearchHits",
-    "search_columns",
-]
+from chromalake.records import *  # noqa: F403
