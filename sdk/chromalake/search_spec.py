@@ -4,50 +4,13 @@ Kept so that imports of ``chromalake.search_spec`` (the engine's among them) kee
 code imports ``chromalake.search.payload``.
 """
 
-from chromalake.search.payload import (
-    DEFAULT_KNN_LIMIT,
-    DOCUMENT,
-    EMBEDDING,
-    ID,
-    METADATA,
-    PREDEFINED_KEYS,
-    SCORE,
-    Aggregate,
-    Binary,
-    GroupBy,
-    Knn,
-    Nary,
-    Rank,
-    SearchShapeError,
-    SearchSpec,
-    Unary,
-    Val,
-    knn_leaves,
-    parse_rank,
-    parse_search,
-    serde_path,
-)
+from chromalake.search.payload import *  # noqa: F403
 
-__all__ = [
-    "DEFAULT_KNN_LIMIT",
-    "DOCUMENT",
-    "EMBEDDING",
-    "ID",
-    "METADATA",
-    "PREDEFINED_KEYS",
-    "SCORE",
-    "Aggregate",
-    "Binary",
-    "GroupBy",
-    "Knn",
-    "Nary",
-    "Rank",
-    "SearchShapeError",
-    "SearchSpec",
-    "Unary",
-    "Val",
-    "knn_leaves",
-    "parse_rank",
-    "parse_search",
-    "serde_path",
-]
+# The key names, outside the parser's __all__ (a star import leaves them out).
+from chromalake.search.payload import DOCUMENT as DOCUMENT
+from chromalake.search.payload import EMBEDDING as EMBEDDING
+from chromalake.search.payload import ID as ID
+from chromalake.search.payload import METADATA as METADATA
+from chromalake.search.payload import PREDEFINED_KEYS as PREDEFINED_KEYS
+from chromalake.search.payload import SCORE as SCORE
+from chromalake.search.payload import serde_path as serde_path
