@@ -12,9 +12,10 @@ import importlib
 import logging
 from typing import Any
 
-from chromalake import errors, expressions
+from chromalake import errors
 from chromalake.config import Settings, TokenTransportHeader, configure, get_settings
 from chromalake.embeddings import EmbeddingFunction, SparseEmbeddingFunction
+from chromalake.search import builder as _builder
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,
@@ -57,7 +58,7 @@ def is_in_colab() -> bool:
 
 # The Search API's builder (chromadb exports Search, Key, K, Knn, Rrf... at top level); a
 # module of plain classes, so naming what it exports costs nothing at import.
-_SEARCH_NAMES = tuple(expressions.__all__)
+_SEARCH_NAMES = tuple(_builder.__all__)
 # chromadb's collection-schema classes (chromalake.schema imports pydantic: loaded when used).
 _SCHEMA_NAMES = (
     "Schema",
@@ -88,7 +89,7 @@ _LAZY = {
     "ClientAPI": "chromalake.api.client",
     "AdminAPI": "chromalake.api.client",
     "AsyncClientAPI": "chromalake.api.async_client",
-    **{name: "chromalake.expressions" for name in _SEARCH_NAMES},
+    **{name: "chromalake.search.builder" for name in _SEARCH_NAMES},
     **{name: "chromalake.schema" for name in _SCHEMA_NAMES},
 }
 
@@ -148,7 +149,14 @@ __all__ = [
 _ALIASES = {"ClientAPI": "Client", "AdminAPI": "AdminClient", "AsyncClientAPI": "AsyncClient"}
 
 
+# Modules that were attributes of the package before they moved (chromalake.expressions is now
+# chromalake.search.builder): ``chromalake.expressions.Search`` keeps working.
+_OLD_MODULES = {"expressions": "chromalake.expressions"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _OLD_MODULES:
+        return importlib.import_module(_OLD_MODULES[name])
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'chromalake' has no attribute {name!r}")

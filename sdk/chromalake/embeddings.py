@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake.types import Embeddable, SparseVector, SparseVectors
-from chromalake.validation import normalize_embeddings, validate_embeddings
+from chromalake.validation.embeddings import normalize_embeddings, validate_embeddings
 
 Embeddings = list[npt.NDArray[np.float32]]
 D = TypeVar("D", bound=Embeddable, contravariant=True)

@@ -17,8 +17,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
@@ -502,6 +504,55 @@ def _value_types_from_json(data: dict[str, Any]) -> ValueTypes:
     return value_types
 
 
+# -- customer-managed encryption keys (Schema.cmek) ---------------------------------------------
+
+
+class CmekProvider(str, Enum):  # noqa: UP042 - chromadb's class is a str Enum, not StrEnum
+    """Cloud providers of customer-managed encryption keys (GCP only, as in Chroma)."""
+
+    GCP = "gcp"
+
+
+_CMEK_GCP_PATTERN = re.compile(r"^projects/.+/locations/.+/keyRings/.+/cryptoKeys/.+$")
+
+
+@dataclass
+class Cmek:
+    """A customer-managed encryption key for a collection's data, as Chroma Cloud names it.
+
+    Example:
+        >>> key = Cmek.gcp("projects/p/locations/l/keyRings/r/cryptoKeys/k")
+        >>> key.validate_pattern(), key.to_dict()
+        (True, {'gcp': 'projects/p/locations/l/keyRings/r/cryptoKeys/k'})
+        >>> Cmek.gcp("nope").validate_pattern()
+        False
+    """
+
+    provider: CmekProvider
+    resource: str
+
+    @classmethod
+    def gcp(cls, resource: str) -> Cmek:
+        return cls(provider=CmekProvider.GCP, resource=resource)
+
+    def validate_pattern(self) -> bool:
+        """Whether the resource name has the provider's format (the key is not looked up)."""
+        return self.provider == CmekProvider.GCP and bool(_CMEK_GCP_PATTERN.match(self.resource))
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.provider == CmekProvider.GCP:
+            return {"gcp": self.resource}
+        raise ValueError(f"Unknown CMEK provider: {self.provider}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cmek:
+        if "gcp" in data:
+            if not isinstance(data["gcp"], str):
+                raise ValueError(f"CMEK gcp resource must be a string, got: {type(data['gcp'])}")
+            return cls.gcp(data["gcp"])
+        raise ValueError(f"Unsupported or missing CMEK provider in data: {data}")
+
+
 # -- the schema -----------------------------------------------------------------------------------
 
 
@@ -685,8 +736,6 @@ class Schema:
         schema.keys = {k: _value_types_from_json(v) for k, v in json_data.get("keys", {}).items()}
         schema.cmek = None
         if json_data.get("cmek") is not None:
-            from chromalake.api.types import Cmek
-
             schema.cmek = Cmek.from_dict(json_data["cmek"])
         return schema
 
@@ -695,6 +744,8 @@ __all__ = [
     "BoolInvertedIndexConfig",
     "BoolInvertedIndexType",
     "BoolValueType",
+    "Cmek",
+    "CmekProvider",
     "FloatInvertedIndexConfig",
     "FloatInvertedIndexType",
     "FloatListValueType",

@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from chromalake.configuration import HNSW_DEFAULTS, internal_defaults, internal_hnsw
+from chromalake.collection_config import HNSW_DEFAULTS, internal_defaults, internal_hnsw
 from chromalake.errors import InvalidArgumentError
 
 DOCUMENT_KEY = "#document"
@@ -126,7 +126,7 @@ def new_default(
 def schema_from_configuration(internal: dict[str, Any]) -> dict[str, Any]:
     """The schema of a collection described by its configuration (``Schema::try_from``).
 
-    ``internal`` is :func:`~chromalake.configuration.internal_configuration`'s form: every
+    ``internal`` is :func:`~chromalake.collection_config.internal_configuration`'s form: every
     HNSW parameter, ``num_threads`` and ``batch_size`` included.
     """
     hnsw = dict(internal["hnsw"])
@@ -480,7 +480,7 @@ def reconcile(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A new collection's schema and ``configuration_json``, as Chroma 1.5's server makes them.
 
-    ``internal`` is the configuration in :func:`~chromalake.configuration.internal_hnsw`'s
+    ``internal`` is the configuration in :func:`~chromalake.collection_config.internal_hnsw`'s
     form (None: built from ``metadata``'s legacy ``hnsw:*`` keys, as Chroma does).
     """
     if internal is None:

@@ -1,4 +1,9 @@
-"""The shared vocabulary: Chroma's public types, as Python type aliases and result shapes."""
+"""The shared vocabulary: Chroma's public types, as Python type aliases and result shapes.
+
+Defined here once; ``chromalake.api.types`` names them at chromadb's path (``chromadb.api.types``),
+and ``chromalake`` exports the common ones. The records the layers pass among themselves are in
+``chromalake.records``, the HTTP API's payloads in ``chromalake.http.payloads``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,8 @@ from typing import Any, Literal, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from chromalake.validation import (
-    SPARSE_VECTOR_TYPE_KEY,
-    SPARSE_VECTOR_TYPE_VALUE,
-    validate_sparse_vector,
-)
+from chromalake.validation.constants import SPARSE_VECTOR_TYPE_KEY, SPARSE_VECTOR_TYPE_VALUE
+from chromalake.validation.metadata import validate_sparse_vector
 
 DEFAULT_TENANT = "default_tenant"
 DEFAULT_DATABASE = "default_database"

@@ -23,7 +23,7 @@ from moto_server import REGION, MotoAws
 from running_server import RunningServer
 
 import chromalake
-from chromalake.cli import add_run_parser, run_overrides
+from chromalake.cli.run import add_run_parser, run_overrides
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT_PATH = "/api/v2/tenants/default_tenant/databases/default_database"

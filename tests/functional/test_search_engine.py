@@ -18,7 +18,7 @@ from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
 from chromalake.engine.maintenance import maintain
 from chromalake.errors import InvalidArgumentError
-from chromalake.models import SearchHits
+from chromalake.records import SearchHits
 
 VECTORS = {
     "a": [1.0, 0.0],

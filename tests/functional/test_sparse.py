@@ -28,6 +28,7 @@ from running_server import RunningServer
 import chromalake
 from chromalake.api.embedded import clear_system_cache
 from chromalake.config import Settings
+from chromalake.search import builder
 from chromalake.server.gateway import LambdaContext
 
 IDS = ["a", "b", "c", "d"]
@@ -240,8 +241,8 @@ def test_lambda_handler(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     dense_knn = {"$knn": {"query": [1.0, 0.0], "return_rank": True}}
     fused = chromalake.Rrf(
         ranks=[
-            chromalake.expressions._RawRank(dense_knn),
-            chromalake.expressions._RawRank(sparse_knn),
+            builder._RawRank(dense_knn),
+            builder._RawRank(sparse_knn),
         ],
         weights=[0.7, 0.3],
     ).to_dict()

@@ -8,7 +8,7 @@ import pytest
 
 from chromalake.api import ops
 from chromalake.errors import ChromaAuthError, NotFoundError
-from chromalake.models import CollectionRecord
+from chromalake.records import CollectionRecord
 from chromalake.types import UserIdentity
 
 RECORD = CollectionRecord("c1", "docs", "t", "d", {"hnsw": {"space": "l2"}})

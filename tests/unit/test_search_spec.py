@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chromalake.engine.ranking import evaluate, ranked
-from chromalake.search_spec import (
+from chromalake.search.payload import (
     Binary,
     GroupBy,
     Knn,

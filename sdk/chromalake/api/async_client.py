@@ -17,9 +17,9 @@ from chromalake.api.embedded import clear_system_cache
 from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
 from chromalake.api.interop import pass_as
 from chromalake.config import Settings
-from chromalake.expressions import SearchResult
 from chromalake.http.endpoint import endpoint_for
-from chromalake.models import CollectionRecord
+from chromalake.records import CollectionRecord
+from chromalake.search.builder import SearchResult
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_GET_INCLUDE,

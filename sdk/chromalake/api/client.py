@@ -20,7 +20,7 @@ from chromalake.api.embedded import clear_system_cache, engine_for
 from chromalake.api.embedding_choice import DEFAULT_EMBEDDING_FUNCTION
 from chromalake.config import Settings, get_settings
 from chromalake.http.endpoint import endpoint_for
-from chromalake.models import CollectionRecord
+from chromalake.records import CollectionRecord
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,

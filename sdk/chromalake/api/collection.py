@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import copy
 import uuid
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 from chromalake.api import ops
 from chromalake.api.interop import pass_as
 from chromalake.embeddings import embedding_function_from_config
-from chromalake.expressions import SearchResult
-from chromalake.models import CollectionRecord
+from chromalake.records import CollectionRecord
 from chromalake.schema import Schema
+from chromalake.search.builder import SearchResult
 from chromalake.types import (
     DEFAULT_GET_INCLUDE,
     DEFAULT_QUERY_INCLUDE,
@@ -27,8 +27,26 @@ from chromalake.types import (
     WhereDocument,
 )
 
-if TYPE_CHECKING:
-    from chromalake.api.client import Client
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """Runs an operation to its result: a blocking backend (the engine's, or HTTP)."""
+
+    def run(self, op: ops.Op[T]) -> T: ...
+
+
+class CollectionClient(Protocol):
+    """What a ``Collection`` needs of the ``Client`` that made it: the backend its calls run on
+    and the tenant and database they are scoped to. ``Client`` has both; naming this protocol
+    rather than ``Client`` keeps this module from importing ``client.py``, which imports it.
+    """
+
+    @property
+    def _backend(self) -> Runner: ...
+
+    @property
+    def _scope(self) -> ops.Scope: ...
 
 
 def fork_name(new_name: str | None, name: str | None) -> str:
@@ -157,7 +175,7 @@ class Collection(CollectionCommon):
         1
     """
 
-    _client: Client
+    _client: CollectionClient
 
     def _run(self, op: ops.Op[Any]) -> Any:
         return self._client._backend.run(op)

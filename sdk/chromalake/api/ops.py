@@ -41,8 +41,8 @@ from chromalake.api.sparse_embedding import (
 )
 from chromalake.embeddings import embed, embedding_function_config
 from chromalake.errors import ChromaAuthError, ChromaError, InvalidArgumentError
-from chromalake.expressions import SearchResult
-from chromalake.models import CollectionRecord, DatabaseRecord, Records
+from chromalake.records import CollectionRecord, DatabaseRecord, Records
+from chromalake.search.builder import SearchResult
 from chromalake.types import (
     DEFAULT_DATABASE,
     DEFAULT_TENANT,

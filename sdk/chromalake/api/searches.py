@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from chromalake.api.sparse_embedding import embed_sparse_query, returned_metadata
-from chromalake.expressions import SearchResult
-from chromalake.models import SearchHits, search_columns
+from chromalake.records import SearchHits, search_columns
+from chromalake.search.builder import SearchResult
 
 EmbedFn = Callable[[list[Any]], Sequence[Any]]
 

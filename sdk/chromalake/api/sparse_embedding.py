@@ -20,7 +20,7 @@ from typing import Any
 
 from chromalake.embeddings import sparse_embedding_function_from_config
 from chromalake.types import SparseVector
-from chromalake.validation import is_sparse_vector
+from chromalake.validation.metadata import is_sparse_vector
 
 DOCUMENT_KEY = "#document"
 SparseFn = Callable[[list[str]], Sequence[Any]]

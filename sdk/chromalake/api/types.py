@@ -1,7 +1,7 @@
 """Chroma's public vocabulary at chromadb's path, ``chromadb.api.types``: the type aliases,
 result shapes, embedding-function protocols, validators and constants code written for
 chromadb imports from there. Everything is defined once elsewhere in chromalake and named
-here; what is new here is only what chromadb's module itself defines (request shapes, Cmek).
+here; what is new here is only what chromadb's module itself defines (request shapes).
 
 Example:
     >>> from chromalake.api.types import Documents, EmbeddingFunction, Embeddings
@@ -16,9 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Literal, Protocol, TypedDict, TypeVar
 
 import numpy as np
@@ -32,11 +29,12 @@ from chromalake.embeddings import (
     validate_sparse_embedding_function,
     validate_sparse_vectors,
 )
-from chromalake.expressions import SearchResult
 from chromalake.schema import (
     BoolInvertedIndexConfig,
     BoolInvertedIndexType,
     BoolValueType,
+    Cmek,
+    CmekProvider,
     FloatInvertedIndexConfig,
     FloatInvertedIndexType,
     FloatListValueType,
@@ -60,6 +58,7 @@ from chromalake.schema import (
     VectorIndexConfig,
     VectorIndexType,
 )
+from chromalake.search.builder import SearchResult
 from chromalake.types import (
     ID,
     TYPE_KEY,
@@ -266,52 +265,6 @@ def normalize_metadata(metadata: Metadata | None) -> Metadata | None:
     """One metadata as :func:`normalize_metadatas` treats each (sparse vectors checked)."""
     normalized = normalize_metadatas([metadata])
     return None if normalized is None else normalized[0]
-
-
-class CmekProvider(str, Enum):  # noqa: UP042 - chromadb's class is a str Enum, not StrEnum
-    """Cloud providers of customer-managed encryption keys (GCP only, as in Chroma)."""
-
-    GCP = "gcp"
-
-
-_CMEK_GCP_PATTERN = re.compile(r"^projects/.+/locations/.+/keyRings/.+/cryptoKeys/.+$")
-
-
-@dataclass
-class Cmek:
-    """A customer-managed encryption key for a collection's data, as Chroma Cloud names it.
-
-    Example:
-        >>> key = Cmek.gcp("projects/p/locations/l/keyRings/r/cryptoKeys/k")
-        >>> key.validate_pattern(), key.to_dict()
-        (True, {'gcp': 'projects/p/locations/l/keyRings/r/cryptoKeys/k'})
-        >>> Cmek.gcp("nope").validate_pattern()
-        False
-    """
-
-    provider: CmekProvider
-    resource: str
-
-    @classmethod
-    def gcp(cls, resource: str) -> Cmek:
-        return cls(provider=CmekProvider.GCP, resource=resource)
-
-    def validate_pattern(self) -> bool:
-        """Whether the resource name has the provider's format (the key is not looked up)."""
-        return self.provider == CmekProvider.GCP and bool(_CMEK_GCP_PATTERN.match(self.resource))
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.provider == CmekProvider.GCP:
-            return {"gcp": self.resource}
-        raise ValueError(f"Unknown CMEK provider: {self.provider}")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Cmek:
-        if "gcp" in data:
-            if not isinstance(data["gcp"], str):
-                raise ValueError(f"CMEK gcp resource must be a string, got: {type(data['gcp'])}")
-            return cls.gcp(data["gcp"])
-        raise ValueError(f"Unsupported or missing CMEK provider in data: {data}")
 
 
 __all__ = [

@@ -18,9 +18,9 @@ from urllib.parse import quote
 import numpy as np
 
 from chromalake import errors
-from chromalake.models import CollectionRecord, DatabaseRecord, Records, SearchHits
+from chromalake.http.payloads import encode_embedding
+from chromalake.records import CollectionRecord, DatabaseRecord, Records, SearchHits
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT, UserIdentity
-from chromalake.wire import encode_embedding
 
 T = TypeVar("T")
 

@@ -1,4 +1,14 @@
-"""The Chroma v2 REST app: API Gateway HTTP API events in, Chroma's JSON out."""
+"""The Chroma v2 REST app: API Gateway HTTP API events in, Chroma's JSON out.
+
+``app`` builds it from the ``routers`` (one per concept); ``http`` and ``parsing`` read
+requests, ``serialize`` and ``serde_errors`` write Chroma's JSON and 422 messages, ``authz``
+checks every route's key. ``gateway`` serves it on a local port for ``chromalake run``, with
+``local_auth`` as its authorizer; ``request_log`` logs one line per request.
+
+The top layer, beside ``api``: it may import the engine, ``auth``, ``http`` (for the payload
+models in ``http.payloads``) and the shared vocabulary; nothing but ``cli`` and the Lambda
+functions import it.
+"""
 
 from chromalake.extras import missing_extra
 

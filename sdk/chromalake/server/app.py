@@ -2,7 +2,7 @@
 
 ``build_app(engine, settings)`` returns an ``APIGatewayHttpResolver``; call its ``resolve``
 with an API Gateway HTTP API (payload format 2.0) event. Request bodies are parsed into the
-models of :mod:`chromalake.wire` before a handler runs, and every failure becomes Chroma's
+models of :mod:`chromalake.http.payloads` before a handler runs, and every failure becomes Chroma's
 ``{"error", "message"}`` JSON with its status and a ``chroma-trace-id`` header:
 
 | failure | status | ``error`` |

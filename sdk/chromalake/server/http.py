@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake import validation
 from chromalake.errors import ChromaError, InvalidArgumentError, to_wire
-from chromalake.wire import ErrorResponse
+from chromalake.http.payloads import ErrorResponse
 
 JSON = "application/json"
 TRACE_HEADER = "chroma-trace-id"

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from chromalake.configuration import HNSW_CREATE_KEYS, HNSW_UPDATE_KEYS, SPANN_UPDATE_KEYS
-from chromalake.serde_words import unexpected
+from chromalake.collection_config import HNSW_CREATE_KEYS, HNSW_UPDATE_KEYS, SPANN_UPDATE_KEYS
+from chromalake.search.words import unexpected
 from chromalake.server.json_spans import locate, position
 
 # serde's deny_unknown_fields lists the fields of the struct, in declaration order.

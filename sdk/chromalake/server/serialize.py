@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chromalake.models import CollectionRecord, DatabaseRecord, Records
+from chromalake.records import CollectionRecord, DatabaseRecord, Records
 
 
 def collection_json(record: CollectionRecord) -> dict[str, Any]:

@@ -14,6 +14,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
+from chromalake.http.payloads import (
+    CollectionModel,
+    CreateCollectionPayload,
+    UpdateCollectionPayload,
+)
 from chromalake.server.http import (
     collection_uuid,
     database_name,
@@ -22,7 +27,6 @@ from chromalake.server.http import (
     new_router,
 )
 from chromalake.server.serialize import collection_json
-from chromalake.wire import CollectionModel, CreateCollectionPayload, UpdateCollectionPayload
 
 DATABASE = "/api/v2/tenants/<tenant>/databases/<database>"
 COLLECTIONS = DATABASE + "/collections"

@@ -11,10 +11,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake import validation
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
+from chromalake.http.payloads import CreateDatabasePayload, Database
 from chromalake.server.authz import require_database, scope_of
 from chromalake.server.http import database_name, documented, json_response, new_router
 from chromalake.server.serialize import database_json
-from chromalake.wire import CreateDatabasePayload, Database
 
 BASE = "/api/v2/tenants/<tenant>/databases"
 U32Query = Annotated[int | None, Query(ge=0, le=2**32 - 1)]

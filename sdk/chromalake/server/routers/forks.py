@@ -16,10 +16,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.errors import InvalidArgumentError
-from chromalake.server.http import documented, json_response, new_router, record_scope
-from chromalake.server.routers.records import get_records, query_records
-from chromalake.server.serialize import collection_json
-from chromalake.wire import (
+from chromalake.http.payloads import (
     CollectionModel,
     ForkCollectionPayload,
     GetRequestPayload,
@@ -27,6 +24,9 @@ from chromalake.wire import (
     QueryRequestPayload,
     QueryResponse,
 )
+from chromalake.server.http import documented, json_response, new_router, record_scope
+from chromalake.server.routers.records import get_records, query_records
+from chromalake.server.serialize import collection_json
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
 VERSIONS = COLLECTION + "/versions"

@@ -23,9 +23,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from chromalake.auth.admin import KeyAdmin
 from chromalake.auth.scope import Scope
 from chromalake.errors import ChromaAuthError, UnimplementedError
+from chromalake.http.payloads import ApiKeyModel, CreateApiKeyPayload, CreatedApiKey
 from chromalake.server.authz import KEYS, scope_of
 from chromalake.server.http import documented, json_response, new_router
-from chromalake.wire import ApiKeyModel, CreateApiKeyPayload, CreatedApiKey
 
 NO_KEYS = "API keys are not enabled on this server (start it with --auth)"
 

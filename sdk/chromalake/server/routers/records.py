@@ -11,9 +11,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
-from chromalake.server.http import documented, json_response, new_router, record_scope
-from chromalake.server.serialize import get_json, query_json
-from chromalake.wire import (
+from chromalake.http.payloads import (
     AddCollectionRecordsPayload,
     DeleteCollectionRecordsPayload,
     DeleteResponse,
@@ -27,6 +25,8 @@ from chromalake.wire import (
     decode_embeddings,
     decode_required_embeddings,
 )
+from chromalake.server.http import documented, json_response, new_router, record_scope
+from chromalake.server.serialize import get_json, query_json
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
 DEFAULT_N_RESULTS = 10

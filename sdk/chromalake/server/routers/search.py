@@ -16,8 +16,9 @@ from chromalake.config import Settings
 from chromalake.engine.engine import Engine
 from chromalake.engine.filters import parse_where, with_id_keys
 from chromalake.errors import InvalidArgumentError, UnprocessableEntityError
-from chromalake.models import search_columns
-from chromalake.search_spec import SearchShapeError, parse_search
+from chromalake.http.payloads import SearchRequestPayload, SearchResponse
+from chromalake.records import search_columns
+from chromalake.search.payload import SearchShapeError, parse_search
 from chromalake.server.http import (
     collection_uuid,
     database_name,
@@ -27,7 +28,6 @@ from chromalake.server.http import (
 )
 from chromalake.server.parsing import WRONG_SHAPE
 from chromalake.server.serde_errors import at_path
-from chromalake.wire import SearchRequestPayload, SearchResponse
 
 COLLECTION = "/api/v2/tenants/<tenant>/databases/<database>/collections/<collection_id>"
 

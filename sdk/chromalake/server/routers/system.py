@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
+from chromalake.http.payloads import Heartbeat, Identity, PreflightChecks
 from chromalake.server.authz import scope_of
 from chromalake.server.http import documented, json_response, new_router
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
-from chromalake.wire import Heartbeat, Identity, PreflightChecks
 
 # The Rust server hard-codes this version string (reference §6.7).
 SERVER_VERSION = "1.0.0"

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
+from chromalake.http.payloads import CreateTenantPayload, Tenant, UpdateTenantPayload
 from chromalake.server.http import documented, json_response, new_router
-from chromalake.wire import CreateTenantPayload, Tenant, UpdateTenantPayload
 
 
 def router(engine: Engine, settings: Settings) -> APIGatewayHttpRouter:

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from chromalake.cli.common import client_of, open_collection
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
 INCLUDE = ["embeddings", "documents", "metadatas", "uris"]
@@ -111,8 +112,6 @@ def copy_collection(source: Any, target_client: Any, name: str) -> Any:
 
 
 def _copy(args: argparse.Namespace) -> None:
-    from chromalake.cli_collections import client_of, open_collection
-
     source = open_collection(client_of(args), args.collection)
     target = _destination(args)
     name = args.name or source.name
@@ -140,8 +139,6 @@ def _record_lines(page: dict[str, Any]) -> Iterator[str]:
 
 
 def _browse(args: argparse.Namespace) -> None:
-    from chromalake.cli_collections import client_of, open_collection
-
     client = client_of(args)
     if args.collection is None:
         if args.databases:

@@ -77,7 +77,7 @@ class _Target:
 
         ``keys create-root`` may make one (the first key of a server not yet run).
         """
-        from chromalake.cli_common import missing_directory
+        from chromalake.cli.common import missing_directory
 
         problem = None if self.creates_store else missing_directory(self.settings)
         if problem is not None:

@@ -11,61 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import uuid
 from typing import Any
 
-from chromalake.cli_common import missing_directory
-from chromalake.config import Settings
+from chromalake.cli.common import client_of, open_collection
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
-
-
-def client_of(args: argparse.Namespace, create: bool = False) -> Any:
-    """The client the flags name: a server's HttpClient, else a PersistentClient (of an
-    existing data directory, unless ``create``: a copy's destination)."""
-    import chromalake
-
-    settings = Settings.from_env()
-    url = args.url or settings.chromalake_url
-    tenant, database = args.tenant, args.database
-    if url:  # a full URL: HttpClient takes its scheme, host and port apart
-        key = args.api_key or settings.chroma_api_key
-        return chromalake.HttpClient(
-            host=url,
-            headers={"x-chroma-token": key} if key else None,
-            tenant=tenant,
-            database=database,
-        )
-    path = args.path or settings.persist_directory
-    problem = (
-        None
-        if create
-        else missing_directory(settings.model_copy(update={"persist_directory": path}))
-    )
-    if problem is not None:  # never leave a new, empty store behind a mistyped --path
-        raise ValueError(problem)
-    return chromalake.PersistentClient(path=path, tenant=tenant, database=database)
-
-
-def open_collection(client: Any, wanted: str) -> Any:
-    """The collection ``wanted`` names in the client's database: a name, else an id.
-
-    Example:
-        >>> import chromalake
-        >>> client = chromalake.EphemeralClient()
-        >>> made = client.get_or_create_collection("by-id", embedding_function=None)
-        >>> open_collection(client, str(made.id)).name
-        'by-id'
-    """
-    from chromalake.errors import NotFoundError
-
-    try:
-        return client.get_collection(wanted, embedding_function=None)
-    except (NotFoundError, ValueError) as by_name:
-        try:
-            uuid.UUID(wanted)
-        except ValueError:
-            raise by_name from None
-        return client.get_collection_by_id(wanted, embedding_function=None)
 
 
 def _collection(args: argparse.Namespace) -> Any:

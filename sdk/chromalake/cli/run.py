@@ -1,47 +1,15 @@
-"""The ``chromalake`` command."""
+"""``chromalake run``: Chroma's HTTP API v2 on a local port (the app that runs in Lambda)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from typing import Any
 
-from chromalake.cli_admin import add_admin_parsers, run_admin
-from chromalake.cli_collections import add_collection_parsers, run_collection_command
-from chromalake.cli_common import first_line, missing_directory, plain
-from chromalake.cli_data import add_data_parsers
-from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
+from chromalake.cli.common import first_line, version
 
 # The storage flags `run` shares with `maintain` (each sets the Settings field RUN_FLAGS names).
 STORAGE_FLAGS = ("bucket", "prefix", "table", "region", "s3_endpoint", "dynamodb_endpoint")
-
-
-def demo() -> int:
-    """Walk through the embedded client: create, add, filter, query (no server needed).
-
-    A PersistentClient in a temporary directory (deleted afterwards): a collection of three
-    records, their nearest neighbours of a vector, and a metadata filter, printed as it goes.
-    """
-    import chromalake
-
-    with tempfile.TemporaryDirectory() as path:
-        client = chromalake.PersistentClient(path)
-        col = client.create_collection("demo", metadata={"hnsw:space": "cosine"})
-        col.add(
-            ids=["cat", "dog", "car"],
-            embeddings=[[0.9, 0.1, 0.0], [0.8, 0.2, 0.1], [0.0, 0.1, 0.9]],
-            documents=["a cat sleeps", "a dog barks", "a car drives"],
-            metadatas=[{"kind": "animal"}, {"kind": "animal"}, {"kind": "vehicle"}],
-        )
-        print(f"chromalake {chromalake.__version__}: {col.count()} records in {col!r}")
-        hits = col.query(query_embeddings=[[1.0, 0.0, 0.0]], n_results=2)
-        print(
-            "nearest to [1, 0, 0]:", list(zip(hits["ids"][0], hits["distances"][0], strict=False))
-        )
-        animals = col.get(where={"kind": "animal"})
-        print("where kind == animal:", animals["ids"])
-    return 0
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -128,7 +96,7 @@ def _serve(settings: Any) -> int:
     except OSError as error:
         print(f"chromalake: cannot listen on {host}:{port}: {error}", file=sys.stderr)
         return 1
-    print(f"chromalake {_version()}: {_storage(settings)}", flush=True)
+    print(f"chromalake {version()}: {_storage(settings)}", flush=True)
     return serve(server)
 
 
@@ -155,12 +123,6 @@ def _storage(settings: Any) -> str:
         else f"SQLite under {persist_root(settings)}"
     )
     return f"catalog in {catalog}, collections in {storage_root(settings)}"
-
-
-def _version() -> str:
-    import chromalake
-
-    return str(chromalake.__version__)
 
 
 def add_run_parser(commands: Any) -> None:
@@ -211,115 +173,3 @@ def add_run_parser(commands: Any) -> None:
         metavar="PATH",
         help="a YAML file of these settings (`port: 9000`, `table: ...`); flags win over it",
     )
-
-
-def maintain_now(args: argparse.Namespace) -> int:
-    """Compact, index and clean collections now (what `chromalake run` does in the background)."""
-    import json
-    from dataclasses import asdict
-
-    from chromalake.engine.factory import build_engine
-    from chromalake.engine.maintenance import maintain, maintain_all
-
-    settings = run_settings(args)
-    problem = missing_directory(settings)
-    if problem is not None:
-        print(f"chromalake: {problem}", file=sys.stderr)
-        return 1
-    engine = build_engine(settings)
-    if args.collection:
-        ids = []
-        for wanted in args.collection:
-            record = find_collection(engine.catalog, wanted, args.tenant, args.database)
-            if record is None:
-                print(
-                    f"chromalake: no collection {wanted!r} (a name in {args.tenant}/"
-                    f"{args.database}, or an id)",
-                    file=sys.stderr,
-                )
-                return 1
-            ids.append(record.id)
-        reports = [maintain(engine, c, force=True) for c in ids]
-    else:
-        reports = list(maintain_all(engine))
-    for report in reports:
-        if report is not None:
-            print(json.dumps(asdict(report)))
-    return 0
-
-
-def find_collection(catalog: Any, wanted: str, tenant: str, database: str) -> Any:
-    """The catalog record ``wanted`` names: a name in ``tenant``/``database``, else an id."""
-    return catalog.get_collection(tenant, database, wanted) or catalog.get_collection_by_id(wanted)
-
-
-def add_maintain_parser(commands: Any) -> None:
-    """The ``maintain`` subcommand: ``--path`` and the storage flags of ``run``."""
-    parser = commands.add_parser("maintain", help=first_line(maintain_now))
-    parser.add_argument("--path", default=None, help="data directory (as for run)")
-    parser.add_argument(
-        "--collection",
-        action="append",
-        help="a collection's name or id (repeatable; default: all)",
-    )
-    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="where --collection names live")
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
-    for flag in STORAGE_FLAGS:
-        parser.add_argument("--" + flag.replace("_", "-"), dest=flag)
-
-
-DESCRIPTION = """Chroma's API, serverless: a local server, its data, and a deployment's admin tasks.
-
-Start with `chromalake demo` (the embedded client in a temporary directory) or
-`chromalake run` (Chroma's HTTP API v2 on localhost:8000, like `chroma run`).
-"""
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The ``chromalake`` command line.
-
-    Example:
-        >>> main(["run", "--help"])  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        SystemExit: 0
-    """
-    parser = argparse.ArgumentParser(
-        prog="chromalake",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"chromalake {_version()}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help=first_line(demo), description=plain(str(demo.__doc__)))
-    add_run_parser(commands)
-    add_admin_parsers(commands)
-    add_maintain_parser(commands)
-    add_collection_parsers(commands)
-    add_data_parsers(commands)
-    args = parser.parse_args(argv)
-    from chromalake.extras import MissingExtraError
-
-    try:
-        return _dispatch(args)
-    except MissingExtraError as error:  # a slim install: one line naming the extra
-        print(f"chromalake: {error}", file=sys.stderr)
-        return 1
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "maintain":
-        return maintain_now(args)
-    if args.command == "demo":
-        return demo()
-    if args.command == "run":
-        try:
-            return run(args)
-        except KeyboardInterrupt:  # Ctrl-C while still starting (imports take seconds)
-            return 130
-    if args.command in ("keys", "tenants"):
-        return run_admin(args)
-    return run_collection_command(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,8 @@ coerced into each other, ``include`` absent means the route's default while an e
 server's messages. The response models document what the server sends; the server builds the
 same JSON with :func:`collection_json` and :func:`records_json`.
 
-Nothing here imports the server: the HTTP clients use these models too.
+Nothing here imports the server: the HTTP clients use these models too. It was ``wire.py``;
+it lives in ``http/`` because both sides of the HTTP API share it and the slim install has it.
 """
 
 from __future__ import annotations
@@ -254,7 +255,7 @@ class ForkCollectionPayload(_Payload):
 
 
 class SearchRequestPayload(_Payload):
-    # Each search is checked by chromalake.search_spec, which words errors as serde does.
+    # Each search is checked by chromalake.search.payload, which words errors as serde does.
     searches: list[Any]
     read_level: ReadLevelValue = "index_and_wal"
 
