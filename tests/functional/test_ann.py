@@ -19,7 +19,7 @@ from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
 from chromalake.engine.maintenance import BackgroundMaintainer, maintain
-from chromalake.engine.search import exact_distances
+from chromalake.engine.nearest import exact_distances
 from chromalake.engine.warm_index import WarmIndexes
 
 N, DIM, THRESHOLD = 3000, 32, 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chromalake.engine.search import exact_distances, nearest
+from chromalake.engine.nearest import exact_distances, nearest
 
 
 def _brute(space: str, q: np.ndarray, m: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chromalake.engine.search import exact_distances, nearest
+from chromalake.engine.nearest import exact_distances, nearest
 from chromalake.engine.vector_index import (
     VectorIndex,
     nprobe_for,

@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from chromalake.configuration import space_of
+from chromalake.collection_config import space_of
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.columns import EMBEDDING, ID, SEQ, embedding_matrix, ids_predicate
 from chromalake.engine.indexes import index_type_of, search_params, trained_partitions
-from chromalake.engine.search import nearest
+from chromalake.engine.nearest import nearest
 from chromalake.engine.store import LanceStore, VectorIndex
 from chromalake.errors import InternalError
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chromalake import validation
-from chromalake.configuration import internal_configuration, space_of, update_configuration
+from chromalake.collection_config import internal_configuration, space_of, update_configuration
 from chromalake.engine import forks
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import (
@@ -37,6 +37,7 @@ from chromalake.engine.filters import (
     to_sql,
     uses_document,
 )
+from chromalake.engine.nearest import nearest
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.rows import (
     FIELDS,
@@ -48,7 +49,6 @@ from chromalake.engine.rows import (
     rows_at,
     to_table,
 )
-from chromalake.engine.search import nearest
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot
 from chromalake.engine.store import LanceStore, pinned_version
@@ -62,7 +62,7 @@ from chromalake.errors import (
     NotFoundError,
     UnavailableError,
 )
-from chromalake.models import MetadataKey, Records, SearchHits
+from chromalake.records import MetadataKey, Records, SearchHits
 from chromalake.schema_rules import (
     filterable,
     fts_enabled,
@@ -317,7 +317,7 @@ class Engine:
         """The collection a record operation works on (Chroma's record routes end with '.')."""
         return _described(self._stored(collection_id, tenant, database, suffix="."))
 
-    records_of = _records_of  # for engine/forks.py
+    records_of = _records_of  # for engine/forks.py (its Engine protocol)
 
     def list_collections(
         self,
@@ -678,7 +678,7 @@ class Engine:
         page = [str(x) for x in np.asarray(matches[ID].to_pylist(), dtype=object)[chosen]]
         if at_once:
             return _records(page, include, {r.id: r for r in from_table(matches)})
-        return _records(page, include, self._fields(coll, page, include))
+        return _records(page, include, self.fields(coll, page, include))
 
     def _held(self, coll: CollectionRecord, wants_fields: bool) -> Snapshot | None:
         """The collection's rows as this process holds them in memory at its current version
@@ -686,7 +686,7 @@ class Engine:
         snap = self.store.held_snapshot(coll)
         return None if snap is None or (wants_fields and snap.fields is None) else snap
 
-    def _fields(
+    def fields(
         self, coll: CollectionRecord, ids: list[str], include: Sequence[str]
     ) -> dict[str, Row]:
         """The stored rows of ``ids`` when ``include`` asks for more than ids: from memory
@@ -730,7 +730,7 @@ class Engine:
             found = [_within(page, distances, max_distance) for page, distances in found]
         # One read of the stored fields for every query's results together.
         pages = [page for page, _ in found]
-        fields = self._fields(coll, list(dict.fromkeys(i for page in pages for i in page)), include)
+        fields = self.fields(coll, list(dict.fromkeys(i for page in pages for i in page)), include)
         return [_records(page, include, fields, distances=distances) for page, distances in found]
 
     def nearest(

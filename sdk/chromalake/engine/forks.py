@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chromalake import validation
 from chromalake.engine.catalog import CollectionRecord, Conflict
@@ -46,7 +46,26 @@ from chromalake.errors import AlreadyExistsError, InvalidArgumentError, NotFound
 from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 
 if TYPE_CHECKING:
-    from chromalake.engine.engine import Engine
+    from chromalake.engine.catalog import Catalog
+    from chromalake.engine.policy import MaintenancePolicy, WriteListener
+    from chromalake.engine.store import LanceStore
+
+
+class Engine(Protocol):
+    """What forks need of the engine (``engine.Engine``, which imports this module: a
+    protocol rather than an import back)."""
+
+    catalog: Catalog
+    store: LanceStore
+    policy: MaintenancePolicy
+    on_write: WriteListener | None
+
+    def records_of(
+        self, collection_id: str, tenant: str | None, database: str | None
+    ) -> CollectionRecord: ...
+
+    def drop_data(self, coll: CollectionRecord) -> None: ...
+
 
 LINEAGE = "lineage"
 

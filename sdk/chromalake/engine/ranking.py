@@ -8,7 +8,7 @@ every ``$knn`` survive. Constants (``$val``) are a default with no support. Arit
 float32, as in Chroma (``f32``), and the result is ordered by score, then insertion order.
 
 Example:
-    >>> from chromalake.search_spec import Knn, Nary, Val
+    >>> from chromalake.search.payload import Knn, Nary, Val
     >>> rank = Nary("$sum", (Knn(query=(0.0,), default=10.0), Val(1.0)))
     >>> scores = evaluate(rank, [[("a", 0.5), ("b", 2.0)]])
     >>> {k: float(v) for k, v in sorted(scores.items())}
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chromalake.search_spec import Binary, Knn, Nary, Rank, Unary, Val
+from chromalake.search.payload import Binary, Knn, Nary, Rank, Unary, Val
 
 F32 = np.float32
 # The fold seeds of Chroma's $max / $min: f32::MIN and f32::MAX.
@@ -116,7 +116,7 @@ def _eval(rank: Rank, leaves: Iterator[Hits]) -> Domain:
 
 def evaluate(rank: Rank, knn_hits: Sequence[Hits]) -> dict[str, np.float32]:
     """Each candidate record's score; ``knn_hits`` holds the ``$knn`` leaves' results in
-    depth-first order (:func:`chromalake.search_spec.knn_leaves`)."""
+    depth-first order (:func:`chromalake.search.payload.knn_leaves`)."""
     with np.errstate(all="ignore"):  # log(0), x/0: -inf, inf or NaN, as f32 gives them
         return _eval(rank, iter(knn_hits)).support
 

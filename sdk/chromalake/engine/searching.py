@@ -15,23 +15,21 @@ offset / limit cut the page whose selected fields are read.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from chromalake import validation
 from chromalake.engine.columns import ID, SEQ, ids_predicate
-from chromalake.engine.filters import (
-    parse_where,
-    with_id_keys,
-)
+from chromalake.engine.filters import Node, parse_where, with_id_keys
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas
 from chromalake.engine.ranking import evaluate, ranked
 from chromalake.engine.rows import Row, returned_metadata
 from chromalake.engine.sparse import sparse_hits
 from chromalake.errors import InvalidArgumentError
-from chromalake.models import CollectionRecord, SearchHits
-from chromalake.search_spec import (
+from chromalake.records import CollectionRecord, SearchHits
+from chromalake.search.payload import (
     DOCUMENT,
     EMBEDDING,
     SCORE,
@@ -42,10 +40,32 @@ from chromalake.search_spec import (
     knn_leaves,
     parse_search,
 )
-from chromalake.search_spec import METADATA as METADATA_KEY
+from chromalake.search.payload import METADATA as METADATA_KEY
 
 if TYPE_CHECKING:
-    from chromalake.engine.engine import Engine
+    from chromalake.engine.store import LanceStore
+
+
+class Engine(Protocol):
+    """What the Search API needs of the engine that runs it (``engine.Engine``, which
+    imports this module: a protocol rather than an import back)."""
+
+    store: LanceStore
+
+    def predicate(self, coll: CollectionRecord, node: Node | None) -> str | None: ...
+
+    def nearest(
+        self,
+        coll: CollectionRecord,
+        query_embeddings: Sequence[npt.NDArray[np.float32]],
+        n_results: int,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+    ) -> list[tuple[list[str], list[float]]]: ...
+
+    def fields(
+        self, coll: CollectionRecord, ids: list[str], include: Sequence[str]
+    ) -> dict[str, Row]: ...
 
 
 def parse_searches(searches: Sequence[Any]) -> list[SearchSpec]:
@@ -80,7 +100,7 @@ def _knn_hits(
         rows = sorted(zip(*columns, strict=True), key=lambda r: (-r[2], r[1]))
         return [(str(i), -float(score)) for i, _, score in rows]
     if isinstance(knn.query, Mapping):
-        return sparse_hits(engine, coll, knn.key, knn.query, knn.limit, predicate)
+        return sparse_hits(engine.store, coll, knn.key, knn.query, knn.limit, predicate)
     if knn.key == DOCUMENT:
         raise InvalidArgumentError("A $knn on #document takes a text query")
     if knn.key == EMBEDDING:
@@ -213,9 +233,7 @@ def _selected(
     select = set(spec.select)
     wants_metadata = METADATA_KEY in select or any(not k.startswith("#") for k in select)
     needs_rows = bool(select & {DOCUMENT, EMBEDDING}) or wants_metadata
-    rows = (
-        engine._fields(coll, page, ["documents", "embeddings", "metadatas"]) if needs_rows else {}
-    )
+    rows = engine.fields(coll, page, ["documents", "embeddings", "metadatas"]) if needs_rows else {}
     if needs_rows:
         page = [i for i in page if i in rows]  # a record deleted by a concurrent writer
 

@@ -35,7 +35,7 @@ from chromalake.engine.columns import (
     embedding_matrix,
     ids_predicate,
 )
-from chromalake.engine.search import row_norms
+from chromalake.engine.nearest import row_norms
 
 # The fields of a snapshot's rows are kept while they take at most this much memory (100k
 # records with a sentence of text and a few metadata keys take ~15 MB); a collection whose

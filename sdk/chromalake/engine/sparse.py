@@ -28,11 +28,11 @@ from chromalake import validation
 from chromalake.engine.columns import ID, SEQ
 from chromalake.engine.metadata_columns import METADATA, decode_metadatas
 from chromalake.errors import InvalidArgumentError
-from chromalake.models import CollectionRecord
+from chromalake.records import CollectionRecord
 from chromalake.schema_rules import filterable
 
 if TYPE_CHECKING:
-    from chromalake.engine.engine import Engine
+    from chromalake.engine.store import LanceStore
 
 Hit = tuple[str, float]
 
@@ -76,7 +76,7 @@ def score_rows(
 
 
 def sparse_hits(
-    engine: Engine,
+    store: LanceStore,
     coll: CollectionRecord,
     key: str,
     query: Mapping[str, Any],
@@ -93,7 +93,7 @@ def sparse_hits(
             f"Cannot filter using metadata key '{key}' with type 'SparseVector' because "
             "indexing is disabled"
         )
-    table = engine.store.select(coll, predicate, [ID, SEQ, METADATA])
+    table = store.select(coll, predicate, [ID, SEQ, METADATA])
     if table is None:
         return []
     metadatas = decode_metadatas(table[METADATA])

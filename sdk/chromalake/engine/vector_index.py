@@ -11,7 +11,7 @@ How a query runs:
 - an inverted file (IVF, ``partitions`` k-means lists) holds every row as an 8-bit scalar-
   quantized code (1 byte a dimension) and its row position; ``nprobe`` lists are scanned;
 - ``candidates`` (by default 2k + 8) positions come back, their distances are recomputed from
-  the float32 rows with Chroma's definitions in float64 (:func:`chromalake.engine.search.
+  the float32 rows with Chroma's definitions in float64 (:func:`chromalake.engine.nearest.
   exact_distances`: ``l2`` squared L2, ``cosine`` 1 - cos, ``ip`` 1 - dot), and ties are broken
   by the rows' tie-break keys (insertion order), as the exact path does;
 - an ``allowed`` filter (a boolean mask over the rows, or sorted row positions) is a prefilter:
@@ -50,7 +50,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from chromalake.engine.search import exact_distances, nearest
+from chromalake.engine.nearest import exact_distances, nearest
 from chromalake.types import SPACES
 
 F32 = npt.NDArray[np.float32]

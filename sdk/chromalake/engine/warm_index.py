@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from chromalake.engine.search import nearest
+from chromalake.engine.nearest import nearest
 from chromalake.engine.snapshot import Snapshot, positions_in, row_keys
 from chromalake.engine.vector_index import VectorIndex
 

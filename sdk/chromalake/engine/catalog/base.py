@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from chromalake.models import CollectionRecord, DatabaseRecord, MetadataKey
+from chromalake.records import CollectionRecord, DatabaseRecord, MetadataKey
 
 
 class Conflict(Exception):
