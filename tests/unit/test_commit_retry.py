@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chromalake.engine.store import COMMIT_ATTEMPTS, _committed, lost_commit
+from chromalake.engine.lance_calls import COMMIT_ATTEMPTS, _committed, lost_commit
 from chromalake.errors import UnavailableError, from_wire, to_wire
 from chromalake.http.endpoint import RetryPolicy
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -33,12 +31,20 @@ from chromalake.engine.columns import (
     ids_predicate,
     record_schema,
 )
-from chromalake.engine.filters import translate_lance_error
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
+from chromalake.engine.lance_calls import (
+    _as_chroma,
+    _committed,
+    _create_or_open,
+    _holds,
+    _lance_call,
+    _open,
+    _with_revisions,
+)
 from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
 from chromalake.engine.snapshot import Snapshot, extended, read_snapshot
-from chromalake.errors import ChromaError, InternalError, InvalidArgumentError, UnavailableError
+from chromalake.errors import InternalError, InvalidArgumentError, UnavailableError
 from chromalake.extras import missing_extra
 
 if TYPE_CHECKING:
@@ -101,85 +107,6 @@ class TableState:
     index: VectorIndex | None
     # Rows the full-text index (built by the first text search) does not cover yet.
     text_unindexed_rows: int = 0
-
-
-def _lance_call(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a Lance call, turning its errors into Chroma errors."""
-    try:
-        return fn(*args, **kwargs)
-    except ChromaError:
-        raise
-    except Exception as e:
-        raise _as_chroma(e) from e
-
-
-def _as_chroma(error: Exception) -> ChromaError:
-    """The Chroma error for a Lance failure: the predicate's fault, else an internal one."""
-    translated = translate_lance_error(error)
-    return translated if translated is not None else InternalError(f"Error executing plan: {error}")
-
-
-def _open(db: Any, name: str) -> Any | None:
-    try:
-        return db.open_table(name)
-    except ValueError:  # lancedb's "Table '...' was not found"
-        return None
-
-
-def _create_or_open(db: Any, name: str, schema: pa.Schema) -> Any:
-    """Create the table, or open it when another writer created it first.
-
-    ``exist_ok=True`` cannot do this: Lance stores the JSON columns as large_binary, so the
-    schema it compares against never equals the one given.
-    """
-    try:
-        return db.create_table(name, schema=schema)
-    except ValueError:
-        table = _open(db, name)
-        if table is None:
-            raise
-        return table
-
-
-# Lance refuses a commit that lost to one made meanwhile in several ways, all meaning
-# "nothing of this write was committed": an incompatible transaction (two writers creating
-# a collection's table at once both commit an "Overwrite"), a retryable conflict (a
-# compaction beside a delete), a plain commit conflict, and - measured with 8 writers on
-# S3 (moto) - "Too many concurrent writers" once Lance's own retries (6 attempts, 30 s)
-# are spent. The write is then run again on the latest version, a bounded number of times
-# with jittered backoff; past that it is refused as retryable (UnavailableError, a 503),
-# never dropped.
-COMMIT_ATTEMPTS = 4
-LOST_COMMIT = (
-    "Incompatible transaction",
-    "Retryable commit conflict",
-    "Commit conflict",
-    "Too many concurrent writers",
-)
-
-
-def lost_commit(error: Exception) -> bool:
-    """Whether Lance refused this write's commit because of concurrent writers."""
-    return any(marker in str(error) for marker in LOST_COMMIT)
-
-
-def _committed(table: Any, commit: Any, attempts: int = COMMIT_ATTEMPTS) -> Any:
-    """Run a write, again on the latest version when it lost a commit race (``attempts`` in
-    all); then UnavailableError, so the caller knows nothing was written and may retry."""
-    for attempt in range(attempts):
-        try:
-            return commit()
-        except Exception as e:
-            if not lost_commit(e):
-                raise
-            if attempt == attempts - 1:
-                raise UnavailableError(
-                    f"Commit conflict: the write lost to concurrent writers {attempts} times "
-                    "and was not applied; send it again"
-                ) from e
-            time.sleep(random.uniform(0.05, 0.1) * 2**attempt)
-            table.checkout_latest()
-    raise AssertionError("unreachable")
 
 
 # Lance caches each version's manifest and file metadata it reads (1 GiB by default), and
@@ -837,28 +764,6 @@ class LanceStore:
         _lance_call(table.restore, version)
         self._recorded(coll.id, table)
         return int(_lance_call(lambda: table.version))
-
-
-def _holds(table: Any, version: int | None) -> bool:
-    """Whether a handle holds at least ``version`` (None: nothing recorded, so unknown)."""
-    return version is not None and int(table.version) >= version
-
-
-def _with_revisions(table: Any) -> Any:
-    """The table, given the ``REV`` column if it was created before revisions existed.
-
-    Every stored record gets revision 0; two processes adding it at once is fine (the
-    loser finds it there).
-    """
-    if REV in table.schema.names:
-        return table
-    try:
-        _committed(table, lambda: table.add_columns({REV: "CAST(0 AS BIGINT)"}))
-    except Exception:
-        table.checkout_latest()
-        if REV not in table.schema.names:
-            raise
-    return table
 
 
 def _text_unindexed_rows(table: Any, indices: list[Any]) -> int:
