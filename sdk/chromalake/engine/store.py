@@ -14,7 +14,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlparse
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +30,7 @@ from chromalake.engine.columns import (
     ids_predicate,
     record_schema,
 )
+from chromalake.engine.dataset_files import DatasetFiles, StoredDataset
 from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
 from chromalake.engine.lance_calls import (
     _as_chroma,
@@ -42,7 +42,7 @@ from chromalake.engine.lance_calls import (
     _with_revisions,
 )
 from chromalake.engine.mirror import Mirror
-from chromalake.engine.paths import dataset_collection_id, legacy_segment, path_segment
+from chromalake.engine.paths import legacy_segment, path_segment
 from chromalake.engine.snapshot import Snapshot, extended, read_snapshot
 from chromalake.errors import InternalError, InvalidArgumentError, UnavailableError
 from chromalake.extras import missing_extra
@@ -146,6 +146,7 @@ class LanceStore:
         self._sources: dict[str, tuple[str, bool]] = {}
         self._copies: dict[str, Any] = {}
         self._session: Any = None  # one cache for all of this store's connections
+        self._files = DatasetFiles(self._root, storage_options)
 
     @property
     def in_memory(self) -> bool:
@@ -624,58 +625,20 @@ class LanceStore:
             # latest version. Maintenance yields rather than fails.
             log.info("optimize of %s yielded to concurrent writers", coll.id)
 
-    # -- datasets on their own, for the orphan sweep ---------------------------------------
+    # -- datasets on their own, for the orphan sweep (dataset_files.py) ------------------
 
     def datasets(self) -> list[StoredDataset]:
-        """Every collection dataset under the root.
-
-        Listed from storage, not from the catalog: the orphan sweep compares the two.
-        Datasets in memory die with the process, so there is nothing to list there.
-        """
-        if self.in_memory:
-            return []
-        filesystem, base = self._filesystem()
-        return [
-            StoredDataset(path=dataset, collection_id=collection_id)
-            for tenant in _subdirectories(filesystem, base)
-            for database in _subdirectories(filesystem, tenant)
-            for dataset in _subdirectories(filesystem, database)
-            for collection_id in [dataset_collection_id(dataset.rsplit("/", 1)[-1])]
-            if collection_id is not None
-        ]
+        """Every collection dataset under the root, as storage lists it; none in memory,
+        where datasets die with the process."""
+        return [] if self.in_memory else self._files.datasets()
 
     def last_written(self, dataset: StoredDataset) -> datetime | None:
         """When any file of the dataset last changed (None if it has none left)."""
-        from pyarrow import fs
-
-        filesystem, _ = self._filesystem()
-        try:
-            files = filesystem.get_file_info(fs.FileSelector(dataset.path, recursive=True))
-        except FileNotFoundError:
-            return None
-        times = [f.mtime for f in files if f.mtime is not None]
-        return max(times) if times else None
+        return self._files.last_written(dataset)
 
     def remove_dataset(self, dataset: StoredDataset) -> None:
         """Delete a dataset's files (one the catalog no longer knows)."""
-        filesystem, _ = self._filesystem()
-        with suppress(FileNotFoundError):
-            filesystem.delete_dir(dataset.path)
-
-    def _filesystem(self) -> tuple[Any, str]:
-        """A pyarrow filesystem for the root, and the root's path inside it."""
-        from pyarrow import fs
-
-        if not self._root.startswith("s3://"):
-            return fs.LocalFileSystem(), self._root
-        options = self._storage_options or {}
-        kwargs: dict[str, Any] = {}
-        if "aws_endpoint" in options:
-            endpoint = urlparse(options["aws_endpoint"])
-            kwargs.update(endpoint_override=endpoint.netloc, scheme=endpoint.scheme)
-        if "aws_region" in options:
-            kwargs["region"] = options["aws_region"]
-        return fs.S3FileSystem(**kwargs), self._root.removeprefix("s3://")
+        self._files.remove_dataset(dataset)
 
     # -- forks and versions (chromalake extensions, engine/forks.py) ----------------------
 
@@ -845,21 +808,3 @@ def _retention_with_forks(table: Any, retention: timedelta) -> timedelta:
         return retention
     age: timedelta = datetime.now(oldest.tzinfo) - oldest + _TAG_MARGIN
     return max(retention, age)
-
-
-@dataclass(frozen=True)
-class StoredDataset:
-    """A collection's dataset as found in storage."""
-
-    path: str  # inside the root's filesystem
-    collection_id: str
-
-
-def _subdirectories(filesystem: Any, path: str) -> list[str]:
-    from pyarrow import fs
-
-    try:
-        infos = filesystem.get_file_info(fs.FileSelector(path))
-    except FileNotFoundError:
-        return []
-    return [info.path for info in infos if info.type == fs.FileType.Directory]
