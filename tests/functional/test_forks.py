@@ -22,7 +22,7 @@ from moto_server import REGION, MotoAws
 from running_server import RunningServer
 
 from chromalake.config import Settings
-from chromalake.engine import store as store_module
+from chromalake.engine import table_versions
 from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
 from chromalake.engine.maintenance import maintain, maintain_all, maintain_record, sweep_orphans
@@ -41,7 +41,7 @@ def _vec(*values: float) -> np.ndarray:
 def disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     # Tagged base versions are kept with a margin before them; shrink it so a test can
     # make versions old enough to clean within a second.
-    monkeypatch.setattr(store_module, "_TAG_MARGIN", timedelta(milliseconds=300))
+    monkeypatch.setattr(table_versions, "_TAG_MARGIN", timedelta(milliseconds=300))
     engine = build_engine(Settings(is_persistent=True, persist_directory=str(tmp_path)))
     engine.policy = RETENTION_NONE
     return engine
@@ -173,7 +173,7 @@ def test_fork_and_versions_on_s3_and_dynamodb(
     monkeypatch.setenv("AWS_ALLOW_HTTP", "true")
     # Shorter than in use (a minute), yet longer than a busy machine takes between
     # computing the cut-off and Lance's cleanup applying it (300 ms was not).
-    monkeypatch.setattr(store_module, "_TAG_MARGIN", timedelta(seconds=2))
+    monkeypatch.setattr(table_versions, "_TAG_MARGIN", timedelta(seconds=2))
     settings = Settings(
         chromalake_bucket=moto_aws.bucket,
         chromalake_prefix=f"fork-{uuid.uuid4().hex[:8]}",

@@ -1,7 +1,9 @@
 """Lance storage: one dataset per collection at ``<root>/<tenant>/<database>/<collection_id>``.
 
 This module only moves Arrow data in and out of Lance. What a write means (add ignores
-existing ids, update merges metadata) is decided by the engine.
+existing ids, update merges metadata) is decided by the engine. Beside it: ``lance_calls``
+(Lance's errors as Chroma's, commits retried), ``table_versions`` (version listings, fork
+tags and clones) and ``dataset_files`` (the datasets as files, for the orphan sweep).
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -19,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from chromalake.engine import table_versions
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.columns import (
     ALL_COLUMNS,
@@ -44,6 +47,7 @@ from chromalake.engine.lance_calls import (
 from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import legacy_segment, path_segment
 from chromalake.engine.snapshot import Snapshot, extended, read_snapshot
+from chromalake.engine.table_versions import VersionInfo
 from chromalake.errors import InternalError, InvalidArgumentError, UnavailableError
 from chromalake.extras import missing_extra
 
@@ -59,12 +63,6 @@ FTS_INDEX = "document_fts"
 _NO_FTS_INDEX = "Cannot perform full text search unless an INVERTED index"
 # ``CollectionRecord.extra`` key: read the collection as it was at this Lance version.
 AT_VERSION = "at_version"
-# A fork's base version is tagged on its source (``fork-<fork id>``): the tag is how the
-# source's dataset itself remembers which versions forks still read (see ``optimize``).
-FORK_TAG = "fork-"
-# Versions this much older than a fork's base are kept too: the cleanup cut-off is computed
-# from clock readings a little apart, and it must never reach the tagged version itself.
-_TAG_MARGIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -75,15 +73,6 @@ class VectorIndex:
     distance_type: str
     indexed_rows: int
     unindexed_rows: int
-
-
-@dataclass(frozen=True)
-class VersionInfo:
-    """One committed version of a collection's table."""
-
-    version: int
-    timestamp: datetime
-    rows: int | None
 
 
 def pinned_version(coll: CollectionRecord) -> int | None:
@@ -617,7 +606,7 @@ class LanceStore:
         table = self._table(coll, latest=True)
         if table is None:
             return
-        keep = _retention_with_forks(table, retention)
+        keep = table_versions.retention_with_forks(table, retention)
         try:
             self._commit(coll, table, lambda: table.optimize(cleanup_older_than=keep))
         except UnavailableError:
@@ -640,7 +629,7 @@ class LanceStore:
         """Delete a dataset's files (one the catalog no longer knows)."""
         self._files.remove_dataset(dataset)
 
-    # -- forks and versions (chromalake extensions, engine/forks.py) ----------------------
+    # -- forks and versions (chromalake extensions: engine/forks.py, table_versions.py) ---
 
     def clone(
         self, source: CollectionRecord, target: CollectionRecord, version: int | None = None
@@ -661,17 +650,8 @@ class LanceStore:
             pinned = self._pinned(source.with_changes(extra={AT_VERSION: base}))
             rows = _lance_call(lambda: cast(Any, pinned).search().to_arrow())
             _lance_call(db.create_table, target.id, data=rows)
-            return base
-        tag = FORK_TAG + target.id
-        _lance_call(table.tags.create, tag, base)
-        try:
-            uri = _lance_call(lambda: table.uri)
-            with _object_store_environment(self._storage_options):
-                _lance_call(db.clone_table, target.id, uri, source_version=base)
-        except Exception:
-            with suppress(Exception):
-                table.tags.delete(tag)
-            raise
+        else:
+            table_versions.tagged_clone(table, db, target.id, base, self._storage_options)
         return base
 
     def record_latest(self, coll: CollectionRecord) -> None:
@@ -683,40 +663,19 @@ class LanceStore:
 
     def release(self, source: CollectionRecord, fork_id: str) -> None:
         """Forget that the fork ``fork_id`` reads ``source``'s files (drop its tag)."""
-        if self.in_memory:
-            return
-        table = self._table(source)
-        if table is not None and FORK_TAG + fork_id in _lance_call(table.tags.list):
-            _lance_call(table.tags.delete, FORK_TAG + fork_id)
+        table = None if self.in_memory else self._table(source)
+        if table is not None:
+            table_versions.untag(table, fork_id)
 
     def fork_bases(self, coll: CollectionRecord) -> dict[str, VersionInfo]:
         """Fork id -> the base version it tagged on this collection's table."""
         table = None if self.in_memory else self._table(coll)
-        if table is None:
-            return {}
-        tags = _lance_call(table.tags.list)
-        if not tags:
-            return {}
-        by_number = {v.version: v for v in self.versions(coll)}
-        return {
-            name.removeprefix(FORK_TAG): by_number[int(tag["version"])]
-            for name, tag in tags.items()
-            if name.startswith(FORK_TAG) and int(tag["version"]) in by_number
-        }
+        return {} if table is None else table_versions.fork_bases(table)
 
     def versions(self, coll: CollectionRecord) -> list[VersionInfo]:
         """The collection's table versions still stored, oldest first."""
         table = self._table(coll)
-        if table is None:
-            return []
-        return [
-            VersionInfo(
-                version=int(v["version"]),
-                timestamp=v["timestamp"],
-                rows=_int_or_none((v.get("metadata") or {}).get("total_rows")),
-            )
-            for v in _lance_call(table.list_versions)
-        ]
+        return [] if table is None else table_versions.stored_versions(table)
 
     def restore(self, coll: CollectionRecord, version: int) -> int:
         """Commit a new latest version equal to ``version``; returns the new version number."""
@@ -754,57 +713,3 @@ def _vector_index(table: Any, indices: list[Any] | None = None) -> VectorIndex |
                 unindexed_rows=int(stats.num_unindexed_rows),
             )
     return None
-
-
-# lancedb 0.40's clone_table opens a dataset without the connection's storage_options
-# (lance-notes §1): only the AWS_* environment reaches that code path. So while a clone
-# runs, the environment says what the storage options say (a custom endpoint, e.g. MinIO
-# or a local moto); on AWS itself nothing needs to change. Reads and writes of the clone
-# afterwards use the storage options as usual.
-_ENVIRONMENT_OF = {"aws_endpoint": "AWS_ENDPOINT", "allow_http": "AWS_ALLOW_HTTP"}
-_environment_lock = threading.Lock()
-
-
-@contextmanager
-def _object_store_environment(options: dict[str, str] | None) -> Iterator[None]:
-    given = options or {}
-    wanted = {env: given[key] for key, env in _ENVIRONMENT_OF.items() if key in given}
-    if "aws_region" in given and "AWS_REGION" not in os.environ:
-        wanted["AWS_REGION"] = given["aws_region"]
-    if not wanted:
-        yield
-        return
-    with _environment_lock:
-        saved = {name: os.environ.get(name) for name in wanted}
-        os.environ.update(wanted)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _retention_with_forks(table: Any, retention: timedelta) -> timedelta:
-    """How old a version must be for cleanup to delete it, given the forks reading this table.
-
-    lancedb's cleanup refuses to run at all once a tagged version is old enough to go (and
-    its Python API cannot tell it to skip tags). So the cut-off stays just before the
-    oldest fork's base version: that version and its files are kept, and so is everything
-    after it; versions before it are cleaned as usual.
-    """
-    tagged = {int(t["version"]) for t in table.tags.list().values()}
-    if not tagged:
-        return retention
-    stamps = {int(v["version"]): v["timestamp"] for v in table.list_versions()}
-    oldest = min((stamps[v] for v in tagged if v in stamps), default=None)
-    if oldest is None:
-        return retention
-    age: timedelta = datetime.now(oldest.tzinfo) - oldest + _TAG_MARGIN
-    return max(retention, age)
