@@ -17,10 +17,7 @@ MAX_LINES = 800
 KNOWN_CYCLES: list[frozenset[str]] = []
 
 # Modules over MAX_LINES being split; delete an entry once its module is back under.
-KNOWN_LONG: set[str] = {
-    "engine/engine.py",
-    "engine/store.py",
-}
+KNOWN_LONG: set[str] = set()
 
 
 def import_cycles(graph: grimp.ImportGraph) -> list[set[str]]:
