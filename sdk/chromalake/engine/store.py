@@ -219,6 +219,9 @@ class LanceStore:
         self._sources: dict[str, tuple[str, bool]] = {}
         self._copies: dict[str, Any] = {}
         self._session: Any = None  # one cache for all of this store's connections
+        # Importing lancedb costs 1-2 s (lance-notes §0.9): paid when the store is made (a
+        # server's or a Lambda's start, a client's creation), not by the first request.
+        _lancedb()
 
     @property
     def in_memory(self) -> bool:
@@ -237,11 +240,7 @@ class LanceStore:
         return self._connect(uri)
 
     def _connect(self, uri: str) -> lancedb.DBConnection:
-        try:
-            import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
-        except ModuleNotFoundError as error:
-            raise missing_extra(error) from None
-
+        lancedb = _lancedb()
         with self._lock:
             if self._session is None:
                 self._session = lancedb.Session(
@@ -405,8 +404,7 @@ class LanceStore:
         A collection without a table yet never runs its filter, so its errors would pass
         unnoticed; planning it on an empty in-memory table of the same schema reports them.
         """
-        import lancedb
-
+        lancedb = _lancedb()
         with self._lock:
             if self._probe is None:
                 db = lancedb.connect(MEMORY_ROOT)
@@ -523,6 +521,18 @@ class LanceStore:
         with self._lock:
             self._snapshots[_cache_key(coll)] = snap
         return snap
+
+    def settled_snapshot(self, coll: CollectionRecord, timeout: float = 600.0) -> Snapshot | None:
+        """:meth:`snapshot`, read once this store's local copy of the collection (on S3) is
+        complete: a background load then reads local files, instead of fetching every row
+        from S3 a second time beside the copy (and slowing the requests served meanwhile)."""
+        if self._mirror is not None and coll.version is not None and not pinned_version(coll):
+            self._versioned_reader(coll)  # starts the copy if none is under way
+            with self._lock:
+                source = self._sources.get(coll.id)
+            if source is not None:
+                self._mirror.await_copy(source[0], timeout)
+        return self.snapshot(coll)
 
     def held_snapshot(self, coll: CollectionRecord) -> Snapshot | None:
         """The snapshot of the collection's current version if this process holds it (a
@@ -857,6 +867,15 @@ class LanceStore:
         _lance_call(table.restore, version)
         self._recorded(coll.id, table)
         return _version_of(table)
+
+
+def _lancedb() -> Any:
+    """The lancedb module (imported once; Python caches it)."""
+    try:
+        import lancedb
+    except ModuleNotFoundError as error:
+        raise missing_extra(error) from None
+    return lancedb
 
 
 def _version_of(table: Any) -> int:
