@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import socket
 import subprocess
@@ -55,17 +54,23 @@ def _wait(port: int, process: subprocess.Popen[bytes], seconds: float = 120.0) -
 
 @contextmanager
 def _moto() -> Iterator[dict[str, str]]:
-    """A moto server with a bucket and a catalog table; the flags that point chromalake at it."""
+    """A moto server with a bucket and a catalog table; the flags that point chromalake at it.
+
+    A process of its own: in this one it would share the GIL with whatever the benchmark
+    measures here (the api handler), and each of its answers would wait for the other.
+    """
     import boto3
-    from moto.server import ThreadedMotoServer
 
     for name, value in _CREDENTIALS.items():  # moto accepts any; boto3 and Lance need some
         os.environ.setdefault(name, value)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait(port, server)
+    endpoint = f"http://127.0.0.1:{port}"
     region = "us-east-1"
     boto3.client("s3", region_name=region, endpoint_url=endpoint).create_bucket(Bucket="bench-lake")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "functional"))
@@ -78,7 +83,8 @@ def _moto() -> Iterator[dict[str, str]]:
         yield {"--bucket": "bench-lake", "--table": "bench-catalog", "--region": region,
                "--s3-endpoint": endpoint, "--dynamodb-endpoint": endpoint}  # fmt: skip
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(30)
 
 
 @contextmanager

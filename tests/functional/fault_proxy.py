@@ -94,6 +94,9 @@ class FaultProxy:
         self.latency = latency or {}
         self.faults: list[Fault] = []
         self.requests: list[str] = []
+        # Seconds the upstream (moto) took to answer, summed since the last reset: moto's
+        # own processing, which a benchmark reports apart from the injected latency.
+        self.upstream_seconds = 0.0
         self._lock = threading.Lock()
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
@@ -132,6 +135,7 @@ class FaultProxy:
     def reset(self) -> None:
         with self._lock:
             self.requests = []
+            self.upstream_seconds = 0.0
 
     def _begin(self) -> None:
         with self._lock:
@@ -190,7 +194,10 @@ class FaultProxy:
                 if action == "delay" and fault is not None:
                     time.sleep(fault.delay)
                 time.sleep(proxy.latency.get("DynamoDB" if target else "S3", 0.0))
+                start = time.perf_counter()
                 status, headers, reply = self._forward(body)
+                with proxy._lock:
+                    proxy.upstream_seconds += time.perf_counter() - start
                 if action == "lost":
                     return self._drop()
                 self._reply(status, headers, reply)

@@ -232,3 +232,18 @@ def test_files_of_replaced_versions_stay_while_reads_may_run_on_them(
     held = {p.relative_to(copy.directory).as_posix() for p in copy.directory.rglob("*")}
     replaced = {f for files in held_by[1:] for f in files} - copy.files  # superseded deletions
     assert replaced and not replaced & held
+
+
+def test_a_background_snapshot_waits_for_the_copy_and_reads_it(
+    settings: Settings, proxy: FaultProxy
+) -> None:
+    """The warm index's first snapshot is read from the local copy once it is complete, not
+    from S3 beside it: each data file crosses the network once (the copy's GET)."""
+    cid = _filled(_engine(settings), "settled", n=2000)
+    cold = _engine(settings)
+    proxy.reset()
+    snap = cold.store.settled_snapshot(cold.get_collection("settled"))
+    assert snap is not None and len(snap.ids) == 2000
+    data_gets = [r for r in proxy.requests if r.startswith("GET") and "/data/" in r]
+    assert data_gets and len(data_gets) == len(set(data_gets))
+    assert _mirror(cold).holds(cold.store._sources[cid][0], snap.version)

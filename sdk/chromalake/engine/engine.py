@@ -481,7 +481,7 @@ class Engine(CatalogEngine):
                 return None
             if self.store.vector_index(coll) is not None:
                 if self.warm.fits(rows, coll.dimension):  # Lance's answers while it is read
-                    self.warm.prepare(coll.id, lambda: self.store.snapshot(coll), space)
+                    self.warm.prepare(coll.id, lambda: self.store.settled_snapshot(coll), space)
                 return None  # past the budget, Lance's index answers without the matrix
         snap = self.store.snapshot(coll)
         if snap is None:

@@ -98,11 +98,6 @@ def _committed(table: Any, commit: Any, attempts: int = COMMIT_ATTEMPTS) -> Any:
     raise AssertionError("unreachable")
 
 
-def _holds(table: Any, version: int | None) -> bool:
-    """Whether a handle holds at least ``version`` (None: nothing recorded, so unknown)."""
-    return version is not None and int(table.version) >= version
-
-
 def _with_revisions(table: Any) -> Any:
     """The table, given the ``REV`` column if it was created before revisions existed.
 

@@ -131,6 +131,14 @@ class Mirror:
             if time.monotonic() >= deadline:
                 return
 
+    def await_copy(self, dataset_uri: str, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for the dataset's copy being fetched in the
+        background, if one is."""
+        with self._lock:
+            running = self._background.get(dataset_uri)
+        if running is not None:
+            running.join(timeout)
+
     def local(self, dataset_uri: str) -> Path:
         """Where the copy of a dataset lives (a directory Lance opens as the dataset)."""
         return self._copy(dataset_uri).directory

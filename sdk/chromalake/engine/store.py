@@ -39,7 +39,6 @@ from chromalake.engine.lance_calls import (
     _as_chroma,
     _committed,
     _create_or_open,
-    _holds,
     _lance_call,
     _open,
     _with_revisions,
@@ -136,6 +135,9 @@ class LanceStore:
         self._copies: dict[str, Any] = {}
         self._session: Any = None  # one cache for all of this store's connections
         self._files = DatasetFiles(self._root, storage_options)
+        # Importing lancedb costs 1-2 s (lance-notes §0.9): paid when the store is made (a
+        # server's or a Lambda's start, a client's creation), not by the first request.
+        _lancedb()
 
     @property
     def in_memory(self) -> bool:
@@ -154,11 +156,7 @@ class LanceStore:
         return self._connect(uri)
 
     def _connect(self, uri: str) -> lancedb.DBConnection:
-        try:
-            import lancedb  # lazily: importing lancedb costs seconds (lance-notes §0.9)
-        except ModuleNotFoundError as error:
-            raise missing_extra(error) from None
-
+        lancedb = _lancedb()
         with self._lock:
             if self._session is None:
                 self._session = lancedb.Session(
@@ -191,21 +189,35 @@ class LanceStore:
     def _table(
         self, coll: CollectionRecord, create: bool = False, latest: bool = False
     ) -> Any | None:
-        """The collection's table; None if nothing was ever written.
+        """The collection's table; None if nothing was ever written (:meth:`_versioned`)."""
+        found = self._versioned(coll, create, latest)
+        return None if found is None else found[0]
+
+    def _versioned(
+        self, coll: CollectionRecord, create: bool = False, latest: bool = False
+    ) -> tuple[Any, int] | None:
+        """The collection's table and the version it holds; None if nothing was ever written.
 
         Fresh without asking storage: a handle at least at the version the catalog recorded
         (``coll.version``, read with the collection by every request) holds every commit a
         writer acknowledged. Only an older handle, or a writer (``latest``: it must merge
         into the newest rows), checks for the latest version (a listing of ``_versions/``).
+        The version is looked up once: each lookup is a hop to lancedb's event loop (~0.2
+        ms), a fifth of a warm query's time.
         """
         if pinned_version(coll) is not None:
-            return self._pinned(coll)
+            pinned = self._pinned(coll)
+            return None if pinned is None else (pinned, _version_of(pinned))
         with self._lock:
             table = self._tables.get(coll.id)
         if table is not None:
-            if not self.in_memory and (latest or not _holds(table, coll.version)):
+            if latest and not self.in_memory:
                 _lance_call(table.checkout_latest)
-            return table
+            version = _version_of(table)
+            if not self.in_memory and (coll.version is None or version < coll.version):
+                _lance_call(table.checkout_latest)
+                version = _version_of(table)
+            return table, version
         table = self._open_table(coll)
         if table is None and create and coll.dimension is not None:
             table = _create_or_open(self._connection(coll), coll.id, record_schema(coll.dimension))
@@ -213,19 +225,25 @@ class LanceStore:
             return None  # not created yet: no write has carried embeddings
         with self._lock:
             self._tables[coll.id] = table
-        return table
+        return table, _version_of(table)
 
     def _reader(self, coll: CollectionRecord) -> Any | None:
-        """The table a read runs on: the local copy (engine/mirror.py) once it holds the
-        catalog's version, so a warm read sends no request to S3; else the S3 table."""
+        """The table a read runs on (:meth:`_versioned_reader`)."""
+        found = self._versioned_reader(coll)
+        return None if found is None else found[0]
+
+    def _versioned_reader(self, coll: CollectionRecord) -> tuple[Any, int] | None:
+        """The table a read runs on and its version: the local copy (engine/mirror.py) once it
+        holds the catalog's version, so a warm read sends no request to S3; else the S3 table."""
         if self._mirror is not None and coll.version is not None and not pinned_version(coll):
             local = self._local_copy(coll, coll.version)
             if local is not None:
                 return local
-        return self._table(coll)
+        return self._versioned(coll)
 
-    def _local_copy(self, coll: CollectionRecord, version: int) -> Any | None:
-        """The local copy's table at ``version`` or later, None while there is none."""
+    def _local_copy(self, coll: CollectionRecord, version: int) -> tuple[Any, int] | None:
+        """The local copy's table at ``version`` or later and its version, None while there
+        is none."""
         assert self._mirror is not None
         with self._lock:
             source = self._sources.get(coll.id)
@@ -248,9 +266,11 @@ class LanceStore:
                 return None
             with self._lock:
                 self._copies[coll.id] = local
-        if int(local.version) < version:
+        held = _version_of(local)
+        if held < version:
             _lance_call(local.checkout_latest)  # the copy's own directory: no request
-        return local
+            held = _version_of(local)
+        return local, held
 
     def _pinned(self, coll: CollectionRecord) -> Any | None:
         """A handle of its own checked out at the view's version (a shared one would move)."""
@@ -300,8 +320,7 @@ class LanceStore:
         A collection without a table yet never runs its filter, so its errors would pass
         unnoticed; planning it on an empty in-memory table of the same schema reports them.
         """
-        import lancedb
-
+        lancedb = _lancedb()
         with self._lock:
             if self._probe is None:
                 db = lancedb.connect(MEMORY_ROOT)
@@ -341,7 +360,7 @@ class LanceStore:
 
     def _recorded(self, collection_id: str, table: Any) -> None:
         if self.on_commit is not None:
-            self.on_commit(collection_id, int(_lance_call(lambda: table.version)))
+            self.on_commit(collection_id, _version_of(table))
 
     def rows_to_change(self, coll: CollectionRecord, ids: list[str]) -> pa.Table:
         """The stored rows of ``ids`` with every column and their revisions, as a writer
@@ -402,10 +421,10 @@ class LanceStore:
     def snapshot(self, coll: CollectionRecord) -> Snapshot | None:
         """The rows held in memory (ids, sequences, embeddings, and the other fields when they
         fit), for exact search, the warm index and reads by id; cached per Lance version."""
-        table = self._reader(coll)
-        if table is None:
+        found = self._versioned_reader(coll)
+        if found is None:
             return None
-        version = int(_lance_call(lambda: table.version))
+        table, version = found
         with self._lock:
             cached = self._snapshots.get(_cache_key(coll))
         if cached is not None and cached.version == version:
@@ -419,6 +438,18 @@ class LanceStore:
             self._snapshots[_cache_key(coll)] = snap
         return snap
 
+    def settled_snapshot(self, coll: CollectionRecord, timeout: float = 600.0) -> Snapshot | None:
+        """:meth:`snapshot`, read once this store's local copy of the collection (on S3) is
+        complete: a background load then reads local files, instead of fetching every row
+        from S3 a second time beside the copy (and slowing the requests served meanwhile)."""
+        if self._mirror is not None and coll.version is not None and not pinned_version(coll):
+            self._versioned_reader(coll)  # starts the copy if none is under way
+            with self._lock:
+                source = self._sources.get(coll.id)
+            if source is not None:
+                self._mirror.await_copy(source[0], timeout)
+        return self.snapshot(coll)
+
     def held_snapshot(self, coll: CollectionRecord) -> Snapshot | None:
         """The snapshot of the collection's current version if this process holds it (a
         query or the warm index read it), without reading one: None otherwise."""
@@ -426,10 +457,8 @@ class LanceStore:
             cached = self._snapshots.get(_cache_key(coll))
         if cached is None:
             return None
-        table = self._reader(coll)
-        if table is None or int(_lance_call(lambda: table.version)) != cached.version:
-            return None
-        return cached
+        found = self._versioned_reader(coll)
+        return cached if found is not None and found[1] == cached.version else None
 
     def forget_snapshot(self, coll: CollectionRecord) -> None:
         """Drop the cached exact-search matrix (an indexed collection no longer needs it)."""
@@ -444,18 +473,18 @@ class LanceStore:
         The version check is the freshness check a warm handler pays per query (one listing
         of the table's versions); the index listing is only read again when it moved.
         """
-        table = self._reader(coll)
-        if table is None:
+        found = self._versioned_reader(coll)
+        if found is None:
             return None
-        version = int(_lance_call(lambda: table.version))
+        table, version = found
         with self._lock:
             cached = self._indexes.get(_cache_key(coll))
         if cached is not None and cached[0] == version:
             return cached[1]
-        found: VectorIndex | None = _lance_call(_vector_index, table)
+        index: VectorIndex | None = _lance_call(_vector_index, table)
         with self._lock:
-            self._indexes[_cache_key(coll)] = (version, found)
-        return found
+            self._indexes[_cache_key(coll)] = (version, index)
+        return index
 
     def state(self, coll: CollectionRecord) -> TableState | None:
         """Rows, fragments and index of the collection's latest version; None without a table."""
@@ -465,7 +494,7 @@ class LanceStore:
         stats = _lance_call(table.stats)
         indices = _lance_call(table.list_indices)  # listed once for both indexes
         return TableState(
-            version=int(_lance_call(lambda: table.version)),
+            version=_version_of(table),
             rows=int(stats["num_rows"]),
             fragments=int(stats["fragment_stats"]["num_fragments"]),
             index=_lance_call(_vector_index, table, indices),
@@ -644,7 +673,7 @@ class LanceStore:
         table = self._table(source)
         if table is None:
             return None
-        base = int(_lance_call(lambda: table.version)) if version is None else version
+        base = _version_of(table) if version is None else version
         db: Any = self._connection(target)  # a LanceDBConnection: it has clone_table
         if self.in_memory:
             pinned = self._pinned(source.with_changes(extra={AT_VERSION: base}))
@@ -685,7 +714,20 @@ class LanceStore:
             raise InvalidArgumentError(f"Collection [{coll.id}] has no version {version}")
         _lance_call(table.restore, version)
         self._recorded(coll.id, table)
-        return int(_lance_call(lambda: table.version))
+        return _version_of(table)
+
+
+def _lancedb() -> Any:
+    """The lancedb module (imported once; Python caches it)."""
+    try:
+        import lancedb
+    except ModuleNotFoundError as error:
+        raise missing_extra(error) from None
+    return lancedb
+
+
+def _version_of(table: Any) -> int:
+    return int(_lance_call(lambda: table.version))
 
 
 def _text_unindexed_rows(table: Any, indices: list[Any]) -> int:
