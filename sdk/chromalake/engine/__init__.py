@@ -10,10 +10,11 @@
   indexes of warm collections), ``snapshot`` (the rows a process holds), ``searching`` +
   ``ranking`` + ``sparse`` (the Search API's executor).
 - Storage: ``catalog/`` (memory, SQLite, DynamoDB), ``store`` (Lance datasets) with
-  ``lance_calls`` (errors, commit retries), ``table_versions`` (versions, fork tags, clones)
-  and ``dataset_files`` (the orphan sweep's listing); ``columns`` + ``metadata_columns`` +
-  ``rows`` (the Arrow schema and records <-> rows), ``paths`` (where datasets live),
-  ``mirror`` + ``manifest`` (local copies of S3 datasets for reads).
+  ``lance_calls`` (errors, commit retries), ``table_indexes`` (the indexes and their
+  coverage), ``table_versions`` (versions, fork tags, clones) and ``dataset_files`` (the
+  orphan sweep's listing); ``columns`` + ``metadata_columns`` + ``rows`` (the Arrow schema
+  and records <-> rows), ``paths`` (where datasets live), ``mirror`` + ``manifest`` (local
+  copies of S3 datasets for reads).
 
 The bottom layer: it may import the shared vocabulary (``errors``, ``types``, ``records``,
 ``config``, ``collection_config``, ``schema_rules``, ``validation``, ``search``), never

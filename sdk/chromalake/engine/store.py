@@ -2,8 +2,9 @@
 
 This module only moves Arrow data in and out of Lance. What a write means (add ignores
 existing ids, update merges metadata) is decided by the engine. Beside it: ``lance_calls``
-(Lance's errors as Chroma's, commits retried), ``table_versions`` (version listings, fork
-tags and clones) and ``dataset_files`` (the datasets as files, for the orphan sweep).
+(Lance's errors as Chroma's, commits retried), ``table_indexes`` (the table's indexes and
+their coverage), ``table_versions`` (version listings, fork tags and clones) and
+``dataset_files`` (the datasets as files, for the orphan sweep).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import os
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +34,7 @@ from chromalake.engine.columns import (
     record_schema,
 )
 from chromalake.engine.dataset_files import DatasetFiles, StoredDataset
-from chromalake.engine.indexes import IndexPlan, SearchParams, trained_partitions
+from chromalake.engine.indexes import IndexPlan, SearchParams
 from chromalake.engine.lance_calls import (
     _as_chroma,
     _committed,
@@ -46,6 +46,15 @@ from chromalake.engine.lance_calls import (
 from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import legacy_segment, path_segment
 from chromalake.engine.snapshot import Snapshot, extended, read_snapshot
+from chromalake.engine.table_indexes import (
+    FTS_INDEX,
+    ID_INDEX,
+    _text_unindexed_rows,
+    _vector_index,
+    ann_config,
+)
+from chromalake.engine.table_indexes import TableState as TableState  # for maintenance.py
+from chromalake.engine.table_indexes import VectorIndex as VectorIndex  # for ann.py
 from chromalake.engine.table_versions import VersionInfo
 from chromalake.errors import InternalError, InvalidArgumentError, UnavailableError
 from chromalake.extras import missing_extra
@@ -56,22 +65,10 @@ if TYPE_CHECKING:
 _UNCHANGED_SINCE_READ = f"target.{REV} + 1 = source.{REV}"
 MEMORY_ROOT = "memory://"
 log = logging.getLogger("chromalake.store")
-ID_INDEX = "id_btree"
-FTS_INDEX = "document_fts"
 # Lance's refusal of a full-text search on a table without an FTS index.
 _NO_FTS_INDEX = "Cannot perform full text search unless an INVERTED index"
 # ``CollectionRecord.extra`` key: read the collection as it was at this Lance version.
 AT_VERSION = "at_version"
-
-
-@dataclass(frozen=True)
-class VectorIndex:
-    """The collection's ANN index on its embeddings, at one table version."""
-
-    name: str
-    distance_type: str
-    indexed_rows: int
-    unindexed_rows: int
 
 
 def pinned_version(coll: CollectionRecord) -> int | None:
@@ -83,18 +80,6 @@ def pinned_version(coll: CollectionRecord) -> int | None:
 def _cache_key(coll: CollectionRecord) -> str:
     version = pinned_version(coll)
     return coll.id if version is None else f"{coll.id}@{version}"
-
-
-@dataclass(frozen=True)
-class TableState:
-    """What maintenance looks at: size, layout and index of a collection's table."""
-
-    version: int
-    rows: int
-    fragments: int
-    index: VectorIndex | None
-    # Rows the full-text index (built by the first text search) does not cover yet.
-    text_unindexed_rows: int = 0
 
 
 # Lance caches each version's manifest and file metadata it reads (1 GiB by default), and
@@ -580,19 +565,8 @@ class LanceStore:
         Concurrent writers keep committing meanwhile: their rows land in fragments the new
         index does not cover yet, which queries scan exactly until the next optimise.
         """
-        from lancedb.index import IvfPq, IvfSq
-
         table = self._writable(coll)
-        metric: Any = plan.distance_type  # one of lancedb's Literal names (indexes.py)
-        config = (
-            IvfPq(
-                distance_type=metric,
-                num_partitions=plan.num_partitions,
-                num_sub_vectors=plan.num_sub_vectors,
-            )
-            if plan.index_type == "IVF_PQ"
-            else IvfSq(distance_type=metric, num_partitions=plan.num_partitions)
-        )
+        config = ann_config(plan)
         old = _lance_call(_vector_index, table)
         self._commit(
             coll,
@@ -728,30 +702,3 @@ def _lancedb() -> Any:
 
 def _version_of(table: Any) -> int:
     return int(_lance_call(lambda: table.version))
-
-
-def _text_unindexed_rows(table: Any, indices: list[Any]) -> int:
-    """How many rows the document FTS index lacks (0 when there is no such index)."""
-    for config in indices:
-        if DOCUMENT in config.columns:
-            stats = table.index_stats(config.name)
-            return 0 if stats is None else int(stats.num_unindexed_rows)
-    return 0
-
-
-def _vector_index(table: Any, indices: list[Any] | None = None) -> VectorIndex | None:
-    """Our ANN index on the embedding column, with its coverage; None when there is none.
-
-    ``indices``: the table's index list when the caller has already read it."""
-    for config in table.list_indices() if indices is None else indices:
-        if EMBEDDING in config.columns and trained_partitions(config.name) is not None:
-            stats = table.index_stats(config.name)
-            if stats is None:
-                return None
-            return VectorIndex(
-                name=config.name,
-                distance_type=str(stats.distance_type or "l2"),
-                indexed_rows=int(stats.num_indexed_rows),
-                unindexed_rows=int(stats.num_unindexed_rows),
-            )
-    return None
