@@ -52,6 +52,7 @@ from chromalake.engine.rows import (
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot
 from chromalake.engine.store import LanceStore, pinned_version
+from chromalake.engine.stored_index import IndexFiles, Stored, newest
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS, merge_write, new_revision
 from chromalake.errors import (
@@ -119,6 +120,9 @@ class Engine:
         store.on_commit = catalog.record_version
         # In-process ANN indexes of the collections this process serves (warm_index.py).
         self.warm = WarmIndexes()
+        # Where maintenance stores the warm indexes it builds, and serving processes load
+        # them (engine/stored_index.py); None keeps them in memory only (memory://).
+        self.index_files: IndexFiles | None = None
         self._ensure_defaults()
 
     def _written(self, coll: CollectionRecord) -> None:
@@ -796,17 +800,25 @@ class Engine:
                 return None
             if self.store.vector_index(coll) is not None:
                 if self.warm.fits(rows, coll.dimension):  # Lance's answers while it is read
-                    self.warm.prepare(coll.id, lambda: self.store.settled_snapshot(coll), space)
+                    load = lambda: self.store.settled_snapshot(coll)  # noqa: E731
+                    self.warm.prepare(coll.id, load, space, lambda: self.stored_index(coll))
                 return None  # past the budget, Lance's index answers without the matrix
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
-        warm = self.warm.ready(coll.id, snap, space)
+        warm = self.warm.ready(coll.id, snap, space, lambda: self.stored_index(coll))
         if warm is None:
             return None
         allowed = self._candidates(coll, snap, None, predicate)
         found = warm.search(snap, queries, n_results, allowed)
         return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
+
+    def stored_index(self, coll: CollectionRecord) -> Stored | None:
+        """The warm index maintenance stored beside the collection's dataset, if any."""
+        dataset = None if self.index_files is None else self.store.dataset_uri(coll)
+        if self.index_files is None or dataset is None:
+            return None
+        return newest(self.index_files, dataset)
 
     def search(
         self,
