@@ -10,13 +10,12 @@ was there to load.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from moto_server import REGION, MotoAws
+from moto_server import MotoAws
 
 from chromalake.config import Settings
 from chromalake.engine import vector_index as vector_index_module
@@ -87,15 +86,7 @@ def local(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def s3(moto_aws: MotoAws, tmp_path: Path) -> Settings:
-    return Settings(
-        chromalake_bucket=moto_aws.bucket,
-        chromalake_prefix=f"stored-{uuid.uuid4().hex[:8]}",
-        chromalake_table=moto_aws.new_table(),
-        chromalake_s3_endpoint=moto_aws.endpoint,
-        chromalake_dynamodb_endpoint=moto_aws.endpoint,
-        chromalake_region=REGION,
-        chromalake_cache_dir=str(tmp_path / "cache"),
-    )
+    return moto_aws.settings("stored", chromalake_cache_dir=str(tmp_path / "cache"))
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])
