@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from chromalake.aws_local import moto_server
+from chromalake.config import Settings
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 REGION = "us-east-1"
@@ -86,6 +87,19 @@ class MotoAws:
         name = f"catalog-{uuid.uuid4().hex[:12]}"
         self.client("dynamodb").create_table(TableName=name, **catalog_table_definition())
         return name
+
+    def settings(self, label: str, **changes: Any) -> Settings:
+        """Settings of an S3 + DynamoDB engine on this server: a fresh catalog table and a
+        fresh prefix (``<label>-<random>``) in the session's bucket."""
+        defaults: dict[str, Any] = {
+            "chromalake_bucket": self.bucket,
+            "chromalake_prefix": f"{label}-{uuid.uuid4().hex[:8]}",
+            "chromalake_table": self.new_table(),
+            "chromalake_s3_endpoint": self.endpoint,
+            "chromalake_dynamodb_endpoint": self.endpoint,
+            "chromalake_region": REGION,
+        }
+        return Settings(**(defaults | changes))
 
     def new_bucket(self) -> str:
         name = f"lake-{uuid.uuid4().hex[:12]}"

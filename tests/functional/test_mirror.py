@@ -8,14 +8,13 @@ checks that what the copy answers is what S3 holds (a second engine without a co
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fault_proxy import FaultProxy
-from moto_server import REGION, MotoAws
+from moto_server import MotoAws
 
 from chromalake.config import Settings
 from chromalake.engine import mirror as mirror_module
@@ -37,13 +36,9 @@ def proxy(moto_aws: MotoAws) -> Iterator[FaultProxy]:
 @pytest.fixture
 def settings(moto_aws: MotoAws, proxy: FaultProxy, tmp_path: Path) -> Settings:
     """An S3 + DynamoDB engine's settings, its S3 through the counting proxy."""
-    return Settings(
-        chromalake_bucket=moto_aws.bucket,
-        chromalake_prefix=f"mirror-{uuid.uuid4().hex[:8]}",
-        chromalake_table=moto_aws.new_table(),
+    return moto_aws.settings(
+        "mirror",
         chromalake_s3_endpoint=proxy.endpoint,
-        chromalake_dynamodb_endpoint=moto_aws.endpoint,
-        chromalake_region=REGION,
         chromalake_cache_dir=str(tmp_path / "cache"),
     )
 

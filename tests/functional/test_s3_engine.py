@@ -8,13 +8,12 @@ the engine can tell) must read back the same thing again.
 from __future__ import annotations
 
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from moto_server import REGION, MotoAws
+from moto_server import MotoAws
 
 import chromalake
 from chromalake.api.embedded import clear_system_cache
@@ -28,15 +27,7 @@ from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT
 @pytest.fixture
 def s3_settings(moto_aws: MotoAws) -> Settings:
     """Settings for a fresh catalog table and a fresh prefix in the session's bucket."""
-    return Settings(
-        chromalake_bucket=moto_aws.bucket,
-        chromalake_prefix=f"test-{uuid.uuid4().hex[:8]}",
-        chromalake_table=moto_aws.new_table(),
-        chromalake_s3_endpoint=moto_aws.endpoint,
-        chromalake_dynamodb_endpoint=moto_aws.endpoint,
-        chromalake_region=REGION,
-        allow_reset=True,
-    )
+    return moto_aws.settings("test", allow_reset=True)
 
 
 def _vec(*values: float) -> np.ndarray:

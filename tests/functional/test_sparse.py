@@ -22,12 +22,11 @@ from typing import Any
 import chromadb
 import pytest
 from lambda_units import cold_start
-from moto_server import REGION, MotoAws
+from moto_server import MotoAws
 from running_server import RunningServer
 
 import chromalake
 from chromalake.api.embedded import clear_system_cache
-from chromalake.config import Settings
 from chromalake.search import builder
 from chromalake.server.gateway import LambdaContext
 
@@ -117,15 +116,7 @@ def test_forks_and_versions_keep_sparse_vectors() -> None:
 
 
 def test_s3_and_dynamodb_keep_the_index(moto_aws: MotoAws) -> None:
-    settings = Settings(
-        chromalake_bucket=moto_aws.bucket,
-        chromalake_prefix=f"sparse-{uuid.uuid4().hex[:8]}",
-        chromalake_table=moto_aws.new_table(),
-        chromalake_s3_endpoint=moto_aws.endpoint,
-        chromalake_dynamodb_endpoint=moto_aws.endpoint,
-        chromalake_region=REGION,
-        is_persistent=True,
-    )
+    settings = moto_aws.settings("sparse", is_persistent=True)
     clear_system_cache()
     try:
         _fill(chromalake, chromalake.Client(settings=settings), "sparse_demo")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from moto_server import REGION, MotoAws
+from moto_server import MotoAws
 
 from chromalake.config import Settings
 from chromalake.engine.engine import Engine
@@ -48,14 +48,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     if request.param == "disk":
         return Settings(is_persistent=True, persist_directory=str(tmp_path / "data"))
     aws: MotoAws = request.getfixturevalue("moto_aws")
-    return Settings(
-        chromalake_bucket=aws.bucket,
-        chromalake_prefix=f"paths-{uuid.uuid4().hex[:8]}",
-        chromalake_table=aws.new_table(),
-        chromalake_s3_endpoint=aws.endpoint,
-        chromalake_dynamodb_endpoint=aws.endpoint,
-        chromalake_region=REGION,
-    )
+    return aws.settings("paths")
 
 
 def _filled(engine: Engine, tenant: str, database: str, marker: float) -> str:

@@ -6,9 +6,10 @@
   (forks, versions, time travel), ``maintenance`` + ``policy`` (compaction, index builds,
   version cleanup, and when they run).
 - Reads: ``filters`` (where clauses -> Lance SQL), ``nearest`` (exact search), ``ann`` +
-  ``indexes`` (the Lance IVF index path), ``vector_index`` + ``warm_index`` (in-process faiss
-  indexes of warm collections), ``snapshot`` (the rows a process holds), ``searching`` +
-  ``ranking`` + ``sparse`` (the Search API's executor).
+  ``indexes`` (the Lance IVF index path), ``vector_index`` + ``warm_index`` (in-process
+  faiss indexes of warm collections) + ``stored_index`` (those indexes stored by
+  maintenance), ``snapshot`` (the rows a process holds), ``searching`` + ``ranking`` +
+  ``sparse`` (the Search API's executor).
 - Storage: ``catalog/`` (memory, SQLite, DynamoDB), ``store`` (Lance datasets) with
   ``lance_calls`` (errors, commit retries), ``table_indexes`` (the indexes and their
   coverage), ``table_versions`` (versions, fork tags, clones) and ``dataset_files`` (the

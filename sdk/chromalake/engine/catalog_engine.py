@@ -27,6 +27,7 @@ from chromalake.engine.catalog import (
 )
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.store import LanceStore
+from chromalake.engine.stored_index import IndexFiles
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS
 from chromalake.errors import (
@@ -70,6 +71,9 @@ class CatalogEngine:
         store.on_commit = catalog.record_version
         # In-process ANN indexes of the collections this process serves (warm_index.py).
         self.warm = WarmIndexes()
+        # Where maintenance stores the warm indexes it builds, and serving processes load
+        # them (engine/stored_index.py); None keeps them in memory only (memory://).
+        self.index_files: IndexFiles | None = None
         self._ensure_defaults()
 
     # -- system -------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from chromalake.engine.rows import (
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot
 from chromalake.engine.store import pinned_version
+from chromalake.engine.stored_index import Stored, newest
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -481,17 +482,25 @@ class Engine(CatalogEngine):
                 return None
             if self.store.vector_index(coll) is not None:
                 if self.warm.fits(rows, coll.dimension):  # Lance's answers while it is read
-                    self.warm.prepare(coll.id, lambda: self.store.settled_snapshot(coll), space)
+                    load = lambda: self.store.settled_snapshot(coll)  # noqa: E731
+                    self.warm.prepare(coll.id, load, space, lambda: self.stored_index(coll))
                 return None  # past the budget, Lance's index answers without the matrix
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
-        warm = self.warm.ready(coll.id, snap, space)
+        warm = self.warm.ready(coll.id, snap, space, lambda: self.stored_index(coll))
         if warm is None:
             return None
         allowed = self._candidates(coll, snap, None, predicate)
         found = warm.search(snap, queries, n_results, allowed)
         return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
+
+    def stored_index(self, coll: CollectionRecord) -> Stored | None:
+        """The warm index maintenance stored beside the collection's dataset, if any."""
+        dataset = None if self.index_files is None else self.store.dataset_uri(coll)
+        if self.index_files is None or dataset is None:
+            return None
+        return newest(self.index_files, dataset)
 
     def search(
         self,

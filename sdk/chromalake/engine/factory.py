@@ -23,6 +23,7 @@ try:  # Lance and pyarrow: a slim install is told which extra brings them
     from chromalake.engine.mirror import Mirror
     from chromalake.engine.policy import MaintenancePolicy
     from chromalake.engine.store import MEMORY_ROOT, LanceStore
+    from chromalake.engine.stored_index import IndexFiles, LocalFiles, S3Files
 except ModuleNotFoundError as error:
     raise missing_extra(error) from None
 
@@ -89,12 +90,32 @@ def build_mirror(settings: Settings) -> Mirror | None:
         return None
     from chromalake.engine.mirror import S3Reader
 
-    directory = Path(settings.chromalake_cache_dir or tempfile.gettempdir()) / "chromalake-cache"
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _cache_dir(settings)
     budget = settings.chromalake_cache_bytes
     if budget is None:
         budget = min(DEFAULT_CACHE_CEILING, shutil.disk_usage(directory).free * 3 // 4)
     return Mirror(directory, budget, S3Reader(storage_options(settings)))
+
+
+def build_index_files(settings: Settings) -> IndexFiles | None:
+    """Where the warm indexes maintenance builds are stored (engine/stored_index.py): beside
+    datasets on local disk, or on S3 and fetched into the cache directory; none in memory.
+
+    Example:
+        >>> build_index_files(Settings()) is None
+        True
+    """
+    if settings.chromalake_bucket is not None:
+        from chromalake.engine.mirror import s3_client
+
+        return S3Files(s3_client(storage_options(settings)), _cache_dir(settings) / "indexes")
+    return LocalFiles() if settings.is_persistent else None
+
+
+def _cache_dir(settings: Settings) -> Path:
+    directory = Path(settings.chromalake_cache_dir or tempfile.gettempdir()) / "chromalake-cache"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -105,9 +126,11 @@ def build_engine(settings: Settings) -> Engine:
         True
     """
     store = LanceStore(storage_root(settings), storage_options(settings), build_mirror(settings))
-    return Engine(
+    engine = Engine(
         build_catalog(settings),
         store,
         settings.allow_reset,
         policy=MaintenancePolicy.from_settings(settings),
     )
+    engine.index_files = build_index_files(settings)
+    return engine

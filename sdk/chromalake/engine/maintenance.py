@@ -13,7 +13,10 @@ what is due, so running it twice, or beside writers, is safe:
   (compaction, incremental index updates, and version cleanup);
 - on the scheduled sweep (``maintain_all``, or ``force``), ``optimize`` whatever else is due,
   so versions older than ``retention`` are removed even from collections nobody writes to;
-  the scheduled sweep also deletes orphaned datasets (``sweep_orphans``).
+  the scheduled sweep also deletes orphaned datasets (``sweep_orphans``);
+- for a collection serving processes index in memory (``warm_index.py``: 5,000 rows or more,
+  a matrix within its budget), build that index and store it beside the dataset
+  (``stored_index.py``) when there is none or it is behind, so no serving process builds it.
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from chromalake.collection_config import space_of
 from chromalake.engine import forks
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.engine import Engine
 from chromalake.engine.indexes import outgrown, plan_index
 from chromalake.engine.store import TableState
+from chromalake.engine.stored_index import save, stored_versions
+from chromalake.engine.vector_index import VectorIndex
+from chromalake.engine.warm_index import REBUILD_SHARE
 from chromalake.errors import NotFoundError
 
 log = logging.getLogger("chromalake.maintenance")
@@ -82,7 +89,30 @@ def maintain_record(engine: Engine, coll: CollectionRecord, force: bool = False)
     if optimized:
         forks.release_stale_bases(engine, coll)  # a failed fork must not pin old versions
         engine.store.optimize(coll, engine.policy.retention)
+    store_warm_index(engine, coll, state.rows, rebuilt=indexed is not None)
     return Report(coll.id, state.rows, indexed, optimized, time.perf_counter() - start)
+
+
+def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt: bool) -> bool:
+    """Build the in-process index that serving processes use (warm_index.py) and store it
+    beside the dataset (stored_index.py), when the collection is one they index and the
+    stored one is missing, or behind: its row count moved by a fifth, or Lance's index was
+    just rebuilt (the data moved a lot). Returns whether it stored one."""
+    dataset = None if engine.index_files is None else engine.store.dataset_uri(coll)
+    if engine.index_files is None or dataset is None or coll.dimension is None:
+        return False
+    if not engine.warm.wanted(rows) or not engine.warm.fits(rows, coll.dimension):
+        return False
+    stored = stored_versions(engine.index_files, dataset)
+    if stored and not rebuilt and abs(stored[-1][1] - rows) <= REBUILD_SHARE * rows:
+        return False
+    snap = engine.store.snapshot(coll)
+    if snap is None or snap.revs is None:
+        return False  # rows from before revisions: serving processes build their own
+    index = VectorIndex.build(snap.embeddings, space_of(coll.configuration), tiebreak=snap.seqs)
+    save(engine.index_files, dataset, snap.version, index, snap.ids.tolist(), snap.revs.tolist())
+    log.info("stored the warm index of %s at version %s", coll.id, snap.version)
+    return True
 
 
 def maintain(engine: Engine, collection_id: str, force: bool = False) -> Report | None:

@@ -31,7 +31,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from chromalake.engine.manifest import DatasetFiles, ManifestError, dataset_files, manifest_name
@@ -56,18 +56,21 @@ class ObjectReader(Protocol):
         """Keys under a prefix."""
 
 
+def s3_client(storage_options: dict[str, str] | None) -> Any:
+    """A boto3 S3 client for the endpoint and region Lance is given."""
+    import boto3  # type: ignore[import-untyped]
+
+    options = storage_options or {}
+    return boto3.client(
+        "s3", endpoint_url=options.get("aws_endpoint"), region_name=options.get("aws_region")
+    )
+
+
 class S3Reader:
     """An ``ObjectReader`` over boto3 (the service's S3 client)."""
 
     def __init__(self, storage_options: dict[str, str] | None) -> None:
-        import boto3  # type: ignore[import-untyped]
-
-        options = storage_options or {}
-        self._client = boto3.client(
-            "s3",
-            endpoint_url=options.get("aws_endpoint"),
-            region_name=options.get("aws_region"),
-        )
+        self._client = s3_client(storage_options)
 
     def get(self, bucket: str, key: str, into: Path) -> int:
         body = self._client.get_object(Bucket=bucket, Key=key)["Body"]

@@ -435,6 +435,12 @@ class LanceStore:
                 self._mirror.await_copy(source[0], timeout)
         return self.snapshot(coll)
 
+    def dataset_uri(self, coll: CollectionRecord) -> str | None:
+        """Where the collection's dataset lives (a directory, or an s3:// URI); None before
+        its first write."""
+        table = self._table(coll)
+        return None if table is None else str(table.uri)
+
     def held_snapshot(self, coll: CollectionRecord) -> Snapshot | None:
         """The snapshot of the collection's current version if this process holds it (a
         query or the warm index read it), without reading one: None otherwise."""

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from chromalake.engine.nearest import nearest
 from chromalake.engine.snapshot import Snapshot, positions_in, row_keys
+from chromalake.engine.stored_index import Stored
 from chromalake.engine.vector_index import VectorIndex
 
 log = logging.getLogger("chromalake.warm_index")
@@ -45,6 +46,8 @@ log = logging.getLogger("chromalake.warm_index")
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 Found = list[tuple[I64, F64]]
+# Where a build looks first: the index maintenance stored beside the dataset, if any.
+StoredLoader = Callable[[], Stored | None] | None
 
 # Below this many rows exact search over the snapshot is as fast as the index (a 5k x 384
 # matrix product is ~1 ms) and an index would only cost memory.
@@ -142,9 +145,12 @@ class WarmIndexes:
         """Whether a collection's matrix fits the memory budget of a warm index."""
         return rows * dimension * 4 <= self._max_matrix_bytes
 
-    def ready(self, collection: str, snap: Snapshot, space: str = "l2") -> WarmIndex | None:
+    def ready(
+        self, collection: str, snap: Snapshot, space: str = "l2", stored: StoredLoader = None
+    ) -> WarmIndex | None:
         """The collection's index matched to ``snap``, or None while there is none (a build
-        starts in the background when the collection is big enough to want one)."""
+        starts in the background when the collection is big enough to want one: ``stored``
+        gives the index maintenance stored, if any, which then needs no build)."""
         if not self.wanted(len(snap.ids)) or snap.revs is None:
             return None
         with self._lock:
@@ -153,7 +159,7 @@ class WarmIndexes:
         if matched is not None and matched.version == snap.version and matched.built.space == space:
             return matched
         if built is None or built.space != space:
-            self._build(collection, snap, space)
+            self._build(collection, snap, space, stored)
             return None
         matched = _match(built, snap)
         with self._lock:
@@ -167,15 +173,21 @@ class WarmIndexes:
         with self._lock:
             return collection in self._built
 
-    def prepare(self, collection: str, load: Callable[[], Snapshot | None], space: str) -> None:
-        """Build the collection's first index in the background from the snapshot ``load``
-        reads there too: for a collection another index answers meanwhile, so that no request
-        waits for its matrix to be read (from S3, on a cold instance)."""
+    def prepare(
+        self,
+        collection: str,
+        load: Callable[[], Snapshot | None],
+        space: str,
+        stored: StoredLoader = None,
+    ) -> None:
+        """Build (or load, ``stored``) the collection's first index in the background from the
+        snapshot ``load`` reads there too: for a collection another index answers meanwhile,
+        so that no request waits for its matrix to be read (from S3, on a cold instance)."""
 
         def snapshot_then_build() -> None:
             snap = load()
             if snap is not None and self.wanted(len(snap.ids)) and snap.revs is not None:
-                self._index(collection, snap, space)
+                self._index(collection, snap, space, stored)
 
         self._start(collection, snapshot_then_build)
 
@@ -189,8 +201,10 @@ class WarmIndexes:
             self._built.clear()
             self._matched.clear()
 
-    def _build(self, collection: str, snap: Snapshot, space: str) -> None:
-        self._start(collection, lambda: self._index(collection, snap, space))
+    def _build(
+        self, collection: str, snap: Snapshot, space: str, stored: StoredLoader = None
+    ) -> None:
+        self._start(collection, lambda: self._index(collection, snap, space, stored))
 
     def _start(self, collection: str, work: Callable[[], None]) -> None:
         """Run ``work`` through the builder, one at a time per collection."""
@@ -210,13 +224,29 @@ class WarmIndexes:
 
         self._builder(run)
 
-    def _index(self, collection: str, snap: Snapshot, space: str) -> None:
-        index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
-        assert snap.revs is not None
-        keys = row_keys(snap.ids.tolist(), snap.revs.tolist())
+    def _index(
+        self, collection: str, snap: Snapshot, space: str, stored: StoredLoader = None
+    ) -> None:
+        built = _from_store(stored, snap, space)
+        if built is None:
+            index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
+            assert snap.revs is not None
+            built = _Built(index, space, row_keys(snap.ids.tolist(), snap.revs.tolist()))
         with self._lock:
-            self._built[collection] = _Built(index, space, keys)
+            self._built[collection] = built
             self._matched.pop(collection, None)
+
+
+def _from_store(stored: StoredLoader, snap: Snapshot, space: str) -> _Built | None:
+    """The stored index, when there is one for this space and it is not too far behind
+    ``snap`` to be worth matching (a new build is then as good)."""
+    found = None if stored is None else stored()
+    if found is None or found.index.space != space:
+        return None
+    if found.index.dimension != snap.embeddings.shape[1]:
+        return None
+    built = _Built(found.index, space, row_keys(found.ids, found.revs))
+    return None if _match(built, snap).stale else built
 
 
 def _match(built: _Built, snap: Snapshot) -> WarmIndex:
