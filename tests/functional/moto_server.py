@@ -21,7 +21,7 @@ import boto3
 import pytest
 import yaml
 
-from chromalake.aws_local import moto_server
+from chromalake.cli.aws_local import moto_server
 from chromalake.config import Settings
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"

@@ -12,8 +12,8 @@ from moto_server import MotoAws, catalog_table_definition
 from running_server import RunningServer, free_port
 
 import chromalake
-from chromalake.aws_local import CATALOG_TABLE
-from chromalake.aws_preflight import FIX_CREDENTIALS, FIX_REGION, check
+from chromalake.cli.aws_local import CATALOG_TABLE
+from chromalake.cli.aws_preflight import FIX_CREDENTIALS, FIX_REGION, check
 from chromalake.config import Settings
 
 

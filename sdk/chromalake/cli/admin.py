@@ -208,7 +208,7 @@ def add_admin_parsers(commands: Any) -> None:
 
 def run_admin(args: argparse.Namespace) -> int:
     """Run a ``keys``/``tenants`` command; errors are printed, not raised."""
-    from chromalake.aws_preflight import describe
+    from chromalake.cli.aws_preflight import describe
     from chromalake.errors import ChromaError
 
     target = _Target(args)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     local_aws = None
     if args.aws_local:
-        from chromalake import aws_local
+        from chromalake.cli import aws_local
 
         local_aws = aws_local.start(
             bucket=settings.chromalake_bucket or aws_local.BUCKET,
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Any) -> int:
-    from chromalake.aws_preflight import check
+    from chromalake.cli.aws_preflight import check
 
     problem = check(settings)
     if problem is not None:
