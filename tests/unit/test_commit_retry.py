@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from chromalake.engine.lance_calls import COMMIT_ATTEMPTS, _committed, lost_commit
+from chromalake.engine.lance_calls import COMMIT_ATTEMPTS, _committed, _create_or_open, lost_commit
 from chromalake.errors import UnavailableError, from_wire, to_wire
 from chromalake.http.endpoint import RetryPolicy
 
@@ -71,3 +71,29 @@ def test_other_errors_are_not_retried() -> None:
         _committed(table, _failing(table, ["disk full"]))
     assert table.calls == ["commit"]
     assert COMMIT_ATTEMPTS >= 2
+
+
+class Database:
+    """A lancedb connection whose ``create_table`` fails as ``error`` says; the table exists."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def create_table(self, name: str, schema: object) -> object:
+        raise self.error
+
+    def open_table(self, name: str) -> str:
+        return f"table {name}"
+
+
+def test_a_table_created_by_another_process_at_the_same_moment_is_opened() -> None:
+    # What a second process creating a collection's first table on S3 was told (moto, 4
+    # processes writing through two servers): its create lost to the other's.
+    lost = RuntimeError(
+        "lance error: Retryable commit conflict for version 2: This Overwrite transaction "
+        "was preempted by concurrent transaction Overwrite at version 2. Please retry."
+    )
+    assert _create_or_open(Database(lost), "c", schema=None) == "table c"  # type: ignore[arg-type]
+    assert _create_or_open(Database(ValueError("exists")), "c", None) == "table c"  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="disk full"):
+        _create_or_open(Database(RuntimeError("disk full")), "c", None)  # type: ignore[arg-type]

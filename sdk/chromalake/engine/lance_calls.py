@@ -50,7 +50,12 @@ def _create_or_open(db: Any, name: str, schema: pa.Schema) -> Any:
     """
     try:
         return db.create_table(name, schema=schema)
-    except ValueError:
+    except (ValueError, RuntimeError) as error:
+        # ValueError: it exists already. A lost commit: another process created it at the
+        # same moment (on S3 both commit an "Overwrite"; one wins, the other is told a
+        # "Retryable commit conflict"), so it exists now too.
+        if isinstance(error, RuntimeError) and not lost_commit(error):
+            raise
         table = _open(db, name)
         if table is None:
             raise
