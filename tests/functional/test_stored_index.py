@@ -142,3 +142,14 @@ def test_a_stored_index_too_far_behind_is_rebuilt_not_matched(
     serving.query(cid, _rows(1, 3), n_results=1)
     assert built == [1]
     assert _answers(serving, cid) == _answers(_exact(local), cid)
+
+
+def test_a_stored_index_on_local_disk_serves_the_first_query(local: Settings) -> None:
+    """No build thread and no wait: the first query of a new process loads it and uses it."""
+    _maintained(local)
+    serving = build_engine(local)  # its builder a background thread, as in use
+    serving.warm = WarmIndexes(min_rows=MIN_ROWS)
+    cid = serving.get_collection("stored").id
+    serving.query(cid, _rows(1, 3), n_results=1)
+    assert serving.warm.holds(cid)
+    assert _answers(serving, cid) == _answers(_exact(local), cid)

@@ -46,7 +46,7 @@ from chromalake.engine.rows import (
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot
 from chromalake.engine.store import pinned_version
-from chromalake.engine.stored_index import Stored, newest
+from chromalake.engine.stored_index import Stored, newest, stored_versions
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -480,11 +480,17 @@ class Engine(CatalogEngine):
             rows = self.store.count(coll)
             if not self.warm.wanted(rows):
                 return None
-            if self.store.vector_index(coll) is not None:
-                if self.warm.fits(rows, coll.dimension):  # Lance's answers while it is read
-                    load = lambda: self.store.settled_snapshot(coll)  # noqa: E731
-                    self.warm.prepare(coll.id, load, space, lambda: self.stored_index(coll))
+            lance = self.store.vector_index(coll) is not None
+            if lance and not self.warm.fits(rows, coll.dimension):
                 return None  # past the budget, Lance's index answers without the matrix
+            # A stored index on local disk loads in well under a second: here, before this
+            # query. Else in the background, Lance's index or exact search answering meanwhile.
+            now = self._stored_nearby(coll)
+            if lance or now:
+                load = lambda: self.store.settled_snapshot(coll)  # noqa: E731
+                self.warm.prepare(coll.id, load, space, lambda: self.stored_index(coll), now)
+                if not now:
+                    return None
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
@@ -492,8 +498,15 @@ class Engine(CatalogEngine):
         if warm is None:
             return None
         allowed = self._candidates(coll, snap, None, predicate)
-        found = warm.search(snap, queries, n_results, allowed)
+        ef_search = int((coll.configuration.get("hnsw") or {}).get("ef_search", 100))
+        found = warm.search(snap, queries, n_results, allowed, ef_search)
         return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
+
+    def _stored_nearby(self, coll: CollectionRecord) -> bool:
+        """Whether maintenance stored an index of the collection on local disk."""
+        files = self.index_files
+        dataset = None if files is None or not files.local else self.store.dataset_uri(coll)
+        return files is not None and dataset is not None and bool(stored_versions(files, dataset))
 
     def stored_index(self, coll: CollectionRecord) -> Stored | None:
         """The warm index maintenance stored beside the collection's dataset, if any."""

@@ -66,6 +66,10 @@ class Stored:
 class IndexFiles(Protocol):
     """Where stored indexes live: files in ``<dataset>/_chromalake/``."""
 
+    # Whether a fetch is a local file read (no download): a serving process then loads a
+    # stored index before its first query rather than in the background.
+    local: bool
+
     def names(self, dataset: str) -> list[str]:
         """The file names there (none when the directory does not exist)."""
 
@@ -81,6 +85,8 @@ class IndexFiles(Protocol):
 
 class LocalFiles:
     """Stored indexes of datasets on local disk: the directory itself."""
+
+    local = True
 
     def names(self, dataset: str) -> list[str]:
         directory = Path(dataset) / DIRECTORY
@@ -102,6 +108,8 @@ class LocalFiles:
 
 class S3Files:
     """Stored indexes of datasets on S3, fetched into ``cache`` (a directory per dataset)."""
+
+    local = False
 
     def __init__(self, client: Any, cache: Path) -> None:
         self._client = client  # a boto3 S3 client

@@ -91,9 +91,11 @@ class WarmIndex:
         queries: npt.NDArray[np.float32],
         k: int,
         allowed: I64 | None = None,
+        ef_search: int = 100,
     ) -> Found:
         """Each query's ``k`` nearest snapshot positions (among ``allowed`` positions when
-        given) and their distances, nearest first, ties in insertion order."""
+        given) and their distances, nearest first, ties in insertion order; ``ef_search``
+        (the collection's ``hnsw`` setting) sets how many lists the index probes."""
         mask = self.at >= 0
         tail = self.tail
         if allowed is not None:
@@ -102,7 +104,7 @@ class WarmIndex:
             mask &= permitted[np.maximum(self.at, 0)]
             tail = tail[permitted[tail]]
         where = None if bool(mask.all()) else mask
-        found = self.built.index.search(queries, k, allowed=where)
+        found = self.built.index.search(queries, k, allowed=where, ef_search=ef_search)
         if len(tail) == 0:
             return [(self.at[rows], distances) for rows, distances in found]
         extra = nearest(
@@ -179,17 +181,19 @@ class WarmIndexes:
         load: Callable[[], Snapshot | None],
         space: str,
         stored: StoredLoader = None,
+        now: bool = False,
     ) -> None:
         """Build (or load, ``stored``) the collection's first index in the background from the
         snapshot ``load`` reads there too: for a collection another index answers meanwhile,
-        so that no request waits for its matrix to be read (from S3, on a cold instance)."""
+        so that no request waits for its matrix to be read (from S3, on a cold instance).
+        ``now``: in this thread instead, before returning (a stored index close at hand)."""
 
         def snapshot_then_build() -> None:
             snap = load()
             if snap is not None and self.wanted(len(snap.ids)) and snap.revs is not None:
                 self._index(collection, snap, space, stored)
 
-        self._start(collection, snapshot_then_build)
+        self._start(collection, snapshot_then_build, now)
 
     def forget(self, collection: str) -> None:
         with self._lock:
@@ -206,8 +210,9 @@ class WarmIndexes:
     ) -> None:
         self._start(collection, lambda: self._index(collection, snap, space, stored))
 
-    def _start(self, collection: str, work: Callable[[], None]) -> None:
-        """Run ``work`` through the builder, one at a time per collection."""
+    def _start(self, collection: str, work: Callable[[], None], now: bool = False) -> None:
+        """Run ``work`` through the builder (``now``: in this thread), one at a time per
+        collection."""
         with self._lock:
             if collection in self._building:
                 return
@@ -222,7 +227,10 @@ class WarmIndexes:
                 with self._lock:
                     self._building.discard(collection)
 
-        self._builder(run)
+        if now:
+            run()
+        else:
+            self._builder(run)
 
     def _index(
         self, collection: str, snap: Snapshot, space: str, stored: StoredLoader = None
