@@ -497,6 +497,11 @@ class Engine(CatalogEngine):
         warm = self.warm.ready(coll.id, snap, space, lambda: self.stored_index(coll))
         if warm is None:
             return None
+        if predicate is not None and self.store.vector_index(coll) is not None:
+            # Lance's index with the filter as a prefilter is faster than listing the matching
+            # rows for this one (100k x 384, 1-50% of rows: ~21 ms against ~55 ms, the listing
+            # reads every row's metadata).
+            return None
         allowed = self._candidates(coll, snap, None, predicate)
         ef_search = int((coll.configuration.get("hnsw") or {}).get("ef_search", 100))
         found = warm.search(snap, queries, n_results, allowed, ef_search)
