@@ -46,7 +46,7 @@ from chromalake.engine.rows import (
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot
 from chromalake.engine.store import pinned_version
-from chromalake.engine.stored_index import Stored, newest, stored_versions
+from chromalake.engine.stored_index import IndexFiles, Stored, newest, stored_versions
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -507,18 +507,22 @@ class Engine(CatalogEngine):
         found = warm.search(snap, queries, n_results, allowed, ef_search)
         return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
 
+    def index_location(self, coll: CollectionRecord) -> tuple[IndexFiles, str] | None:
+        """Where the collection's stored warm index lives (engine/stored_index.py): the
+        files and the dataset they sit beside; None in memory or before its first write."""
+        dataset = None if self.index_files is None else self.store.dataset_uri(coll)
+        return None if self.index_files is None or dataset is None else (self.index_files, dataset)
+
     def _stored_nearby(self, coll: CollectionRecord) -> bool:
         """Whether maintenance stored an index of the collection on local disk."""
-        files = self.index_files
-        dataset = None if files is None or not files.local else self.store.dataset_uri(coll)
-        return files is not None and dataset is not None and bool(stored_versions(files, dataset))
+        local = self.index_files is not None and self.index_files.local
+        found = self.index_location(coll) if local else None
+        return found is not None and bool(stored_versions(*found))
 
     def stored_index(self, coll: CollectionRecord) -> Stored | None:
         """The warm index maintenance stored beside the collection's dataset, if any."""
-        dataset = None if self.index_files is None else self.store.dataset_uri(coll)
-        if self.index_files is None or dataset is None:
-            return None
-        return newest(self.index_files, dataset)
+        found = self.index_location(coll)
+        return None if found is None else newest(*found)
 
     def search(
         self,

@@ -98,19 +98,20 @@ def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt:
     beside the dataset (stored_index.py), when the collection is one they index and the
     stored one is missing, or behind: its row count moved by a fifth, or Lance's index was
     just rebuilt (the data moved a lot). Returns whether it stored one."""
-    dataset = None if engine.index_files is None else engine.store.dataset_uri(coll)
-    if engine.index_files is None or dataset is None or coll.dimension is None:
+    location = engine.index_location(coll)
+    if location is None or coll.dimension is None:
         return False
     if not engine.warm.wanted(rows) or not engine.warm.fits(rows, coll.dimension):
         return False
-    stored = stored_versions(engine.index_files, dataset)
+    files, dataset = location
+    stored = stored_versions(files, dataset)
     if stored and not rebuilt and abs(stored[-1][1] - rows) <= REBUILD_SHARE * rows:
         return False
     snap = engine.store.snapshot(coll)
     if snap is None or snap.revs is None:
         return False  # rows from before revisions: serving processes build their own
     index = VectorIndex.build(snap.embeddings, space_of(coll.configuration), tiebreak=snap.seqs)
-    save(engine.index_files, dataset, snap.version, index, snap.ids.tolist(), snap.revs.tolist())
+    save(files, dataset, snap.version, index, snap.ids.tolist(), snap.revs.tolist())
     log.info("stored the warm index of %s at version %s", coll.id, snap.version)
     return True
 

@@ -112,14 +112,11 @@ def snapshot_of(
     )
 
 
-def read_snapshot(table: Any, version: int, with_fields: bool) -> Snapshot:
+def read_snapshot(table: Any, version: int) -> Snapshot:
     """Every row of ``table`` (a Lance table at ``version``) read in one scan; the fields too
-    when ``with_fields`` and they fit :data:`FIELDS_BYTES` (batch by batch, so a collection
-    of large documents is never held whole)."""
+    while they fit :data:`FIELDS_BYTES` (batch by batch, so a collection of large documents
+    is never held whole)."""
     columns = [ID, SEQ, EMBEDDING] + ([REV] if REV in table.schema.names else [])
-    if not with_fields:
-        data = table.search().select(columns).to_arrow()
-        return snapshot_of(version, data, embedding_matrix(data), revisions(data))
     batches: list[pa.RecordBatch] = []
     fields: list[pa.RecordBatch] | None = []
     size = 0

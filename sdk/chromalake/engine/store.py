@@ -196,13 +196,12 @@ class LanceStore:
         with self._lock:
             table = self._tables.get(coll.id)
         if table is not None:
-            if latest and not self.in_memory:
-                _lance_call(table.checkout_latest)
-            version = _version_of(table)
-            if not self.in_memory and (coll.version is None or version < coll.version):
-                _lance_call(table.checkout_latest)
-                version = _version_of(table)
-            return table, version
+            held = None if latest else _version_of(table)
+            stale = held is None or coll.version is None or held < coll.version
+            if stale and not self.in_memory:
+                _lance_call(table.checkout_latest)  # once, and only when it may be behind
+                held = None
+            return table, _version_of(table) if held is None else held
         table = self._open_table(coll)
         if table is None and create and coll.dimension is not None:
             table = _create_or_open(self._connection(coll), coll.id, record_schema(coll.dimension))
@@ -418,7 +417,7 @@ class LanceStore:
         if cached is not None:
             snap = _lance_call(extended, table, cached, version)
         if snap is None:
-            snap = cast(Snapshot, _lance_call(read_snapshot, table, version, True))
+            snap = cast(Snapshot, _lance_call(read_snapshot, table, version))
         with self._lock:
             self._snapshots[_cache_key(coll)] = snap
         return snap

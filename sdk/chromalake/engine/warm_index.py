@@ -235,26 +235,29 @@ class WarmIndexes:
     def _index(
         self, collection: str, snap: Snapshot, space: str, stored: StoredLoader = None
     ) -> None:
-        built = _from_store(stored, snap, space)
-        if built is None:
+        # Matched to ``snap`` here, so the next query on this version needs no matching pass.
+        matched = _from_store(stored, snap, space)
+        if matched is None:
             index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
             assert snap.revs is not None
-            built = _Built(index, space, row_keys(snap.ids.tolist(), snap.revs.tolist()))
+            keys = row_keys(snap.ids.tolist(), snap.revs.tolist())
+            every = np.arange(len(snap.ids), dtype=np.int64)  # built from snap: row n is n
+            matched = WarmIndex(snap.version, _Built(index, space, keys), every, every[:0])
         with self._lock:
-            self._built[collection] = built
-            self._matched.pop(collection, None)
+            self._built[collection] = matched.built
+            self._matched[collection] = matched
 
 
-def _from_store(stored: StoredLoader, snap: Snapshot, space: str) -> _Built | None:
-    """The stored index, when there is one for this space and it is not too far behind
-    ``snap`` to be worth matching (a new build is then as good)."""
+def _from_store(stored: StoredLoader, snap: Snapshot, space: str) -> WarmIndex | None:
+    """The stored index matched to ``snap``, when there is one for this space and it is not
+    too far behind ``snap`` to be worth matching (a new build is then as good)."""
     found = None if stored is None else stored()
     if found is None or found.index.space != space:
         return None
     if found.index.dimension != snap.embeddings.shape[1]:
         return None
-    built = _Built(found.index, space, row_keys(found.ids, found.revs))
-    return None if _match(built, snap).stale else built
+    matched = _match(_Built(found.index, space, row_keys(found.ids, found.revs)), snap)
+    return None if matched.stale else matched
 
 
 def _match(built: _Built, snap: Snapshot) -> WarmIndex:
