@@ -34,6 +34,7 @@ from chromalake.engine.filters import (
     to_sql,
     uses_document,
 )
+from chromalake.engine.foreground import a_read
 from chromalake.engine.nearest import nearest
 from chromalake.engine.rows import (
     FIELDS,
@@ -324,6 +325,7 @@ class Engine(CatalogEngine):
 
     # -- record reads ---------------------------------------------------------------------------
 
+    @a_read
     def count(
         self,
         collection_id: str,
@@ -334,6 +336,7 @@ class Engine(CatalogEngine):
         coll = self._records_of(collection_id, tenant, database)
         return self.store.count(forks.at_version(coll, version))
 
+    @a_read
     def get(
         self,
         collection_id: str,
@@ -393,6 +396,7 @@ class Engine(CatalogEngine):
         table = self.store.select(coll, ids_predicate(ids), ALL_COLUMNS)
         return {r.id: r for r in from_table(table)} if table is not None else {}
 
+    @a_read
     def query(
         self,
         collection_id: str,
@@ -583,6 +587,7 @@ class Engine(CatalogEngine):
         found = self.index_location(coll)
         return None if found is None else newest(*found)
 
+    @a_read
     def search(
         self,
         collection_id: str,
@@ -631,9 +636,9 @@ class Engine(CatalogEngine):
         predicate: str | None,
     ) -> npt.NDArray[np.int64] | None:
         """Row positions a query may return, or None for all of them."""
-        positions = snap.positions
         if ids is None and predicate is None:
             return None
+        positions = snap.positions
         if ids is not None and any(i not in positions for i in ids):
             raise InternalError("Error executing plan: Internal error: Error finding id")
         if predicate is None:

@@ -309,6 +309,17 @@ class RowSource(Protocol):
 Rows = F32 | RowSource
 
 
+def _mapped(path: Path) -> Any:
+    """The faiss index at the start of the file ``path``, its lists mapped read-only."""
+    faiss = _faiss()
+    base = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(base).invlists)
+    # Its default 32 prefetch threads per search cost ~1-3 ms a query; the pages of a warm
+    # index are in the page cache anyway.
+    lists.prefetch_nthread = 0
+    return base
+
+
 def _raw(array: npt.NDArray[Any]) -> memoryview:
     """An array's bytes without a copy (a C-contiguous one; memoryview cannot cast empties)."""
     return np.ascontiguousarray(array).reshape(-1).view(np.uint8).data
@@ -788,16 +799,9 @@ class VectorIndex:
             else:
                 f.seek(vectors_at)
                 vectors = np.fromfile(f, np.float32, shape[0] * shape[1]).reshape(shape)
-        faiss = _faiss()
         base = None
         if footer["rows"] and footer["partitions"]:
-            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-            base = faiss.read_index(str(target), flags)
-            if mmap:  # faiss maps the lists as OnDiskInvertedLists, read-only
-                lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(base).invlists)
-                # Its default 32 prefetch threads per search cost ~1-3 ms a query; the
-                # pages of a warm index are in the page cache anyway.
-                lists.prefetch_nthread = 0
+            base = _mapped(target) if mmap else _faiss().read_index(str(target))
         index = cls._assemble(footer, base, empty, vectors, tiebreak)
         if mmap:
             index._mapped = int(sections["index"][1]) + vectors_len
@@ -808,14 +812,15 @@ class VectorIndex:
     def from_sections(
         cls,
         footer: dict[str, Any],
-        index: bytes | memoryview,
+        index: bytes | memoryview | Path,
         empty: bytes,
         tiebreak: bytes | None,
         vectors: RowSource,
     ) -> VectorIndex:
         """An index from its file's sections read apart (``footer``: :meth:`footer_of`), the
         vectors left where they are (``vectors``): what a process that fetches a stored index
-        by ranges from object storage holds before the whole file is local.
+        by ranges from object storage holds before the whole file is local. ``index`` is the
+        faiss section's bytes, or a file that starts with them (mapped, not read).
 
         Example:
             >>> import tempfile
@@ -833,7 +838,10 @@ class VectorIndex:
         """
         base = None
         if footer["rows"] and footer["partitions"]:
-            base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
+            if isinstance(index, Path):
+                base = _mapped(index)
+            else:
+                base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
         keys = None if tiebreak is None else np.frombuffer(tiebreak, np.int64)
         return cls._assemble(footer, base, empty, vectors, keys)
 
