@@ -306,3 +306,26 @@ def test_an_indexed_collection_filters_in_memory_through_the_warm_index(
             distances = ((rows[allowed] - q) ** 2).sum(axis=1)
             truth = [f"r{i}" for i in allowed[np.argsort(distances, kind="stable")[:10]]]
             assert found[0].ids == truth
+
+
+def test_writes_are_seen_by_the_next_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each version's held fields are filtered anew: updates, inserts and deletes show."""
+    engine = _engine(tmp_path)
+    cid = engine.create_collection("written").id
+    rows = np.random.default_rng(5).standard_normal((50, DIM)).astype(np.float32)
+    ids = [f"r{i}" for i in range(50)]
+    engine.add(cid, ids=ids, embeddings=list(rows), metadatas=[{"sel": i} for i in range(50)])
+    engine.query(cid, [rows[0]], n_results=1)
+    where = {"sel": {"$lt": 3}}
+    assert engine.get(cid, where=where).ids == ["r0", "r1", "r2"]
+    engine.update(cid, ids=["r1"], metadatas=[{"sel": 10}])
+    engine.upsert(cid, ids=["new"], embeddings=[rows[2]], metadatas=[{"sel": 0}])
+    engine.delete(cid, ids=["r0"])
+    engine.query(cid, [rows[0]], n_results=1)  # the snapshot is brought forward
+    monkeypatch.setattr(engine.store, "select", _refuse)
+    assert engine.get(cid, where=where).ids == ["r2", "new"]
+    found = engine.query(cid, [rows[2]], n_results=10, where=where, include=[])
+    assert found[0].ids == ["r2", "new"]
+    assert engine.get(cid, where={"sel": 10}, include=[]).ids == ["r1", "r10"]

@@ -216,6 +216,8 @@ def _held(fields: pa.Table) -> _Held:
             return found[1]
     held = _Held.of(fields)
     with _cache_lock:
+        for gone in [k for k, (ref, _) in _cache.items() if ref() is None]:
+            del _cache[gone]  # a snapshot replaced by a newer version's
         _cache[id(fields)] = (weakref.ref(fields), held)
         while len(_cache) > _CACHED:
             _cache.popitem(last=False)
