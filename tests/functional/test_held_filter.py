@@ -23,6 +23,7 @@ from test_filters_vs_chroma import CASES, RECORDS, _case_id
 
 from chromalake.config import Settings
 from chromalake.engine import engine as engine_module
+from chromalake.engine import held_filter as held_filter_module
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.columns import SEQ
 from chromalake.engine.engine import Engine
@@ -70,12 +71,49 @@ def held(tmp_path_factory: pytest.TempPathFactory) -> Held:
     return engine, coll, snap
 
 
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Held:
+    """The table's records after writes, held in memory: the filtered keys of the version
+    before were decoded, so the new version's are carried from them."""
+    engine = _engine(tmp_path_factory.mktemp("held-written"))
+    coll = engine.create_collection("table")
+    engine.add(
+        coll.id,
+        ids=[r[0] for r in RECORDS],
+        embeddings=[np.array([0.5, float(i)], np.float32) for i in range(len(RECORDS))],
+        metadatas=[r[1] for r in RECORDS],
+        documents=[r[2] for r in RECORDS],
+    )
+    engine.query(coll.id, [np.zeros(2, np.float32)], n_results=1)
+    before = engine.store.held_snapshot(engine.get_collection("table"))
+    assert before is not None
+    for where, where_document in EVALUATED:
+        node = parse_filter(where, where_document)
+        assert node is not None
+        matching_positions(before, node, coll.id)  # decodes every key of the table
+    engine.update(coll.id, ids=["r01"], metadatas=[{"n": 2.5, "t": ["z", 1.0], "s": "it's"}])
+    engine.update(coll.id, ids=["r05"], documents=["a new cat"])
+    engine.delete(coll.id, ids=["r03", "r06"])
+    engine.upsert(
+        coll.id,
+        ids=["r24", "r25", "r02"],
+        embeddings=[np.array([0.5, 30.0 + i], np.float32) for i in range(3)],
+        metadatas=[{"n": 1, "s": "a", "t": [1, "a"]}, RECORDS[1][1], {"b": True, "s": "ünï"}],
+        documents=["new", "same as r02", None],
+    )
+    engine.query(coll.id, [np.zeros(2, np.float32)], n_results=1)
+    coll = engine.get_collection("table")
+    snap = engine.store.held_snapshot(coll)
+    assert snap is not None and snap.fields is not None and snap is not before
+    return engine, coll, snap
+
+
 def _both(held: Held, node: Node) -> tuple[list[int] | None, list[int]]:
     """(positions found in memory or None, positions the Lance predicate selects)."""
     engine, coll, snap = held
     predicate = engine.predicate(coll, node)
     assert isinstance(predicate, Predicate)
-    in_memory = matching_positions(snap, predicate.node)
+    in_memory = matching_positions(snap, predicate.node, coll.id)
     table = engine.store.select(coll, predicate, [SEQ])
     lance = [] if table is None else snap.rows_with_seqs(table[SEQ].to_numpy()).tolist()
     return None if in_memory is None else in_memory.tolist(), sorted(lance)
@@ -98,6 +136,22 @@ def test_same_rows_as_lance(held: Held, where: Any, where_document: Any) -> None
         assert in_memory is None
     else:
         assert in_memory == lance
+
+
+@pytest.mark.parametrize(("where", "where_document"), EVALUATED[::3], ids=_case_id)
+def test_same_rows_as_lance_after_writes(written: Held, where: Any, where_document: Any) -> None:
+    node = parse_filter(where, where_document)
+    assert node is not None
+    in_memory, lance = _both(written, node)
+    assert in_memory == (None if _left_to_lance(node) else lance)
+
+
+def test_keys_are_carried_to_the_next_version(written: Held) -> None:
+    _, coll, snap = written
+    assert snap.fields is not None
+    prepared = held_filter_module._held(snap.fields, coll.id)
+    assert prepared.previous is not None and prepared.keys  # lent, and used
+    assert prepared._at is not None and 0 < int((prepared._at < 0).sum()) < 6
 
 
 SERVER_ONLY: list[Node] = [

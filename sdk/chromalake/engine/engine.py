@@ -352,7 +352,7 @@ class Engine(CatalogEngine):
         held = None
         if ids is not None or filtered is not None:
             held = self._held(coll, wants_fields or filtered is not None)
-        found = None if held is None else self._held_rows(held, ids, filtered)
+        found = None if held is None else self._held_rows(coll, held, ids, filtered)
         if held is not None and found is not None:  # from memory
             chosen = found[_page(np.argsort(held.seqs[found], kind="stable"), offset, limit)]
             page = [str(i) for i in held.ids[chosen]]
@@ -372,7 +372,7 @@ class Engine(CatalogEngine):
 
     @staticmethod
     def _held_rows(
-        held: Snapshot, ids: Sequence[str] | None, predicate: str | None
+        coll: CollectionRecord, held: Snapshot, ids: Sequence[str] | None, predicate: str | None
     ) -> npt.NDArray[np.int64] | None:
         """The positions of the held rows with these ids (all when None) that the filter
         matches, found in memory; None when only Lance can answer (no ids and no filter, or a
@@ -382,7 +382,7 @@ class Engine(CatalogEngine):
             return listed
         matched = None
         if isinstance(predicate, Predicate):
-            matched = matching_positions(held, predicate.node)
+            matched = matching_positions(held, predicate.node, coll.id)
         if matched is None or listed is None:
             return matched
         return listed[np.isin(listed, matched)]
@@ -518,7 +518,7 @@ class Engine(CatalogEngine):
         warm = self.warm.ready(coll.id, snap, space, lambda: self.stored_index(coll))
         if warm is None:
             return None
-        allowed = None if predicate is None else self._held_rows(snap, None, predicate)
+        allowed = None if predicate is None else self._held_rows(coll, snap, None, predicate)
         if predicate is not None and allowed is None:
             if self.store.vector_index(coll) is not None:
                 # Without the rows' fields in memory, Lance's index with the filter as a
@@ -602,7 +602,7 @@ class Engine(CatalogEngine):
             raise InternalError("Error executing plan: Internal error: Error finding id")
         if predicate is None:
             return np.array([positions[i] for i in dict.fromkeys(ids or [])], dtype=np.int64)
-        held = self._held_rows(snap, ids, predicate)  # in memory when the fields are held
+        held = self._held_rows(coll, snap, ids, predicate)  # in memory when the fields are held
         if held is not None:
             return held
         full = _and(ids_predicate(list(ids)) if ids is not None else None, predicate)
