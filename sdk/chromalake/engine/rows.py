@@ -106,7 +106,7 @@ def rows_at(snap: Snapshot, positions: npt.NDArray[np.int64]) -> dict[str, Row]:
         for i, s, e, d, u, m, r in zip(
             snap.ids[positions],
             snap.seqs[positions].tolist(),
-            snap.embeddings[positions],
+            snap.vectors(positions),
             fields[DOCUMENT].to_pylist(),
             fields[URI].to_pylist(),
             decode_metadatas(fields[METADATA]),

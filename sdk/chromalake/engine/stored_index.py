@@ -38,19 +38,26 @@ import os
 import re
 import shutil
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from chromalake.engine.vector_index import VectorIndex
+from chromalake.engine.vector_index import FOOTER_BYTES, FileRows, VectorIndex
 
 log = logging.getLogger("chromalake.stored_index")
 
 DIRECTORY = "_chromalake"
 _NAME = re.compile(r"^warm-(\d+)-(\d+)\.cvi$")
+# Ranged GETs of a stored index on S3 run this many at a time, each at most _PART bytes: the
+# codes of 100k x 384 (~40 MB) arrive in one round of parallel requests.
+_READ_THREADS = 16
+_PART = 8 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,10 @@ class Stored:
     index: VectorIndex
     ids: list[str]
     revs: list[int]
+    # Each row's insertion sequence and L2 norm (what a snapshot needs besides the vectors);
+    # None in a file from before they were stored.
+    seqs: npt.NDArray[np.int64] | None = None
+    norms: npt.NDArray[np.float32] | None = None
 
 
 class IndexFiles(Protocol):
@@ -78,6 +89,10 @@ class IndexFiles(Protocol):
 
     def put(self, dataset: str, name: str, source: Path) -> None:
         """Store ``source`` there under ``name``."""
+
+    def read(self, dataset: str, name: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """The bytes at each (offset, length) of the file, read in parallel where remote; a
+        negative offset counts from the end (``(-n, n)``: the last ``n`` bytes)."""
 
     def remove(self, dataset: str, name: str) -> None:
         """Remove the file (gone already is fine)."""
@@ -105,6 +120,11 @@ class LocalFiles:
     def remove(self, dataset: str, name: str) -> None:
         (Path(dataset) / DIRECTORY / name).unlink(missing_ok=True)
 
+    def read(self, dataset: str, name: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        with open(self.fetch(dataset, name), "rb", buffering=0) as f:
+            size = os.fstat(f.fileno()).st_size
+            return [os.pread(f.fileno(), n, o if o >= 0 else max(0, size + o)) for o, n in ranges]
+
 
 class S3Files:
     """Stored indexes of datasets on S3, fetched into ``cache`` (a directory per dataset)."""
@@ -112,8 +132,9 @@ class S3Files:
     local = False
 
     def __init__(self, client: Any, cache: Path) -> None:
-        self._client = client  # a boto3 S3 client
+        self._client = client  # a boto3 S3 client (thread-safe)
         self._cache = cache
+        self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="chromalake-ranges")
 
     def names(self, dataset: str) -> list[str]:
         bucket, prefix = _bucket_and_prefix(dataset)
@@ -127,7 +148,7 @@ class S3Files:
         if not target.exists():  # stored files never change: a name is its content
             target.parent.mkdir(parents=True, exist_ok=True)
             bucket, prefix = _bucket_and_prefix(dataset)
-            staged = target.with_name(f".{name}.{os.getpid()}.tmp")
+            staged = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
             self._client.download_file(bucket, f"{prefix}/{DIRECTORY}/{name}", str(staged))
             os.replace(staged, target)
             stem = name.rsplit(".", 1)[0]
@@ -135,6 +156,19 @@ class S3Files:
                 if not older.name.startswith((stem, ".")):
                     older.unlink(missing_ok=True)
         return target
+
+    def read(self, dataset: str, name: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        bucket, prefix = _bucket_and_prefix(dataset)
+        key = f"{prefix}/{DIRECTORY}/{name}"
+
+        def get(offset: int, length: int) -> bytes:
+            if length <= 0:
+                return b""
+            span = f"bytes={offset}" if offset < 0 else f"bytes={offset}-{offset + length - 1}"
+            body: bytes = self._client.get_object(Bucket=bucket, Key=key, Range=span)["Body"].read()
+            return body
+
+        return list(self._pool.map(lambda r: get(*r), ranges))
 
     def put(self, dataset: str, name: str, source: Path) -> None:
         bucket, prefix = _bucket_and_prefix(dataset)
@@ -165,14 +199,20 @@ def save(
     index: VectorIndex,
     ids: list[str],
     revs: list[int],
+    seqs: npt.NDArray[np.int64] | None = None,
+    norms: npt.NDArray[np.float32] | None = None,
 ) -> None:
-    """Store ``index`` (built from the rows ``ids``/``revs`` of ``version``) and remove the
-    ones stored before it."""
+    """Store ``index`` (built from the rows ``ids``/``revs`` of ``version``, whose insertion
+    sequences are ``seqs`` and L2 norms ``norms``) and remove the ones stored before it."""
     before = stored_versions(files, dataset)
     stem = f"warm-{version}-{index.rows}"
     with tempfile.TemporaryDirectory() as scratch:
         keys, built = Path(scratch) / "keys", Path(scratch) / "index"
-        table = pa.table({"id": pa.array(ids, pa.utf8()), "rev": pa.array(revs, pa.int64())})
+        columns = {"id": pa.array(ids, pa.utf8()), "rev": pa.array(revs, pa.int64())}
+        if seqs is not None and norms is not None:
+            columns["seq"] = pa.array(np.asarray(seqs, np.int64))
+            columns["norm"] = pa.array(np.asarray(norms, np.float32))
+        table = pa.table(columns)
         with pa.OSFile(str(keys), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
             out.write_table(table)
         index.save(built)
@@ -185,21 +225,120 @@ def save(
 
 
 def newest(files: IndexFiles, dataset: str) -> Stored | None:
-    """The newest stored index of the dataset (mapped, not read whole), or None."""
+    """The newest stored index of the dataset, or None.
+
+    On local disk it is mapped, not read. On object storage the parts a query needs first
+    (the codes, the keys, the tie-break keys) are fetched by ranges in parallel, and the
+    vectors (four times their size) are read a few rows at a time, by ranged GETs, until the
+    whole file is in the cache directory (fetched in the background): the first query of a
+    cold process does not wait for them.
+    """
     stored = stored_versions(files, dataset)
     if not stored:
         return None
     version, rows = stored[-1]
     stem = f"warm-{version}-{rows}"
     try:
-        keys = pa.ipc.open_file(pa.memory_map(str(files.fetch(dataset, f"{stem}.keys"))))
-        table = keys.read_all()
-        index = VectorIndex.load(files.fetch(dataset, f"{stem}.cvi"), mmap=True)
-    except (OSError, ValueError, pa.ArrowException) as error:  # replaced meanwhile, or bad
+        if files.local:
+            keys = pa.ipc.open_file(pa.memory_map(str(files.fetch(dataset, f"{stem}.keys"))))
+            table = keys.read_all()
+            index = VectorIndex.load(files.fetch(dataset, f"{stem}.cvi"), mmap=True)
+        else:
+            table, index = _fetched(files, dataset, stem)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:  # replaced, or bad
         log.warning("stored index %s of %s not loaded: %s", stem, dataset, error)
+        return None
+    except Exception as error:  # an object store's own errors (the file removed meanwhile)
+        log.warning("stored index %s of %s not fetched: %s", stem, dataset, error)
         return None
     if index.rows != table.num_rows:
         log.warning("stored index %s of %s does not match its keys", stem, dataset)
         return None
     revs = np.asarray(table["rev"].to_numpy(), dtype=np.int64).tolist()
-    return Stored(version, index, table["id"].to_pylist(), revs)
+    seqs = norms = None
+    if "norm" in table.column_names and "seq" in table.column_names:
+        seqs = np.asarray(table["seq"].to_numpy(), dtype=np.int64)
+        norms = np.asarray(table["norm"].to_numpy(), dtype=np.float32)
+    return Stored(version, index, table["id"].to_pylist(), revs, seqs, norms)
+
+
+def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, VectorIndex]:
+    """The keys and the index of a stored pair on object storage, by ranges (:func:`newest`):
+    one GET for the index's footer, then one round of parallel GETs for the rest."""
+    name = f"{stem}.cvi"
+    tail = files.read(dataset, name, [(-FOOTER_BYTES, FOOTER_BYTES)])[0]
+    footer = VectorIndex.footer_of(tail, len(tail))  # offsets are absolute: size not needed
+    sections = footer["sections"]
+    wanted = [n for n in ("index", "empty", "tiebreak") if n in sections]
+    ranges = [part for n in wanted for part in _parts(*sections[n])]
+    keys_name = f"{stem}.keys"
+    got = iter(files.read(dataset, name, ranges))
+    parts = {n: b"".join(next(got) for _ in _parts(*sections[n])) for n in wanted}
+    keys = pa.ipc.open_file(pa.BufferReader(_whole(files, dataset, keys_name))).read_all()
+    offset, length = sections["vectors"]
+    dimension = int(footer["dimension"])
+    rows = _FetchedRows(files, dataset, name, offset, (length // 4 // max(dimension, 1), dimension))
+    index = VectorIndex.from_sections(
+        footer, parts["index"], parts["empty"], parts.get("tiebreak"), rows
+    )
+    threading.Thread(target=rows.settle, name="chromalake-index-fetch", daemon=True).start()
+    return keys, index
+
+
+def _parts(offset: int, length: int) -> list[tuple[int, int]]:
+    """(offset, length) pieces of at most _PART bytes covering a section."""
+    return [(o, min(_PART, offset + length - o)) for o in range(offset, offset + length, _PART)]
+
+
+def _whole(files: IndexFiles, dataset: str, name: str) -> bytes:
+    """A whole (small) file: its last bytes first, then the rest if it is longer."""
+    first = files.read(dataset, name, [(-_PART, _PART)])[0]
+    if len(first) < _PART:
+        return first
+    return files.fetch(dataset, name).read_bytes()
+
+
+class _FetchedRows:
+    """The vectors section of a stored index on object storage.
+
+    Until the whole file is in the cache directory a query's few dozen re-ranked rows are
+    ranged GETs, in parallel (one round trip); then they are preads of the local file
+    (:class:`~chromalake.engine.vector_index.FileRows`), and no request leaves the process.
+    """
+
+    def __init__(
+        self, files: IndexFiles, dataset: str, name: str, offset: int, shape: tuple[int, int]
+    ) -> None:
+        self._files, self._dataset, self._name = files, dataset, name
+        self._offset, self.shape = offset, shape
+        self._local: FileRows | None = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def settle(self) -> None:
+        """Fetch the whole file into the cache directory and read from there on."""
+        try:
+            path = self._files.fetch(self._dataset, self._name)
+        except Exception:  # removed meanwhile (a newer one stored): ranged reads go on failing
+            log.warning("stored index %s of %s not fetched", self._name, self._dataset)
+            return
+        self._local = FileRows(path, self._offset, self.shape)
+
+    def __getitem__(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        local = self._local
+        if local is not None:
+            return local[positions]
+        if len(positions) > FileRows.PREAD_ROWS:
+            return self.mapped()[positions]
+        size = self.shape[1] * 4
+        ranges = [(self._offset + int(p) * size, size) for p in positions]
+        chunks = self._files.read(self._dataset, self._name, ranges)
+        return np.frombuffer(b"".join(chunks), np.float32).reshape(-1, self.shape[1])
+
+    def mapped(self) -> npt.NDArray[np.float32]:
+        if self._local is None:
+            self.settle()
+        if self._local is None:
+            raise OSError(f"stored index {self._name} of {self._dataset} is gone")
+        return self._local.mapped()

@@ -108,7 +108,7 @@ class WarmIndex:
         if len(tail) == 0:
             return [(self.at[rows], distances) for rows, distances in found]
         extra = nearest(
-            self.built.space, queries, snap.embeddings[tail], snap.seqs[tail], k, snap.norms[tail]
+            self.built.space, queries, snap.vectors(tail), snap.seqs[tail], k, snap.norms[tail]
         )
         merged = []
         for (rows, distances), (more, more_distances) in zip(found, extra, strict=True):
@@ -169,6 +169,19 @@ class WarmIndexes:
         if matched.stale:
             self._build(collection, snap, space)
         return matched
+
+    def adopt(self, collection: str, stored: Stored, snap: Snapshot, space: str) -> bool:
+        """Serve the collection from ``stored`` (an index maintenance stored), matched to
+        ``snap`` here and now; False when it does not fit ``snap`` or is too far behind."""
+        if not self.wanted(len(snap.ids)) or snap.revs is None:
+            return False
+        matched = _from_store(lambda: stored, snap, space)
+        if matched is None:
+            return False
+        with self._lock:
+            self._built[collection] = matched.built
+            self._matched[collection] = matched
+        return True
 
     def holds(self, collection: str) -> bool:
         """Whether an index of the collection was built (for some earlier version maybe)."""
@@ -238,7 +251,7 @@ class WarmIndexes:
         # Matched to ``snap`` here, so the next query on this version needs no matching pass.
         matched = _from_store(stored, snap, space)
         if matched is None:
-            index = VectorIndex.build(snap.embeddings, space, tiebreak=snap.seqs)
+            index = VectorIndex.build(snap.matrix(), space, tiebreak=snap.seqs)
             assert snap.revs is not None
             keys = row_keys(snap.ids.tolist(), snap.revs.tolist())
             every = np.arange(len(snap.ids), dtype=np.int64)  # built from snap: row n is n
