@@ -374,16 +374,21 @@ class Engine(CatalogEngine):
             return _records(page, include, {r.id: r for r in from_table(matches)})
         return _records(page, include, self.fields(coll, page, include))
 
-    @staticmethod
     def _held_rows(
-        coll: CollectionRecord, held: Snapshot, ids: Sequence[str] | None, predicate: str | None
+        self,
+        coll: CollectionRecord,
+        held: Snapshot,
+        ids: Sequence[str] | None,
+        predicate: str | None,
     ) -> npt.NDArray[np.int64] | None:
         """The positions of the held rows with these ids (all when None) that the filter
-        matches, found in memory; None when only Lance can answer (no ids and no filter, or a
-        filter held_filter.py leaves to Lance)."""
+        matches, found in memory; None when only Lance can answer (no ids and no filter, a
+        filter held_filter.py leaves to Lance, or fields not read yet)."""
         listed = None if ids is None else held.positions_of(dict.fromkeys(ids))
         if predicate is None:
             return listed
+        if held.fields is None and held.fields_unread:
+            self._fill_fields_later(coll)  # filters are answered in memory once they are read
         matched = None
         if isinstance(predicate, Predicate):
             matched = matching_positions(held, predicate.node, coll.id)
