@@ -33,6 +33,7 @@ from chromalake.engine.filters import (
     Predicate,
     parse_filter,
     parse_where,
+    parse_where_document,
     regex_patterns,
     with_id_keys,
 )
@@ -383,3 +384,41 @@ def test_writes_are_seen_by_the_next_filter(
     found = engine.query(cid, [rows[2]], n_results=10, where=where, include=[])
     assert found[0].ids == ["r2", "new"]
     assert engine.get(cid, where={"sel": 10}, include=[]).ids == ["r1", "r10"]
+
+
+LINES = ["line1\nline2", "a\nb", "ab", "a\n", "xyz", "line1 line2", "\n", "", None]
+PORTABLE = ["^line1.*line2$", "line1.*line2", "^a.*b$", "a.*", "^.*$", "^[^x]*$", "^a.$"]
+PORTABLE += ["^$", ".*", "a|^$", "(a|b).*\n?", "^.+$", "^(line1|a).?(b|line2)$", "[]a]$"]
+
+
+@pytest.fixture(scope="module")
+def lines(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Held]:
+    """Documents with line breaks (where "." and "$" differ between regex engines), in
+    chromadb and in a chromalake engine holding them."""
+    ids = [f"d{i}" for i in range(len(LINES))]
+    client = chromadb.PersistentClient(path=str(tmp_path_factory.mktemp("lines-oracle")))
+    oracle = client.create_collection(f"lines-{uuid.uuid4().hex}", embedding_function=None)
+    oracle.add(ids=ids, embeddings=[[float(i), 0.0] for i in range(len(LINES))], documents=LINES)
+    engine = _engine(tmp_path_factory.mktemp("lines"))
+    coll = engine.create_collection("lines")
+    vectors = [np.array([i, 0], np.float32) for i in range(len(LINES))]
+    engine.add(coll.id, ids=ids, embeddings=vectors, documents=LINES)
+    engine.query(coll.id, [np.zeros(2, np.float32)], n_results=1)
+    coll = engine.get_collection("lines")
+    snap = engine.store.held_snapshot(coll)
+    assert snap is not None and snap.fields is not None
+    return oracle, (engine, coll, snap)
+
+
+@pytest.mark.parametrize("op", ["$regex", "$not_regex"])
+@pytest.mark.parametrize("pattern", PORTABLE, ids=repr)
+def test_portable_regexes_across_lines_as_lance_and_chroma(
+    lines: tuple[Any, Held], pattern: str, op: str
+) -> None:
+    oracle, held_lines = lines
+    assert portable_regex(pattern)
+    node = parse_where_document({op: pattern})
+    in_memory, lance = _both(held_lines, node)
+    snap = held_lines[2]
+    chroma = sorted(snap.positions[i] for i in oracle.get(where_document={op: pattern})["ids"])
+    assert in_memory == lance == chroma
