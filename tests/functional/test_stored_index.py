@@ -159,7 +159,10 @@ def _records(engine: Engine, cid: str, ids: list[str]) -> list[tuple[str, list[f
     found = engine.get(cid, ids=ids, include=["embeddings", "metadatas", "documents"])
     embeddings = found.embeddings if found.embeddings is not None else []
     metadatas = found.metadatas or []
-    return [(i, np.round(e, 5).tolist(), m) for i, e, m in zip(found.ids, embeddings, metadatas)]
+    return [
+        (i, np.round(e, 5).tolist(), m)
+        for i, e, m in zip(found.ids, embeddings, metadatas, strict=True)
+    ]
 
 
 def _held_matrix(engine: Engine, cid: str) -> bool:
@@ -203,11 +206,11 @@ def test_the_first_query_on_s3_does_not_wait_for_the_vectors(
     the stored index from S3."""
     import threading
 
-    from chromalake.engine import stored_index
+    from chromalake.engine import stored_files
 
-    maintainer, cid = _maintained(s3)
+    _, cid = _maintained(s3)
     released = threading.Event()
-    fetch, read = stored_index.S3Files.fetch, stored_index.S3Files.read
+    fetch, read = stored_files.S3Files.fetch, stored_files.S3Files.read
     reads: list[int] = []
 
     def slow_fetch(self: object, dataset: str, name: str) -> Path:
@@ -220,18 +223,18 @@ def test_the_first_query_on_s3_does_not_wait_for_the_vectors(
         reads.append(len(ranges))
         return read(self, dataset, name, ranges)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(stored_index.S3Files, "fetch", slow_fetch)
-    monkeypatch.setattr(stored_index.S3Files, "read", counted_read)
+    monkeypatch.setattr(stored_files.S3Files, "fetch", slow_fetch)
+    monkeypatch.setattr(stored_files.S3Files, "read", counted_read)
     _no_build(monkeypatch)
     serving = _serving(s3)
     exact = _exact(s3)
     assert _answers(serving, cid) == _answers(exact, cid)  # while the whole file is held back
     assert serving.warm.holds(cid) and reads
     released.set()
-    stored = serving.warm._built[cid].index  # noqa: SLF001 - the rows' source, once fetched
-    rows = stored._base_vectors  # noqa: SLF001
+    stored = serving.warm._built[cid].index
+    rows = stored._base_vectors
     for _ in range(200):
-        if rows._local is not None:  # noqa: SLF001
+        if rows._local is not None:
             break
         threading.Event().wait(0.05)
     reads.clear()
@@ -257,3 +260,38 @@ def test_a_stored_index_from_before_sequences_and_norms_still_serves(local: Sett
     serving.query(cid, _rows(1, 3), n_results=1)
     assert serving.warm.holds(cid)
     assert _answers(serving, cid) == _answers(_exact(local), cid)
+
+
+def test_index_files_on_s3_are_kept_in_parts(
+    s3: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file on S3 is parts plus a small object naming them (written last); reads by
+    range cross part boundaries, a fetch joins them, a removal leaves nothing; a file stored
+    whole (before parts) is still read."""
+    from chromalake.engine import stored_files
+    from chromalake.engine.factory import storage_options
+    from chromalake.engine.mirror import s3_client
+
+    monkeypatch.setattr(stored_files, "PART_BYTES", 4096)
+    client = s3_client(storage_options(s3))
+    files = stored_files.S3Files(client, tmp_path / "cache")
+    dataset = f"s3://{s3.chromalake_bucket}/parts/x.lance"
+    data = np.random.default_rng(0).integers(0, 256, 10_000, dtype=np.uint8).tobytes()
+    source = tmp_path / "source"
+    source.write_bytes(data)
+    files.put(dataset, "warm-3-9.cvi", source)
+    files.put(dataset, "warm-3-9.keys", source)
+    listed = client.list_objects_v2(Bucket=s3.chromalake_bucket, Prefix="parts/")["Contents"]
+    assert len(listed) == 8  # each: three parts and the object naming them
+    assert files.names(dataset) == ["warm-3-9.cvi", "warm-3-9.keys"]
+    ranges = [(4090, 12), (0, 5), (-7, 7), (9_000, 5_000)]
+    expected = [data[4090:4102], data[:5], data[-7:], data[9_000:]]
+    assert files.read(dataset, "warm-3-9.cvi", ranges) == expected
+    assert files.read(dataset, "warm-3-9.keys", ranges) == expected
+    assert files.fetch(dataset, "warm-3-9.cvi").read_bytes() == data
+    files.remove(dataset, "warm-3-9.cvi")
+    files.remove(dataset, "warm-3-9.keys")
+    assert "Contents" not in client.list_objects_v2(Bucket=s3.chromalake_bucket, Prefix="parts/")
+    client.upload_file(str(source), s3.chromalake_bucket, "parts/x.lance/_chromalake/warm-1-1.cvi")
+    fresh = stored_files.S3Files(client, tmp_path / "cache2")
+    assert fresh.read(dataset, "warm-1-1.cvi", ranges) == expected

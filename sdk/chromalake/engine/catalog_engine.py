@@ -28,7 +28,7 @@ from chromalake.engine.catalog import (
 )
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.store import LanceStore
-from chromalake.engine.stored_index import IndexFiles
+from chromalake.engine.stored_files import IndexFiles
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS
 from chromalake.errors import (

@@ -49,7 +49,8 @@ from chromalake.engine.rows import (
 from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot, from_stored
 from chromalake.engine.store import pinned_version
-from chromalake.engine.stored_index import IndexFiles, Stored, newest, stored_versions
+from chromalake.engine.stored_files import IndexFiles
+from chromalake.engine.stored_index import Stored, newest, stored_versions
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -360,7 +361,8 @@ class Engine(CatalogEngine):
         if held is not None and found is not None:  # from memory
             chosen = found[_page(np.argsort(held.seqs[found], kind="stable"), offset, limit)]
             page = [str(i) for i in held.ids[chosen]]
-            return _records(page, include, rows_at(held, chosen) if wants_fields else {})
+            rows = rows_at(held, chosen, "embeddings" in include) if wants_fields else {}
+            return _records(page, include, rows)
         predicate = _and(ids_predicate(list(ids)) if ids is not None else None, filtered)
         # Asked by ids, the matches are few: one read brings their fields too (each Lance read
         # costs milliseconds however small).
@@ -413,7 +415,7 @@ class Engine(CatalogEngine):
             return {}
         held = self._held(coll, True)
         if held is not None:
-            return rows_at(held, held.positions_of(ids))
+            return rows_at(held, held.positions_of(ids), "embeddings" in include)
         table = self.store.select(coll, ids_predicate(ids), ALL_COLUMNS)
         return {r.id: r for r in from_table(table)} if table is not None else {}
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -107,7 +106,7 @@ class Gathered:
         return Gathered(self.source, source_at, fresh)
 
 
-@dataclass
+@dataclasses.dataclass
 class Snapshot:
     """A collection's ids, insertion sequence and embeddings at one Lance version."""
 
@@ -118,7 +117,6 @@ class Snapshot:
     # at a time from the index's file: :meth:`vectors` and :meth:`matrix` read either.
     embeddings: F32 | Gathered
     norms: npt.NDArray[np.float32]
-    positions: dict[str, int]
     seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
     # Each row's revision (changed by every write of it); None for a table from before
     # revisions, until its first write gives them.
@@ -128,6 +126,15 @@ class Snapshot:
     # Whether ``fields`` is None because they were not read yet (a snapshot made from a
     # stored index, and those brought forward from it), not because they did not fit.
     fields_unread: bool = False
+    _positions: dict[str, int] | None = dataclasses.field(default=None, init=False, repr=False)
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Each id's row position (made on first use: 100k ids take ~0.05 s, which a process
+        serving a stored index's first query need not wait for)."""
+        if self._positions is None:
+            self._positions = {str(i): n for n, i in enumerate(self.ids)}
+        return self._positions
 
     def vectors(self, positions: I64) -> F32:
         """The embeddings of the rows at ``positions``."""
@@ -179,7 +186,6 @@ def snapshot_of(
         seqs=seqs,
         embeddings=embeddings,
         norms=row_norms(np.asarray(embeddings)) if norms is None else norms,
-        positions={str(i): n for n, i in enumerate(ids)},
         seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
         revs=revs,
         fields=fields,
@@ -246,8 +252,8 @@ def from_stored(stored: Stored) -> Snapshot | None:
     rows = Gathered(_IndexRows(index), np.arange(index.rows, dtype=np.int64), none)
     keys = pa.table({ID: pa.array(stored.ids, pa.utf8()), SEQ: pa.array(stored.seqs)})
     revs = np.asarray(stored.revs, dtype=np.int64)
-    snap = snapshot_of(stored.version, keys, rows, revs, stored.norms)
-    snap.fields_unread = True
+    snap = snapshot_of(stored.version, keys, rows, revs, stored.norms, stored.fields)
+    snap.fields_unread = stored.fields is None
     return snap
 
 

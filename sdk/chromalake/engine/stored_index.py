@@ -5,15 +5,21 @@ A process that starts serving a collection would otherwise build its in-process 
 slower path meanwhile, and again in every new process (each cold Lambda). Maintenance builds
 it instead, off the request path, and stores it beside the collection's Lance dataset::
 
-    <dataset>/_chromalake/warm-<version>-<rows>.keys   (id, rev) of each index row, Arrow IPC
+    <dataset>/_chromalake/warm-<version>-<rows>.keys   each index row's id, rev, seq and norm
     <dataset>/_chromalake/warm-<version>-<rows>.cvi    the VectorIndex (vector_index.py's file)
 
 ``<version>`` is the Lance version it was built from, ``<rows>`` its row count (so that
 maintenance sees how far the collection moved since without reading anything). The keys file
-is written first and the index last: an index file present means a complete pair. A serving
-process loads the newest pair (on S3: one GET of each into its cache directory, then maps
-it) and matches it to the rows it serves as it does an index it built: rows written since are
-searched exactly beside it, rows deleted are masked out (``warm_index.py``).
+is written first and the index last: an index file present means a complete pair
+(``stored_files.py`` says how they are kept, on local disk and on S3).
+
+A serving process loads the newest pair and serves from it: on local disk it maps the file;
+on S3 it fetches the codes and the keys by parallel ranged reads, and reads the float32
+vectors a query re-ranks by range until the whole file is in its cache directory (fetched in
+the background). The rows it serves are matched to the pair's as for an index it built: rows
+written since are searched exactly beside it, rows deleted are masked out
+(``warm_index.py``); their snapshot is made from the keys, without the float32 matrix
+(``snapshot.from_stored``).
 
 Lance leaves the ``_chromalake`` directory alone (it cleans only the files its manifests
 name); deleting the collection deletes the dataset's whole directory, this one included.
@@ -21,6 +27,7 @@ name); deleting the collection deletes the dataset's whole directory, this one i
 Example:
     >>> import tempfile
     >>> rows = np.random.default_rng(0).standard_normal((400, 4)).astype(np.float32)
+    >>> from chromalake.engine.stored_files import LocalFiles
     >>> dataset = tempfile.mkdtemp()
     >>> files = LocalFiles()
     >>> save(files, dataset, 7, VectorIndex.build(rows, "l2"), [f"r{i}" for i in range(400)],
@@ -32,32 +39,25 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
-import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from chromalake.engine.columns import FIELD_COLUMNS
+from chromalake.engine.stored_files import PART_BYTES, IndexFiles
 from chromalake.engine.vector_index import FOOTER_BYTES, FileRows, VectorIndex
 
 log = logging.getLogger("chromalake.stored_index")
 
-DIRECTORY = "_chromalake"
 _NAME = re.compile(r"^warm-(\d+)-(\d+)\.cvi$")
-# Ranged GETs of a stored index on S3 run this many at a time, each at most _PART bytes: the
-# codes of 100k x 384 (~40 MB) arrive in one round of parallel requests.
-_READ_THREADS = 16
-_PART = 8 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -72,118 +72,8 @@ class Stored:
     # None in a file from before they were stored.
     seqs: npt.NDArray[np.int64] | None = None
     norms: npt.NDArray[np.float32] | None = None
-
-
-class IndexFiles(Protocol):
-    """Where stored indexes live: files in ``<dataset>/_chromalake/``."""
-
-    # Whether a fetch is a local file read (no download): a serving process then loads a
-    # stored index before its first query rather than in the background.
-    local: bool
-
-    def names(self, dataset: str) -> list[str]:
-        """The file names there (none when the directory does not exist)."""
-
-    def fetch(self, dataset: str, name: str) -> Path:
-        """A local path holding the file (downloaded first where it is remote)."""
-
-    def put(self, dataset: str, name: str, source: Path) -> None:
-        """Store ``source`` there under ``name``."""
-
-    def read(self, dataset: str, name: str, ranges: list[tuple[int, int]]) -> list[bytes]:
-        """The bytes at each (offset, length) of the file, read in parallel where remote; a
-        negative offset counts from the end (``(-n, n)``: the last ``n`` bytes)."""
-
-    def remove(self, dataset: str, name: str) -> None:
-        """Remove the file (gone already is fine)."""
-
-
-class LocalFiles:
-    """Stored indexes of datasets on local disk: the directory itself."""
-
-    local = True
-
-    def names(self, dataset: str) -> list[str]:
-        directory = Path(dataset) / DIRECTORY
-        return sorted(os.listdir(directory)) if directory.is_dir() else []
-
-    def fetch(self, dataset: str, name: str) -> Path:
-        return Path(dataset) / DIRECTORY / name
-
-    def put(self, dataset: str, name: str, source: Path) -> None:
-        target = Path(dataset) / DIRECTORY / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{name}.{os.getpid()}.tmp")
-        shutil.copyfile(source, staged)
-        os.replace(staged, target)  # a reader never sees half a file
-
-    def remove(self, dataset: str, name: str) -> None:
-        (Path(dataset) / DIRECTORY / name).unlink(missing_ok=True)
-
-    def read(self, dataset: str, name: str, ranges: list[tuple[int, int]]) -> list[bytes]:
-        with open(self.fetch(dataset, name), "rb", buffering=0) as f:
-            size = os.fstat(f.fileno()).st_size
-            return [os.pread(f.fileno(), n, o if o >= 0 else max(0, size + o)) for o, n in ranges]
-
-
-class S3Files:
-    """Stored indexes of datasets on S3, fetched into ``cache`` (a directory per dataset)."""
-
-    local = False
-
-    def __init__(self, client: Any, cache: Path) -> None:
-        self._client = client  # a boto3 S3 client (thread-safe)
-        self._cache = cache
-        self._pool = ThreadPoolExecutor(_READ_THREADS, thread_name_prefix="chromalake-ranges")
-
-    def names(self, dataset: str) -> list[str]:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=f"{prefix}/{DIRECTORY}/"
-        )
-        return sorted(o["Key"].rsplit("/", 1)[-1] for p in pages for o in p.get("Contents", []))
-
-    def fetch(self, dataset: str, name: str) -> Path:
-        target = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
-        if not target.exists():  # stored files never change: a name is its content
-            target.parent.mkdir(parents=True, exist_ok=True)
-            bucket, prefix = _bucket_and_prefix(dataset)
-            staged = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            self._client.download_file(bucket, f"{prefix}/{DIRECTORY}/{name}", str(staged))
-            os.replace(staged, target)
-            stem = name.rsplit(".", 1)[0]
-            for older in target.parent.iterdir():  # a mapping of one stays valid (POSIX)
-                if not older.name.startswith((stem, ".")):
-                    older.unlink(missing_ok=True)
-        return target
-
-    def read(self, dataset: str, name: str, ranges: list[tuple[int, int]]) -> list[bytes]:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        key = f"{prefix}/{DIRECTORY}/{name}"
-
-        def get(offset: int, length: int) -> bytes:
-            if length <= 0:
-                return b""
-            span = f"bytes={offset}" if offset < 0 else f"bytes={offset}-{offset + length - 1}"
-            body: bytes = self._client.get_object(Bucket=bucket, Key=key, Range=span)["Body"].read()
-            return body
-
-        return list(self._pool.map(lambda r: get(*r), ranges))
-
-    def put(self, dataset: str, name: str, source: Path) -> None:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        self._client.upload_file(str(source), bucket, f"{prefix}/{DIRECTORY}/{name}")
-
-    def remove(self, dataset: str, name: str) -> None:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        self._client.delete_object(Bucket=bucket, Key=f"{prefix}/{DIRECTORY}/{name}")
-        cached = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
-        cached.unlink(missing_ok=True)
-
-
-def _bucket_and_prefix(dataset: str) -> tuple[str, str]:
-    bucket, _, prefix = dataset.removeprefix("s3://").partition("/")
-    return bucket, prefix.rstrip("/")
+    # The rows' FIELD_COLUMNS (documents, uris, metadata), when they fit the snapshot's budget.
+    fields: pa.Table | None = None
 
 
 def stored_versions(files: IndexFiles, dataset: str) -> list[tuple[int, int]]:
@@ -201,9 +91,11 @@ def save(
     revs: list[int],
     seqs: npt.NDArray[np.int64] | None = None,
     norms: npt.NDArray[np.float32] | None = None,
+    fields: pa.Table | None = None,
 ) -> None:
     """Store ``index`` (built from the rows ``ids``/``revs`` of ``version``, whose insertion
-    sequences are ``seqs`` and L2 norms ``norms``) and remove the ones stored before it."""
+    sequences are ``seqs``, L2 norms ``norms`` and other fields ``fields``, in row order) and
+    remove the ones stored before it."""
     before = stored_versions(files, dataset)
     stem = f"warm-{version}-{index.rows}"
     with tempfile.TemporaryDirectory() as scratch:
@@ -213,6 +105,9 @@ def save(
             columns["seq"] = pa.array(np.asarray(seqs, np.int64))
             columns["norm"] = pa.array(np.asarray(norms, np.float32))
         table = pa.table(columns)
+        if fields is not None and seqs is not None and norms is not None:
+            for name in FIELD_COLUMNS:
+                table = table.append_column(fields.schema.field(name), fields[name])
         with pa.OSFile(str(keys), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
             out.write_table(table)
         index.save(built)
@@ -259,22 +154,25 @@ def newest(files: IndexFiles, dataset: str) -> Stored | None:
     if "norm" in table.column_names and "seq" in table.column_names:
         seqs = np.asarray(table["seq"].to_numpy(), dtype=np.int64)
         norms = np.asarray(table["norm"].to_numpy(), dtype=np.float32)
-    return Stored(version, index, table["id"].to_pylist(), revs, seqs, norms)
+    fields = None
+    if seqs is not None and all(name in table.column_names for name in FIELD_COLUMNS):
+        fields = table.select(FIELD_COLUMNS)
+    return Stored(version, index, table["id"].to_pylist(), revs, seqs, norms, fields)
 
 
 def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, VectorIndex]:
     """The keys and the index of a stored pair on object storage, by ranges (:func:`newest`):
     one GET for the index's footer, then one round of parallel GETs for the rest."""
     name = f"{stem}.cvi"
-    tail = files.read(dataset, name, [(-FOOTER_BYTES, FOOTER_BYTES)])[0]
-    footer = VectorIndex.footer_of(tail, len(tail))  # offsets are absolute: size not needed
-    sections = footer["sections"]
-    wanted = [n for n in ("index", "empty", "tiebreak") if n in sections]
-    ranges = [part for n in wanted for part in _parts(*sections[n])]
-    keys_name = f"{stem}.keys"
-    got = iter(files.read(dataset, name, ranges))
-    parts = {n: b"".join(next(got) for _ in _parts(*sections[n])) for n in wanted}
-    keys = pa.ipc.open_file(pa.BufferReader(_whole(files, dataset, keys_name))).read_all()
+    with ThreadPoolExecutor(1) as beside:  # the keys come while the index's parts do
+        keys_bytes = beside.submit(_whole, files, dataset, f"{stem}.keys")
+        tail = files.read(dataset, name, [(-FOOTER_BYTES, FOOTER_BYTES)])[0]
+        footer = VectorIndex.footer_of(tail, len(tail))  # offsets are absolute
+        sections = footer["sections"]
+        wanted = [n for n in ("index", "empty", "tiebreak") if n in sections]
+        got = iter(files.read(dataset, name, [p for n in wanted for p in _parts(*sections[n])]))
+        parts = {n: b"".join(next(got) for _ in _parts(*sections[n])) for n in wanted}
+        keys = pa.ipc.open_file(pa.BufferReader(keys_bytes.result())).read_all()
     offset, length = sections["vectors"]
     dimension = int(footer["dimension"])
     rows = _FetchedRows(files, dataset, name, offset, (length // 4 // max(dimension, 1), dimension))
@@ -286,16 +184,16 @@ def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, Vect
 
 
 def _parts(offset: int, length: int) -> list[tuple[int, int]]:
-    """(offset, length) pieces of at most _PART bytes covering a section."""
-    return [(o, min(_PART, offset + length - o)) for o in range(offset, offset + length, _PART)]
+    """(offset, length) pieces of at most PART_BYTES bytes covering a section."""
+    return [
+        (o, min(PART_BYTES, offset + length - o))
+        for o in range(offset, offset + length, PART_BYTES)
+    ]
 
 
 def _whole(files: IndexFiles, dataset: str, name: str) -> bytes:
-    """A whole (small) file: its last bytes first, then the rest if it is longer."""
-    first = files.read(dataset, name, [(-_PART, _PART)])[0]
-    if len(first) < _PART:
-        return first
-    return files.fetch(dataset, name).read_bytes()
+    """A whole file, read in parallel pieces."""
+    return b"".join(files.read(dataset, name, _parts(0, files.size(dataset, name))))
 
 
 class _FetchedRows:
