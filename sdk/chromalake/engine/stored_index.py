@@ -54,7 +54,8 @@ import pyarrow as pa
 from chromalake.engine.columns import FIELD_COLUMNS
 from chromalake.engine.foreground import wait_until_idle
 from chromalake.engine.stored_files import PART_BYTES, IndexFiles
-from chromalake.engine.vector_index import FOOTER_BYTES, FileRows, VectorIndex
+from chromalake.engine.vector_index import FOOTER_BYTES, VectorIndex
+from chromalake.engine.vector_rows import FileRows
 
 log = logging.getLogger("chromalake.stored_index")
 
