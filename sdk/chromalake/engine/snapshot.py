@@ -134,7 +134,9 @@ def snapshot_of(
         norms=row_norms(np.asarray(embeddings)) if norms is None else norms,
         seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
         revs=revs,
-        fields=fields,
+        # One chunk a column: a lookup of 10 rows (pyarrow's take) over the ~100 batches a
+        # scan yields costs ~2 ms, over one chunk ~0.02 ms.
+        fields=None if fields is None else fields.combine_chunks(),
     )
 
 
@@ -181,7 +183,7 @@ def with_fields(table: Any, snap: Snapshot) -> Snapshot | None:
         order = np.empty_like(at)
         order[at] = np.arange(len(at))
         held = held.take(pa.array(order))
-    return dataclasses.replace(snap, fields=held, fields_unread=False)
+    return dataclasses.replace(snap, fields=held.combine_chunks(), fields_unread=False)
 
 
 def from_stored(stored: Stored) -> Snapshot | None:
