@@ -459,7 +459,11 @@ class LanceStore:
             return
         filled = _lance_call(with_fields, found[0], snap)
         with self._lock:
-            if filled is not None and self._snapshots.get(_cache_key(coll)) is snap:
+            if self._snapshots.get(_cache_key(coll)) is not snap:
+                return
+            if filled is None:
+                snap.fields_unread = False  # too big to hold: served from Lance, not retried
+            else:
                 self._snapshots[_cache_key(coll)] = filled
 
     def dataset_uri(self, coll: CollectionRecord) -> str | None:
