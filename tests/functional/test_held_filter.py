@@ -53,10 +53,8 @@ def _refuse(*args: object, **kwargs: object) -> None:
     raise AssertionError("a Lance read where the rows held in memory answer")
 
 
-@pytest.fixture(scope="module")
-def held(tmp_path_factory: pytest.TempPathFactory) -> Held:
-    """The table's records in a collection whose snapshot (fields included) is held."""
-    engine = _engine(tmp_path_factory.mktemp("held-filter"))
+def _filled(engine: Engine) -> CollectionRecord:
+    """The table's records in a collection "table", its snapshot held (a query read it)."""
     coll = engine.create_collection("table")
     engine.add(
         coll.id,
@@ -66,6 +64,14 @@ def held(tmp_path_factory: pytest.TempPathFactory) -> Held:
         documents=[r[2] for r in RECORDS],
     )
     engine.query(coll.id, [np.zeros(2, np.float32)], n_results=1)
+    return coll
+
+
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Held:
+    """The table's records in a collection whose snapshot (fields included) is held."""
+    engine = _engine(tmp_path_factory.mktemp("held-filter"))
+    coll = _filled(engine)
     coll = engine.get_collection("table")
     snap = engine.store.held_snapshot(coll)
     assert snap is not None and snap.fields is not None
@@ -77,15 +83,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Held:
     """The table's records after writes, held in memory: the filtered keys of the version
     before were decoded, so the new version's are carried from them."""
     engine = _engine(tmp_path_factory.mktemp("held-written"))
-    coll = engine.create_collection("table")
-    engine.add(
-        coll.id,
-        ids=[r[0] for r in RECORDS],
-        embeddings=[np.array([0.5, float(i)], np.float32) for i in range(len(RECORDS))],
-        metadatas=[r[1] for r in RECORDS],
-        documents=[r[2] for r in RECORDS],
-    )
-    engine.query(coll.id, [np.zeros(2, np.float32)], n_results=1)
+    coll = _filled(engine)
     before = engine.store.held_snapshot(engine.get_collection("table"))
     assert before is not None
     for where, where_document in EVALUATED:
