@@ -172,3 +172,6 @@ class IndexingStatus:
     num_unindexed_ops: int
     total_ops: int
     op_indexing_progress: float
+    # chromalake: bytes the answering process holds for the collection (engine/memory.py);
+    # None from a server that does not say.
+    memory: dict[str, int] | None = None

@@ -185,6 +185,9 @@ def test_a_process_serving_a_stored_index_holds_no_matrix(
     serving = _serving(settings)
     serving.query(cid, _rows(1, 3), n_results=1)
     assert serving.warm.holds(cid) and not _held_matrix(serving, cid)
+    memory = serving.indexing_status(cid).memory
+    assert memory is not None and memory["index_mapped_bytes"] > 0
+    assert memory["matrix_bytes"] == 2 * DIM * 4  # the two rows written since the build
     exact = _exact(settings)
     assert _answers(serving, cid) == _answers(exact, cid)
     some = ["r0", "r1", "late", "r1999", "r77"]

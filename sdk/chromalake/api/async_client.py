@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from chromalake.api import ops
 from chromalake.api.backends import AsyncHttpBackend
@@ -29,6 +29,7 @@ from chromalake.types import (
     Database,
     GetResult,
     Include,
+    IndexingStatus,
     OneOrMany,
     QueryResult,
     ReadLevel,
@@ -404,6 +405,9 @@ class AsyncCollection(CollectionCommon):
 
     async def fork_count(self) -> int:
         return int(await self._run(ops.fork_count(self._state)))
+
+    async def get_indexing_status(self) -> IndexingStatus:
+        return cast(IndexingStatus, await self._run(ops.indexing_status(self._state)))
 
     async def list_versions(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = await self._run(ops.list_versions(self._state))

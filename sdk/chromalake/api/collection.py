@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar, cast
 
 from chromalake.api import ops
 from chromalake.api.interop import pass_as
@@ -20,6 +20,7 @@ from chromalake.types import (
     DEFAULT_QUERY_INCLUDE,
     GetResult,
     Include,
+    IndexingStatus,
     OneOrMany,
     QueryResult,
     ReadLevel,
@@ -400,6 +401,18 @@ class Collection(CollectionCommon):
             (1, 1)
         """
         return int(self._run(ops.fork_count(self._state)))
+
+    def get_indexing_status(self) -> IndexingStatus:
+        """How many records the collection's index covers, as Chroma's distributed server
+        reports it, and (chromalake) ``memory``: what the answering process holds for the
+        collection, in bytes (its rows, their fields, its in-process index).
+
+        Example:
+            >>> status = col.get_indexing_status()
+            >>> status.total_ops, status.op_indexing_progress, status.memory["index_bytes"]
+            (2, 1.0, 0)
+        """
+        return cast(IndexingStatus, self._run(ops.indexing_status(self._state)))
 
     def list_versions(self) -> list[dict[str, Any]]:
         """The stored versions, oldest first: ``version``, UTC ``timestamp``, ``rows``

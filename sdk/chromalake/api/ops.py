@@ -49,6 +49,7 @@ from chromalake.types import (
     Database,
     GetResult,
     Include,
+    IndexingStatus,
     QueryResult,
     Tenant,
     UserIdentity,
@@ -641,6 +642,10 @@ def fork(c: CollectionState, new_name: str) -> Op[CollectionRecord]:
 
 def fork_count(c: CollectionState) -> Op[int]:
     return cast(int, (yield call("fork_count", c.model.id, **c.kwargs)))
+
+
+def indexing_status(c: CollectionState) -> Op[IndexingStatus]:
+    return cast(IndexingStatus, (yield call("indexing_status", c.model.id, **c.kwargs)))
 
 
 def list_versions(c: CollectionState) -> Op[list[dict[str, Any]]]:

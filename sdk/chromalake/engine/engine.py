@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from chromalake import validation
 from chromalake.collection_config import space_of
-from chromalake.engine import forks
+from chromalake.engine import forks, memory
 from chromalake.engine.ann import ann_query, exact_query
 from chromalake.engine.catalog import CollectionRecord
 from chromalake.engine.catalog_engine import MAX_BATCH_SIZE, VERSION, CatalogEngine
@@ -640,7 +640,9 @@ class Engine(CatalogEngine):
 
         Records count as indexed when the index covers them, or when the collection is below
         the index threshold (exact search needs no index, so nothing is pending). Above it,
-        records written since the last maintenance run are pending.
+        records written since the last maintenance run are pending. ``memory`` (a chromalake
+        extension; Chroma's clients read the other fields) is what this process holds for the
+        collection (engine/memory.py).
         """
         coll = self._records_of(collection_id, tenant, database)
         state = self.store.state(coll)
@@ -654,6 +656,7 @@ class Engine(CatalogEngine):
             num_unindexed_ops=total - indexed,
             total_ops=total,
             op_indexing_progress=1.0 if total == 0 else indexed / total,
+            memory=memory.report(self.store.held_snapshot(coll), self.warm.index_of(coll.id)),
         )
 
     def _candidates(

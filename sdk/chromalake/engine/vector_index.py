@@ -523,7 +523,7 @@ class VectorIndex:
     def _exact(self, queries: F32, k: int, where: _Filter | None) -> Hits:
         positions = np.arange(self.rows, dtype=np.int64) if where is None else where.positions
         found = nearest(
-            self._space, queries, self._vectors(positions), self._tiebreak_of(positions), k
+            self._space, queries, self.vectors_at(positions), self._tiebreak_of(positions), k
         )
         return [(positions[p], d) for p, d in found]
 
@@ -558,7 +558,7 @@ class VectorIndex:
     def _reranked(self, query: F32, positions: I64, k: int) -> tuple[I64, F64]:
         if len(positions) == 0:
             return np.empty(0, np.int64), np.empty(0, np.float64)
-        rows = self._vectors(positions).astype(np.float64)
+        rows = self.vectors_at(positions).astype(np.float64)
         distances = exact_distances(self._space, query.astype(np.float64), rows)
         order = np.lexsort((self._tiebreak_of(positions), distances))[:k]
         return positions[order].astype(np.int64), distances[order]
@@ -567,16 +567,6 @@ class VectorIndex:
         return positions if self._tiebreak is None else self._tiebreak[positions]
 
     def vectors_at(self, positions: I64) -> F32:
-        """The float32 rows at ``positions``, as indexed (``cosine``: not normalized).
-
-        Example:
-            >>> m = np.arange(6, dtype=np.float32).reshape(3, 2)
-            >>> VectorIndex.build(m, "l2").vectors_at(np.array([2, 0])).tolist()
-            [[4.0, 5.0], [0.0, 1.0]]
-        """
-        return self._vectors(positions)
-
-    def _vectors(self, positions: I64) -> F32:
         """The float32 rows at ``positions`` (sorted or not), from the build and the adds."""
         base = len(self._base_vectors)
         if not self._added or (len(positions) and positions.max() < base):
@@ -607,7 +597,7 @@ class VectorIndex:
 
     def _all_vectors(self) -> F32:
         if self._added:
-            return self._vectors(np.arange(self.rows, dtype=np.int64))
+            return self.vectors_at(np.arange(self.rows, dtype=np.int64))
         if not isinstance(self._base_vectors, np.ndarray):
             return self._base_vectors.mapped()
         return self._base_vectors
@@ -777,18 +767,20 @@ class VectorIndex:
             ...     data = Path(f"{d}/ix").read_bytes()
             ...     footer = VectorIndex.footer_of(data[-FOOTER_BYTES:], len(data))
             ...     rows = FileRows(Path(f"{d}/ix"), footer["sections"]["vectors"][0], (300, 4))
-            ...     index = VectorIndex.from_sections(footer, Path(f"{d}/ix"), b"", None, rows)
-            ...     [p.tolist() for p, _ in index.search(m[:1], 1)]
+            ...     ix = VectorIndex.from_sections(footer, Path(f"{d}/ix"), b"", None, rows)
+            ...     [p.tolist() for p, _ in ix.search(m[:1], 1)]
             [[0]]
         """
-        base = None
+        base, mapped = None, isinstance(index, Path) and footer["partitions"]
         if footer["rows"] and footer["partitions"]:
             if isinstance(index, Path):
                 base = _mapped(index)
             else:
                 base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
         keys = None if tiebreak is None else np.frombuffer(tiebreak, np.int64)
-        return cls._assemble(footer, base, empty, vectors, keys)
+        built = cls._assemble(footer, base, empty, vectors, keys)
+        built._mapped = int(footer["sections"]["index"][1]) if mapped else 0
+        return built
 
     @classmethod
     def _assemble(

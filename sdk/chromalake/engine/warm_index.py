@@ -191,6 +191,12 @@ class WarmIndexes:
             self._matched[collection] = matched
         return True
 
+    def index_of(self, collection: str) -> VectorIndex | None:
+        """The collection's index, if one was built or loaded (for some version maybe)."""
+        with self._lock:
+            built = self._built.get(collection)
+        return None if built is None else built.index
+
     def holds(self, collection: str) -> bool:
         """Whether an index of the collection was built (for some earlier version maybe)."""
         with self._lock:

@@ -20,7 +20,7 @@ import numpy as np
 from chromalake import errors
 from chromalake.http.payloads import encode_embedding
 from chromalake.records import CollectionRecord, DatabaseRecord, Records, SearchHits
-from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT, UserIdentity
+from chromalake.types import DEFAULT_DATABASE, DEFAULT_TENANT, IndexingStatus, UserIdentity
 
 T = TypeVar("T")
 
@@ -590,6 +590,24 @@ def fork_count(
     return Call(Request("GET", path), lambda b: int(b["count"]))
 
 
+def indexing_status(
+    collection_id: str, tenant: str | None = None, database: str | None = None
+) -> Call[IndexingStatus]:
+    path = _collection_path(collection_id, tenant, database, "indexing_status")
+    return Call(Request("GET", path), _indexing_status)
+
+
+def _indexing_status(body: dict[str, Any]) -> IndexingStatus:
+    memory = body.get("memory")
+    return IndexingStatus(
+        num_indexed_ops=int(body["num_indexed_ops"]),
+        num_unindexed_ops=int(body["num_unindexed_ops"]),
+        total_ops=int(body["total_ops"]),
+        op_indexing_progress=float(body["op_indexing_progress"]),
+        memory=None if memory is None else {str(k): int(v) for k, v in memory.items()},
+    )
+
+
 def list_versions(
     collection_id: str, tenant: str | None = None, database: str | None = None
 ) -> Call[list[dict[str, Any]]]:
@@ -640,6 +658,7 @@ CALLS: dict[str, Callable[..., Call[Any]]] = {
         search,
         fork,
         fork_count,
+        indexing_status,
         list_versions,
         restore_version,
         create_api_key,
