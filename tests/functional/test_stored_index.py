@@ -153,3 +153,145 @@ def test_a_stored_index_on_local_disk_serves_the_first_query(local: Settings) ->
     serving.query(cid, _rows(1, 3), n_results=1)
     assert serving.warm.holds(cid)
     assert _answers(serving, cid) == _answers(_exact(local), cid)
+
+
+def _records(engine: Engine, cid: str, ids: list[str]) -> list[tuple[str, list[float], object]]:
+    found = engine.get(cid, ids=ids, include=["embeddings", "metadatas", "documents"])
+    embeddings = found.embeddings if found.embeddings is not None else []
+    metadatas = found.metadatas or []
+    return [
+        (i, np.round(e, 5).tolist(), m)
+        for i, e, m in zip(found.ids, embeddings, metadatas, strict=True)
+    ]
+
+
+def _held_matrix(engine: Engine, cid: str) -> bool:
+    """Whether the engine holds the collection's float32 matrix in memory."""
+    snap = engine.store.held_snapshot(engine.get_collection_by_id(cid))
+    assert snap is not None
+    return isinstance(snap.embeddings, np.ndarray)
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_process_serving_a_stored_index_holds_no_matrix(
+    where: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its snapshot is made from the stored keys; vectors stay in the index's file, rows
+    written since (here, by another process, and by itself) are read from Lance alone."""
+    settings: Settings = request.getfixturevalue(where)
+    maintainer, cid = _maintained(settings)
+    maintainer.upsert(cid, ids=["r1", "late"], embeddings=_rows(2, 5), documents=["d1", "dl"])
+    _no_build(monkeypatch)
+    serving = _serving(settings)
+    serving.query(cid, _rows(1, 3), n_results=1)
+    assert serving.warm.holds(cid) and not _held_matrix(serving, cid)
+    exact = _exact(settings)
+    assert _answers(serving, cid) == _answers(exact, cid)
+    some = ["r0", "r1", "late", "r1999", "r77"]
+    assert _records(serving, cid, some) == _records(exact, cid, some)
+    serving.upsert(cid, ids=["r5", "new"], embeddings=_rows(2, 11), metadatas=[{"i": 1}] * 2)
+    serving.delete(cid, ids=["r6"])
+    assert _answers(serving, cid) == _answers(exact, cid)
+    assert _records(serving, cid, [*some, "r5", "new"]) == _records(
+        exact, cid, [*some, "r5", "new"]
+    )
+    assert not _held_matrix(serving, cid)
+
+
+def test_the_first_query_on_s3_does_not_wait_for_the_vectors(
+    s3: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold process fetches the codes and keys by ranges and re-ranks from ranged reads of
+    the vectors; the whole file comes in the background, and from then on no query reads
+    the stored index from S3."""
+    import threading
+
+    from chromalake.engine import stored_files
+
+    _, cid = _maintained(s3)
+    released = threading.Event()
+    fetch, read = stored_files.S3Files.fetch, stored_files.S3Files.read
+    reads: list[int] = []
+
+    def slow_fetch(self: object, dataset: str, name: str) -> Path:
+        assert released.wait(60)
+        return fetch(self, dataset, name)  # type: ignore[arg-type]
+
+    def counted_read(
+        self: object, dataset: str, name: str, ranges: list[tuple[int, int]]
+    ) -> list[bytes]:
+        reads.append(len(ranges))
+        return read(self, dataset, name, ranges)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stored_files.S3Files, "fetch", slow_fetch)
+    monkeypatch.setattr(stored_files.S3Files, "read", counted_read)
+    _no_build(monkeypatch)
+    serving = _serving(s3)
+    exact = _exact(s3)
+    assert _answers(serving, cid) == _answers(exact, cid)  # while the whole file is held back
+    assert serving.warm.holds(cid) and reads
+    released.set()
+    stored = serving.warm._built[cid].index
+    rows = stored._base_vectors
+    for _ in range(200):
+        if rows._local is not None:
+            break
+        threading.Event().wait(0.05)
+    reads.clear()
+    assert _answers(serving, cid) == _answers(exact, cid)
+    assert reads == []
+
+
+def test_a_stored_index_from_before_sequences_and_norms_still_serves(local: Settings) -> None:
+    import pyarrow as pa
+
+    maintainer, cid = _maintained(local)
+    coll = maintainer.get_collection_by_id(cid)
+    dataset = maintainer.store.dataset_uri(coll)
+    assert dataset is not None
+    (keys,) = (Path(dataset) / "_chromalake").glob("*.keys")
+    table = pa.ipc.open_file(pa.memory_map(str(keys))).read_all()
+    old = table.select(["id", "rev"])  # what the first stored indexes held
+    staged = keys.with_name("staged")  # replaced, not rewritten: a reader may map it
+    with pa.OSFile(str(staged), "wb") as sink, pa.ipc.new_file(sink, old.schema) as out:
+        out.write_table(old)
+    staged.replace(keys)
+    serving = _serving(local)
+    serving.query(cid, _rows(1, 3), n_results=1)
+    assert serving.warm.holds(cid)
+    assert _answers(serving, cid) == _answers(_exact(local), cid)
+
+
+def test_index_files_on_s3_are_kept_in_parts(
+    s3: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file on S3 is parts plus a small object naming them (written last); reads by
+    range cross part boundaries, a fetch joins them, a removal leaves nothing; a file stored
+    whole (before parts) is still read."""
+    from chromalake.engine import stored_files
+    from chromalake.engine.factory import storage_options
+    from chromalake.engine.mirror import s3_client
+
+    monkeypatch.setattr(stored_files, "PART_BYTES", 4096)
+    client = s3_client(storage_options(s3))
+    files = stored_files.S3Files(client, tmp_path / "cache")
+    dataset = f"s3://{s3.chromalake_bucket}/parts/x.lance"
+    data = np.random.default_rng(0).integers(0, 256, 10_000, dtype=np.uint8).tobytes()
+    source = tmp_path / "source"
+    source.write_bytes(data)
+    files.put(dataset, "warm-3-9.cvi", source)
+    files.put(dataset, "warm-3-9.keys", source)
+    listed = client.list_objects_v2(Bucket=s3.chromalake_bucket, Prefix="parts/")["Contents"]
+    assert len(listed) == 8  # each: three parts and the object naming them
+    assert files.names(dataset) == ["warm-3-9.cvi", "warm-3-9.keys"]
+    ranges = [(4090, 12), (0, 5), (-7, 7), (9_000, 5_000)]
+    expected = [data[4090:4102], data[:5], data[-7:], data[9_000:]]
+    assert files.read(dataset, "warm-3-9.cvi", ranges) == expected
+    assert files.read(dataset, "warm-3-9.keys", ranges) == expected
+    assert files.fetch(dataset, "warm-3-9.cvi").read_bytes() == data
+    files.remove(dataset, "warm-3-9.cvi")
+    files.remove(dataset, "warm-3-9.keys")
+    assert "Contents" not in client.list_objects_v2(Bucket=s3.chromalake_bucket, Prefix="parts/")
+    client.upload_file(str(source), s3.chromalake_bucket, "parts/x.lance/_chromalake/warm-1-1.cvi")
+    fresh = stored_files.S3Files(client, tmp_path / "cache2")
+    assert fresh.read(dataset, "warm-1-1.cvi", ranges) == expected

@@ -10,6 +10,7 @@ and restore (``forks.py`` carries those out). ``engine.Engine`` extends it with 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from contextlib import suppress
@@ -27,7 +28,7 @@ from chromalake.engine.catalog import (
 )
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.store import LanceStore
-from chromalake.engine.stored_index import IndexFiles
+from chromalake.engine.stored_files import IndexFiles
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS
 from chromalake.errors import (
@@ -74,6 +75,11 @@ class CatalogEngine:
         # Where maintenance stores the warm indexes it builds, and serving processes load
         # them (engine/stored_index.py); None keeps them in memory only (memory://).
         self.index_files: IndexFiles | None = None
+        # Collections whose stored index this process tried to serve from (once each), and
+        # those whose snapshot's fields are being read in the background (engine.py).
+        self._stored_tried: set[str] = set()
+        self._filling: set[str] = set()
+        self._lock = threading.Lock()
         self._ensure_defaults()
 
     # -- system -------------------------------------------------------------------------

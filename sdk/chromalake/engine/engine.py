@@ -11,6 +11,8 @@ here, the Search API in searching.py.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,9 +46,10 @@ from chromalake.engine.rows import (
     to_table,
 )
 from chromalake.engine.searching import parse_searches, run_search
-from chromalake.engine.snapshot import Snapshot
+from chromalake.engine.snapshot import Snapshot, from_stored
 from chromalake.engine.store import pinned_version
-from chromalake.engine.stored_index import IndexFiles, Stored, newest, stored_versions
+from chromalake.engine.stored_files import IndexFiles
+from chromalake.engine.stored_index import Stored, newest, stored_versions
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -55,6 +58,8 @@ from chromalake.types import IndexingStatus
 
 Embeddings = Sequence[npt.NDArray[np.float32]]
 OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
+
+log = logging.getLogger("chromalake.engine")
 
 
 def _and(*predicates: str | None) -> str | None:
@@ -352,7 +357,8 @@ class Engine(CatalogEngine):
             found = held.positions_of(dict.fromkeys(ids))
             chosen = found[_page(np.argsort(held.seqs[found], kind="stable"), offset, limit)]
             page = [str(i) for i in held.ids[chosen]]
-            return _records(page, include, rows_at(held, chosen) if wants_fields else {})
+            rows = rows_at(held, chosen, "embeddings" in include) if wants_fields else {}
+            return _records(page, include, rows)
         predicate = _and(ids_predicate(list(ids)) if ids is not None else None, filtered)
         # Asked by ids, the matches are few: one read brings their fields too (each Lance read
         # costs milliseconds however small).
@@ -370,6 +376,8 @@ class Engine(CatalogEngine):
         """The collection's rows as this process holds them in memory at its current version
         (with their fields when ``wants_fields``), or None: then Lance is read."""
         snap = self.store.held_snapshot(coll)
+        if snap is not None and wants_fields and snap.fields is None and snap.fields_unread:
+            self._fill_fields_later(coll)
         return None if snap is None or (wants_fields and snap.fields is None) else snap
 
     def fields(
@@ -381,7 +389,7 @@ class Engine(CatalogEngine):
             return {}
         held = self._held(coll, True)
         if held is not None:
-            return rows_at(held, held.positions_of(ids))
+            return rows_at(held, held.positions_of(ids), "embeddings" in include)
         table = self.store.select(coll, ids_predicate(ids), ALL_COLUMNS)
         return {r.id: r for r in from_table(table)} if table is not None else {}
 
@@ -449,9 +457,9 @@ class Engine(CatalogEngine):
             return [([], []) for _ in queries]
         positions = self._candidates(coll, snap, ids, predicate)
         matrix, seqs, norms = (
-            (snap.embeddings, snap.seqs, snap.norms)
+            (snap.matrix(), snap.seqs, snap.norms)
             if positions is None
-            else (snap.embeddings[positions], snap.seqs[positions], snap.norms[positions])
+            else (snap.vectors(positions), snap.seqs[positions], snap.norms[positions])
         )
         found = nearest(space_of(coll.configuration), queries, matrix, seqs, n_results, norms)
         return [
@@ -476,21 +484,8 @@ class Engine(CatalogEngine):
         if ids is not None or pinned_version(coll) is not None or coll.dimension is None:
             return None
         space = space_of(coll.configuration)
-        if not self.warm.holds(coll.id):  # once it does, a query costs no count
-            rows = self.store.count(coll)
-            if not self.warm.wanted(rows):
-                return None
-            lance = self.store.vector_index(coll) is not None
-            if lance and not self.warm.fits(rows, coll.dimension):
-                return None  # past the budget, Lance's index answers without the matrix
-            # A stored index on local disk loads in well under a second: here, before this
-            # query. Else in the background, Lance's index or exact search answering meanwhile.
-            now = self._stored_nearby(coll)
-            if lance or now:
-                load = lambda: self.store.settled_snapshot(coll)  # noqa: E731
-                self.warm.prepare(coll.id, load, space, lambda: self.stored_index(coll), now)
-                if not now:
-                    return None
+        if not self.warm.holds(coll.id) and not self._warm_started(coll, space):
+            return None  # once it holds one, a query costs no count
         snap = self.store.snapshot(coll)
         if snap is None:
             return None
@@ -506,6 +501,70 @@ class Engine(CatalogEngine):
         ef_search = int((coll.configuration.get("hnsw") or {}).get("ef_search", 100))
         found = warm.search(snap, queries, n_results, allowed, ef_search)
         return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
+
+    def _warm_started(self, coll: CollectionRecord, space: str) -> bool:
+        """For a collection without a warm index yet: whether this query goes on to it (the
+        stored index was adopted, or loads now, or a build starts), or takes the other paths
+        (too small, or the index loads or builds in the background meanwhile)."""
+        rows = self.store.count(coll)
+        if not self.warm.wanted(rows):
+            return False
+        if self._adopt_stored(coll, space):
+            return True
+        lance = self.store.vector_index(coll) is not None
+        if lance and not self.warm.fits(rows, coll.dimension or 0):
+            return False  # past the budget, Lance's index answers without the matrix
+        # A stored index on local disk loads in well under a second: here, before this
+        # query. Else in the background, Lance's index or exact search answering meanwhile.
+        now = self._stored_nearby(coll)
+        if lance or now:
+            load = lambda: self.store.settled_snapshot(coll)  # noqa: E731
+            self.warm.prepare(coll.id, load, space, lambda: self.stored_index(coll), now)
+            return now
+        return True  # exact search answers while warm.ready builds one in the background
+
+    def _adopt_stored(self, coll: CollectionRecord, space: str) -> bool:
+        """Serve the collection from the index maintenance stored beside it, if there is one,
+        from this query on: its snapshot is made from the stored keys, its vectors left in the
+        index's file (on S3: fetched by ranges, the codes first), so neither the matrix nor,
+        when nothing was written since, any Lance read is waited for. Tried once a process;
+        False (the other paths then) without a stored index that fits the current rows."""
+        with self._lock:
+            if coll.id in self._stored_tried:
+                return False
+            self._stored_tried.add(coll.id)
+        stored = self.stored_index(coll)
+        if stored is None or not self.warm.wanted(stored.index.rows):
+            return False
+        base = from_stored(stored)
+        if base is None or base.version > (coll.version or base.version):
+            return False
+        self.store.seed_snapshot(coll, base)
+        snap = self.store.snapshot(coll)
+        if snap is None or not self.warm.adopt(coll.id, stored, snap, space):
+            self.store.forget_snapshot(coll)  # the other paths read the rows as before
+            return False
+        self._fill_fields_later(coll)
+        return True
+
+    def _fill_fields_later(self, coll: CollectionRecord) -> None:
+        """Read the held snapshot's fields in the background (store.fill_fields), one read
+        at a time per collection."""
+        with self._lock:
+            if coll.id in self._filling:
+                return
+            self._filling.add(coll.id)
+
+        def fill() -> None:
+            try:
+                self.store.fill_fields(coll)
+            except Exception:
+                log.warning("fields of collection %s not read", coll.id, exc_info=True)
+            finally:
+                with self._lock:
+                    self._filling.discard(coll.id)
+
+        threading.Thread(target=fill, name="chromalake-fields", daemon=True).start()
 
     def index_location(self, coll: CollectionRecord) -> tuple[IndexFiles, str] | None:
         """Where the collection's stored warm index lives (engine/stored_index.py): the

@@ -23,7 +23,7 @@ try:  # Lance and pyarrow: a slim install is told which extra brings them
     from chromalake.engine.mirror import Mirror
     from chromalake.engine.policy import MaintenancePolicy
     from chromalake.engine.store import MEMORY_ROOT, LanceStore
-    from chromalake.engine.stored_index import IndexFiles, LocalFiles, S3Files
+    from chromalake.engine.stored_files import IndexFiles, LocalFiles, S3Files
 except ModuleNotFoundError as error:
     raise missing_extra(error) from None
 

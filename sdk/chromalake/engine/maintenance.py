@@ -111,7 +111,8 @@ def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt:
     if snap is None or snap.revs is None:
         return False  # rows from before revisions: serving processes build their own
     index = VectorIndex.build(snap.embeddings, space_of(coll.configuration), tiebreak=snap.seqs)
-    save(files, dataset, snap.version, index, snap.ids.tolist(), snap.revs.tolist())
+    ids, revs = snap.ids.tolist(), snap.revs.tolist()
+    save(files, dataset, snap.version, index, ids, revs, snap.seqs, snap.norms, snap.fields)
     log.info("stored the warm index of %s at version %s", coll.id, snap.version)
     return True
 

@@ -59,10 +59,15 @@ class ObjectReader(Protocol):
 def s3_client(storage_options: dict[str, str] | None) -> Any:
     """A boto3 S3 client for the endpoint and region Lance is given."""
     import boto3  # type: ignore[import-untyped]
+    from botocore.config import Config  # type: ignore[import-untyped]
 
     options = storage_options or {}
     return boto3.client(
-        "s3", endpoint_url=options.get("aws_endpoint"), region_name=options.get("aws_region")
+        "s3",
+        endpoint_url=options.get("aws_endpoint"),
+        region_name=options.get("aws_region"),
+        # Ranged reads of a stored index run 16 at a time (stored_index.py), the copies' 8.
+        config=Config(max_pool_connections=32),
     )
 
 

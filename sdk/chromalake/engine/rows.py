@@ -95,18 +95,22 @@ def from_table(table: pa.Table) -> list[Row]:
     ]
 
 
-def rows_at(snap: Snapshot, positions: npt.NDArray[np.int64]) -> dict[str, Row]:
+def rows_at(
+    snap: Snapshot, positions: npt.NDArray[np.int64], embeddings: bool = True
+) -> dict[str, Row]:
     """The rows at these positions of a snapshot that holds its fields, by id: what a read
-    of them from Lance would give, without the read."""
+    of them from Lance would give, without the read. Without ``embeddings`` their vectors
+    are left unread (empty): a snapshot made from a stored index reads them from its file."""
     assert snap.fields is not None
     fields = snap.fields.take(pa.array(positions, pa.int64()))
     revs = [0] * len(positions) if snap.revs is None else snap.revs[positions].tolist()
+    vectors = snap.vectors(positions) if embeddings else np.empty((len(positions), 0), np.float32)
     return {
         str(i): Row(id=str(i), seq=s, embedding=e, document=d, uri=u, metadata=m, rev=r)
         for i, s, e, d, u, m, r in zip(
             snap.ids[positions],
             snap.seqs[positions].tolist(),
-            snap.embeddings[positions],
+            vectors,
             fields[DOCUMENT].to_pylist(),
             fields[URI].to_pylist(),
             decode_metadatas(fields[METADATA]),

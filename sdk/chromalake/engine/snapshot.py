@@ -18,8 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,11 @@ from chromalake.engine.columns import (
     ids_predicate,
 )
 from chromalake.engine.nearest import row_norms
+from chromalake.engine.stored_index import Stored
+from chromalake.engine.vector_index import RowSource, VectorIndex
+
+F32 = npt.NDArray[np.float32]
+I64 = npt.NDArray[np.int64]
 
 # The fields of a snapshot's rows are kept while they take at most this much memory (100k
 # records with a sentence of text and a few metadata keys take ~15 MB); a collection whose
@@ -46,22 +51,98 @@ FIELDS_BYTES = 128 * 1024**2
 _EXTEND_SHARE = 0.1
 
 
-@dataclass
+class Gathered:
+    """Rows of a snapshot that are not all in memory: row ``p`` is row ``at[p]`` of ``source``
+    (a stored index's vectors, read on demand) or, where ``at[p]`` is -1, the next row of
+    ``extra`` (rows written since the index was stored, read from Lance and held).
+
+    So a process serving a collection from a stored index never holds its float32 matrix
+    (100k x 384: 150 MB): a query reads the few dozen rows it re-ranks.
+
+    Example:
+        >>> source = np.arange(6, dtype=np.float32).reshape(3, 2)
+        >>> rows = Gathered(source, np.array([2, -1, 0]), np.full((1, 2), 9, np.float32))
+        >>> rows[np.array([1, 0])].tolist(), rows.shape
+        ([[9.0, 9.0], [4.0, 5.0]], (3, 2))
+    """
+
+    def __init__(self, source: F32 | RowSource, at: I64, extra: F32) -> None:
+        self.source, self.at, self.extra = source, at, extra
+        self.shape = (len(at), int(source.shape[1]))
+        self._slot = np.cumsum(at < 0) - 1  # row p's place in extra, where at[p] < 0
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, positions: I64) -> F32:
+        positions = np.asarray(positions, dtype=np.int64)
+        where = self.at[positions]
+        out = np.empty((len(positions), self.shape[1]), np.float32)
+        held = where >= 0
+        if held.any():
+            out[held] = self.source[where[held]]
+        if not held.all():
+            out[~held] = self.extra[self._slot[positions[~held]]]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> F32:
+        whole = self[np.arange(self.shape[0], dtype=np.int64)]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def regathered(self, at: I64, new: I64, rows: F32) -> Gathered:
+        """The rows of a later snapshot: its row ``p`` is this one's row ``at[p]``, or (the
+        rows ``new``, where ``at`` is -1) the matching row of ``rows``, read since."""
+        source_at = np.where(at >= 0, self.at[np.maximum(at, 0)], -1)
+        kept_extra = np.flatnonzero((at >= 0) & (source_at < 0))  # held extra rows kept
+        fresh = np.empty((len(at), self.shape[1]), np.float32)[:0]
+        order = np.flatnonzero(source_at < 0)
+        if len(order):
+            fresh = np.empty((len(order), self.shape[1]), np.float32)
+            slot = np.cumsum(source_at < 0) - 1
+            if len(kept_extra):
+                fresh[slot[kept_extra]] = self.extra[self._slot[at[kept_extra]]]
+            if len(new):
+                fresh[slot[new]] = rows
+        return Gathered(self.source, source_at, fresh)
+
+
+@dataclasses.dataclass
 class Snapshot:
     """A collection's ids, insertion sequence and embeddings at one Lance version."""
 
     version: int
     ids: npt.NDArray[np.object_]
     seqs: npt.NDArray[np.int64]
-    embeddings: npt.NDArray[np.float32]
+    # In memory, or (a snapshot made from a stored index, stored_index.py) read a few rows
+    # at a time from the index's file: :meth:`vectors` and :meth:`matrix` read either.
+    embeddings: F32 | Gathered
     norms: npt.NDArray[np.float32]
-    positions: dict[str, int]
     seq_order: npt.NDArray[np.int64]  # row positions sorted by insertion sequence
     # Each row's revision (changed by every write of it); None for a table from before
     # revisions, until its first write gives them.
     revs: npt.NDArray[np.int64] | None = None
     # The rows' FIELD_COLUMNS in row order; None when they were not read or did not fit.
     fields: pa.Table | None = None
+    # Whether ``fields`` is None because they were not read yet (a snapshot made from a
+    # stored index, and those brought forward from it), not because they did not fit.
+    fields_unread: bool = False
+    _positions: dict[str, int] | None = dataclasses.field(default=None, init=False, repr=False)
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Each id's row position (made on first use: 100k ids take ~0.05 s, which a process
+        serving a stored index's first query need not wait for)."""
+        if self._positions is None:
+            self._positions = {str(i): n for n, i in enumerate(self.ids)}
+        return self._positions
+
+    def vectors(self, positions: I64) -> F32:
+        """The embeddings of the rows at ``positions``."""
+        return np.asarray(self.embeddings[positions], dtype=np.float32)
+
+    def matrix(self) -> F32:
+        """Every row's embedding as one matrix (read whole where it is not in memory)."""
+        return np.asarray(self.embeddings, dtype=np.float32)
 
     def rows_with_seqs(self, seqs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Row positions of the records with these sequence numbers (unknown ones skipped).
@@ -91,7 +172,7 @@ def revisions(data: pa.Table) -> npt.NDArray[np.int64] | None:
 def snapshot_of(
     version: int,
     data: pa.Table,
-    embeddings: npt.NDArray[np.float32],
+    embeddings: F32 | Gathered,
     revs: npt.NDArray[np.int64] | None,
     norms: npt.NDArray[np.float32] | None = None,
     fields: pa.Table | None = None,
@@ -104,8 +185,7 @@ def snapshot_of(
         ids=ids,
         seqs=seqs,
         embeddings=embeddings,
-        norms=row_norms(embeddings) if norms is None else norms,
-        positions={str(i): n for n, i in enumerate(ids)},
+        norms=row_norms(np.asarray(embeddings)) if norms is None else norms,
         seq_order=np.argsort(seqs, kind="stable").astype(np.int64),
         revs=revs,
         fields=fields,
@@ -117,6 +197,12 @@ def read_snapshot(table: Any, version: int) -> Snapshot:
     while they fit :data:`FIELDS_BYTES` (batch by batch, so a collection of large documents
     is never held whole)."""
     columns = [ID, SEQ, EMBEDDING] + ([REV] if REV in table.schema.names else [])
+    data, held = _scan(table, columns)
+    return snapshot_of(version, data, embedding_matrix(data), revisions(data), fields=held)
+
+
+def _scan(table: Any, columns: list[str]) -> tuple[pa.Table, pa.Table | None]:
+    """``columns`` of every row, and their fields while they fit :data:`FIELDS_BYTES`."""
     batches: list[pa.RecordBatch] = []
     fields: list[pa.RecordBatch] | None = []
     size = 0
@@ -131,7 +217,61 @@ def read_snapshot(table: Any, version: int) -> Snapshot:
                 fields.append(kept)
     data = _table(batches, table.schema, columns)
     held = None if fields is None else _table(fields, table.schema, FIELD_COLUMNS)
-    return snapshot_of(version, data, embedding_matrix(data), revisions(data), fields=held)
+    return data, held
+
+
+def with_fields(table: Any, snap: Snapshot) -> Snapshot | None:
+    """``snap`` with its rows' fields, read from ``table`` (at ``snap``'s version): for a
+    snapshot made without them (from a stored index). None when they do not fit or the
+    table's rows are not the snapshot's."""
+    data, held = _scan(table, [ID])
+    if held is None or len(data) != len(snap.ids):
+        return None
+    ids = data[ID].to_pylist()
+    if not np.array_equal(np.asarray(ids, dtype=object), snap.ids):
+        at = snap.positions_of(ids)  # the table's row order differs: place each row
+        if len(at) != len(ids):
+            return None
+        order = np.empty_like(at)
+        order[at] = np.arange(len(at))
+        held = held.take(pa.array(order))
+    return dataclasses.replace(snap, fields=held, fields_unread=False)
+
+
+def from_stored(stored: Stored) -> Snapshot | None:
+    """The snapshot of the rows a stored index was built from (at its version), its vectors
+    left in the index's file; None for a file from before sequences and norms were stored.
+
+    Example (a stored index of 3 rows; see tests/functional/test_stored_index.py):
+        snap = from_stored(newest(files, dataset))
+    """
+    if stored.seqs is None or stored.norms is None:
+        return None
+    index = stored.index
+    none = np.empty((0, index.dimension), np.float32)
+    rows = Gathered(_IndexRows(index), np.arange(index.rows, dtype=np.int64), none)
+    keys = pa.table({ID: pa.array(stored.ids, pa.utf8()), SEQ: pa.array(stored.seqs)})
+    revs = np.asarray(stored.revs, dtype=np.int64)
+    snap = snapshot_of(stored.version, keys, rows, revs, stored.norms, stored.fields)
+    snap.fields_unread = stored.fields is None
+    return snap
+
+
+class _IndexRows:
+    """A vector index's own rows, as a :class:`Gathered` source."""
+
+    def __init__(self, index: VectorIndex) -> None:
+        self._index = index
+        self.shape = (index.rows, index.dimension)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, positions: I64) -> F32:
+        return self._index.vectors_at(positions)
+
+    def mapped(self) -> F32:
+        return self._index.vectors_at(np.arange(self.shape[0], dtype=np.int64))
 
 
 def _table(batches: list[pa.RecordBatch], schema: pa.Schema, columns: list[str]) -> pa.Table:
@@ -182,10 +322,10 @@ def extended(table: Any, cached: Snapshot, version: int) -> Snapshot | None:
     new = np.flatnonzero(at < 0)
     if len(new) > _EXTEND_SHARE * max(len(ids), 1):
         return None
-    embeddings = np.empty((len(ids), cached.embeddings.shape[1]), dtype=np.float32)
-    norms = np.empty(len(ids), dtype=np.float32)
     kept = at >= 0
-    embeddings[kept], norms[kept] = cached.embeddings[at[kept]], cached.norms[at[kept]]
+    norms = np.empty(len(ids), dtype=np.float32)
+    norms[kept] = cached.norms[at[kept]]
+    matrix = np.empty((0, cached.embeddings.shape[1]), np.float32)
     fields = cached.fields
     if len(new):
         wanted = [ids[p] for p in new]
@@ -196,13 +336,29 @@ def extended(table: Any, cached: Snapshot, version: int) -> Snapshot | None:
         if place.min() < 0:  # the handle moved on meanwhile: read everything at once instead
             return None
         matrix = embedding_matrix(rows)[place]
-        embeddings[new], norms[new] = matrix, row_norms(matrix)
+        norms[new] = row_norms(matrix)
         fields = _fields_after(cached.fields, rows, at, new, place)
     elif fields is not None and not np.array_equal(at, np.arange(len(cached.ids))):
         fields = fields.take(pa.array(at))  # rows deleted since
+    embeddings = _carried(cached.embeddings, at, new, matrix)
     if fields is not None and fields.nbytes > FIELDS_BYTES:
         fields = None
-    return snapshot_of(version, keys, embeddings, revs, norms, fields)
+    snap = snapshot_of(version, keys, embeddings, revs, norms, fields)
+    snap.fields_unread = cached.fields_unread
+    return snap
+
+
+def _carried(held: F32 | Gathered, at: I64, new: I64, rows: F32) -> F32 | Gathered:
+    """The embeddings of a later snapshot: row ``p`` is ``held``'s row ``at[p]``, or (the
+    positions ``new``) the matching row of ``rows``; still not in memory where ``held``
+    was not."""
+    if isinstance(held, Gathered):
+        return held.regathered(at, new, rows)
+    out = np.empty((len(at), held.shape[1]), dtype=np.float32)
+    kept = at >= 0
+    out[kept] = held[at[kept]]
+    out[new] = rows
+    return out
 
 
 def _fields_after(

@@ -45,7 +45,7 @@ from chromalake.engine.lance_calls import (
 )
 from chromalake.engine.mirror import Mirror
 from chromalake.engine.paths import legacy_segment, path_segment
-from chromalake.engine.snapshot import Snapshot, extended, read_snapshot
+from chromalake.engine.snapshot import Snapshot, extended, read_snapshot, with_fields
 from chromalake.engine.table_indexes import (
     FTS_INDEX,
     ID_INDEX,
@@ -471,6 +471,31 @@ class LanceStore:
             if source is not None:
                 self._mirror.await_copy(source[0], timeout)
         return self.snapshot(coll)
+
+    def seed_snapshot(self, coll: CollectionRecord, snap: Snapshot) -> None:
+        """Hold ``snap`` (made from a stored index, its vectors left in the index's file) as
+        the collection's snapshot, unless one of a later version is held: the next
+        :meth:`snapshot` brings it forward by reading only the rows written since."""
+        with self._lock:
+            cached = self._snapshots.get(_cache_key(coll))
+            if cached is None or cached.version < snap.version:
+                self._snapshots[_cache_key(coll)] = snap
+
+    def fill_fields(self, coll: CollectionRecord) -> None:
+        """Read the fields (documents, metadata) of the rows of the held snapshot when it has
+        none (made from a stored index): once the local copy is complete on S3, so that gets
+        and query results come from memory. Nothing when the snapshot moved on meanwhile (a
+        later one reads them as it is brought forward)."""
+        snap = self.settled_snapshot(coll)
+        if snap is None or snap.fields is not None:
+            return
+        found = self._versioned_reader(coll)
+        if found is None or found[1] != snap.version:
+            return
+        filled = _lance_call(with_fields, found[0], snap)
+        with self._lock:
+            if filled is not None and self._snapshots.get(_cache_key(coll)) is snap:
+                self._snapshots[_cache_key(coll)] = filled
 
     def dataset_uri(self, coll: CollectionRecord) -> str | None:
         """Where the collection's dataset lives (a directory, or an s3:// URI); None before

@@ -5,15 +5,21 @@ A process that starts serving a collection would otherwise build its in-process 
 slower path meanwhile, and again in every new process (each cold Lambda). Maintenance builds
 it instead, off the request path, and stores it beside the collection's Lance dataset::
 
-    <dataset>/_chromalake/warm-<version>-<rows>.keys   (id, rev) of each index row, Arrow IPC
+    <dataset>/_chromalake/warm-<version>-<rows>.keys   each index row's id, rev, seq and norm
     <dataset>/_chromalake/warm-<version>-<rows>.cvi    the VectorIndex (vector_index.py's file)
 
 ``<version>`` is the Lance version it was built from, ``<rows>`` its row count (so that
 maintenance sees how far the collection moved since without reading anything). The keys file
-is written first and the index last: an index file present means a complete pair. A serving
-process loads the newest pair (on S3: one GET of each into its cache directory, then maps
-it) and matches it to the rows it serves as it does an index it built: rows written since are
-searched exactly beside it, rows deleted are masked out (``warm_index.py``).
+is written first and the index last: an index file present means a complete pair
+(``stored_files.py`` says how they are kept, on local disk and on S3).
+
+A serving process loads the newest pair and serves from it: on local disk it maps the file;
+on S3 it fetches the codes and the keys by parallel ranged reads, and reads the float32
+vectors a query re-ranks by range until the whole file is in its cache directory (fetched in
+the background). The rows it serves are matched to the pair's as for an index it built: rows
+written since are searched exactly beside it, rows deleted are masked out
+(``warm_index.py``); their snapshot is made from the keys, without the float32 matrix
+(``snapshot.from_stored``).
 
 Lance leaves the ``_chromalake`` directory alone (it cleans only the files its manifests
 name); deleting the collection deletes the dataset's whole directory, this one included.
@@ -21,6 +27,7 @@ name); deleting the collection deletes the dataset's whole directory, this one i
 Example:
     >>> import tempfile
     >>> rows = np.random.default_rng(0).standard_normal((400, 4)).astype(np.float32)
+    >>> from chromalake.engine.stored_files import LocalFiles
     >>> dataset = tempfile.mkdtemp()
     >>> files = LocalFiles()
     >>> save(files, dataset, 7, VectorIndex.build(rows, "l2"), [f"r{i}" for i in range(400)],
@@ -32,24 +39,24 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import re
-import shutil
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from chromalake.engine.vector_index import VectorIndex
+from chromalake.engine.columns import FIELD_COLUMNS
+from chromalake.engine.stored_files import PART_BYTES, IndexFiles
+from chromalake.engine.vector_index import FOOTER_BYTES, FileRows, VectorIndex
 
 log = logging.getLogger("chromalake.stored_index")
 
-DIRECTORY = "_chromalake"
 _NAME = re.compile(r"^warm-(\d+)-(\d+)\.cvi$")
 
 
@@ -61,95 +68,12 @@ class Stored:
     index: VectorIndex
     ids: list[str]
     revs: list[int]
-
-
-class IndexFiles(Protocol):
-    """Where stored indexes live: files in ``<dataset>/_chromalake/``."""
-
-    # Whether a fetch is a local file read (no download): a serving process then loads a
-    # stored index before its first query rather than in the background.
-    local: bool
-
-    def names(self, dataset: str) -> list[str]:
-        """The file names there (none when the directory does not exist)."""
-
-    def fetch(self, dataset: str, name: str) -> Path:
-        """A local path holding the file (downloaded first where it is remote)."""
-
-    def put(self, dataset: str, name: str, source: Path) -> None:
-        """Store ``source`` there under ``name``."""
-
-    def remove(self, dataset: str, name: str) -> None:
-        """Remove the file (gone already is fine)."""
-
-
-class LocalFiles:
-    """Stored indexes of datasets on local disk: the directory itself."""
-
-    local = True
-
-    def names(self, dataset: str) -> list[str]:
-        directory = Path(dataset) / DIRECTORY
-        return sorted(os.listdir(directory)) if directory.is_dir() else []
-
-    def fetch(self, dataset: str, name: str) -> Path:
-        return Path(dataset) / DIRECTORY / name
-
-    def put(self, dataset: str, name: str, source: Path) -> None:
-        target = Path(dataset) / DIRECTORY / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{name}.{os.getpid()}.tmp")
-        shutil.copyfile(source, staged)
-        os.replace(staged, target)  # a reader never sees half a file
-
-    def remove(self, dataset: str, name: str) -> None:
-        (Path(dataset) / DIRECTORY / name).unlink(missing_ok=True)
-
-
-class S3Files:
-    """Stored indexes of datasets on S3, fetched into ``cache`` (a directory per dataset)."""
-
-    local = False
-
-    def __init__(self, client: Any, cache: Path) -> None:
-        self._client = client  # a boto3 S3 client
-        self._cache = cache
-
-    def names(self, dataset: str) -> list[str]:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=f"{prefix}/{DIRECTORY}/"
-        )
-        return sorted(o["Key"].rsplit("/", 1)[-1] for p in pages for o in p.get("Contents", []))
-
-    def fetch(self, dataset: str, name: str) -> Path:
-        target = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
-        if not target.exists():  # stored files never change: a name is its content
-            target.parent.mkdir(parents=True, exist_ok=True)
-            bucket, prefix = _bucket_and_prefix(dataset)
-            staged = target.with_name(f".{name}.{os.getpid()}.tmp")
-            self._client.download_file(bucket, f"{prefix}/{DIRECTORY}/{name}", str(staged))
-            os.replace(staged, target)
-            stem = name.rsplit(".", 1)[0]
-            for older in target.parent.iterdir():  # a mapping of one stays valid (POSIX)
-                if not older.name.startswith((stem, ".")):
-                    older.unlink(missing_ok=True)
-        return target
-
-    def put(self, dataset: str, name: str, source: Path) -> None:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        self._client.upload_file(str(source), bucket, f"{prefix}/{DIRECTORY}/{name}")
-
-    def remove(self, dataset: str, name: str) -> None:
-        bucket, prefix = _bucket_and_prefix(dataset)
-        self._client.delete_object(Bucket=bucket, Key=f"{prefix}/{DIRECTORY}/{name}")
-        cached = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
-        cached.unlink(missing_ok=True)
-
-
-def _bucket_and_prefix(dataset: str) -> tuple[str, str]:
-    bucket, _, prefix = dataset.removeprefix("s3://").partition("/")
-    return bucket, prefix.rstrip("/")
+    # Each row's insertion sequence and L2 norm (what a snapshot needs besides the vectors);
+    # None in a file from before they were stored.
+    seqs: npt.NDArray[np.int64] | None = None
+    norms: npt.NDArray[np.float32] | None = None
+    # The rows' FIELD_COLUMNS (documents, uris, metadata), when they fit the snapshot's budget.
+    fields: pa.Table | None = None
 
 
 def stored_versions(files: IndexFiles, dataset: str) -> list[tuple[int, int]]:
@@ -165,14 +89,25 @@ def save(
     index: VectorIndex,
     ids: list[str],
     revs: list[int],
+    seqs: npt.NDArray[np.int64] | None = None,
+    norms: npt.NDArray[np.float32] | None = None,
+    fields: pa.Table | None = None,
 ) -> None:
-    """Store ``index`` (built from the rows ``ids``/``revs`` of ``version``) and remove the
-    ones stored before it."""
+    """Store ``index`` (built from the rows ``ids``/``revs`` of ``version``, whose insertion
+    sequences are ``seqs``, L2 norms ``norms`` and other fields ``fields``, in row order) and
+    remove the ones stored before it."""
     before = stored_versions(files, dataset)
     stem = f"warm-{version}-{index.rows}"
     with tempfile.TemporaryDirectory() as scratch:
         keys, built = Path(scratch) / "keys", Path(scratch) / "index"
-        table = pa.table({"id": pa.array(ids, pa.utf8()), "rev": pa.array(revs, pa.int64())})
+        columns = {"id": pa.array(ids, pa.utf8()), "rev": pa.array(revs, pa.int64())}
+        if seqs is not None and norms is not None:
+            columns["seq"] = pa.array(np.asarray(seqs, np.int64))
+            columns["norm"] = pa.array(np.asarray(norms, np.float32))
+        table = pa.table(columns)
+        if fields is not None and seqs is not None and norms is not None:
+            for name in FIELD_COLUMNS:
+                table = table.append_column(fields.schema.field(name), fields[name])
         with pa.OSFile(str(keys), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
             out.write_table(table)
         index.save(built)
@@ -185,21 +120,123 @@ def save(
 
 
 def newest(files: IndexFiles, dataset: str) -> Stored | None:
-    """The newest stored index of the dataset (mapped, not read whole), or None."""
+    """The newest stored index of the dataset, or None.
+
+    On local disk it is mapped, not read. On object storage the parts a query needs first
+    (the codes, the keys, the tie-break keys) are fetched by ranges in parallel, and the
+    vectors (four times their size) are read a few rows at a time, by ranged GETs, until the
+    whole file is in the cache directory (fetched in the background): the first query of a
+    cold process does not wait for them.
+    """
     stored = stored_versions(files, dataset)
     if not stored:
         return None
     version, rows = stored[-1]
     stem = f"warm-{version}-{rows}"
     try:
-        keys = pa.ipc.open_file(pa.memory_map(str(files.fetch(dataset, f"{stem}.keys"))))
-        table = keys.read_all()
-        index = VectorIndex.load(files.fetch(dataset, f"{stem}.cvi"), mmap=True)
-    except (OSError, ValueError, pa.ArrowException) as error:  # replaced meanwhile, or bad
+        if files.local:
+            keys = pa.ipc.open_file(pa.memory_map(str(files.fetch(dataset, f"{stem}.keys"))))
+            table = keys.read_all()
+            index = VectorIndex.load(files.fetch(dataset, f"{stem}.cvi"), mmap=True)
+        else:
+            table, index = _fetched(files, dataset, stem)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:  # replaced, or bad
         log.warning("stored index %s of %s not loaded: %s", stem, dataset, error)
+        return None
+    except Exception as error:  # an object store's own errors (the file removed meanwhile)
+        log.warning("stored index %s of %s not fetched: %s", stem, dataset, error)
         return None
     if index.rows != table.num_rows:
         log.warning("stored index %s of %s does not match its keys", stem, dataset)
         return None
     revs = np.asarray(table["rev"].to_numpy(), dtype=np.int64).tolist()
-    return Stored(version, index, table["id"].to_pylist(), revs)
+    seqs = norms = None
+    if "norm" in table.column_names and "seq" in table.column_names:
+        seqs = np.asarray(table["seq"].to_numpy(), dtype=np.int64)
+        norms = np.asarray(table["norm"].to_numpy(), dtype=np.float32)
+    fields = None
+    if seqs is not None and all(name in table.column_names for name in FIELD_COLUMNS):
+        fields = table.select(FIELD_COLUMNS)
+    return Stored(version, index, table["id"].to_pylist(), revs, seqs, norms, fields)
+
+
+def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, VectorIndex]:
+    """The keys and the index of a stored pair on object storage, by ranges (:func:`newest`):
+    one GET for the index's footer, then one round of parallel GETs for the rest."""
+    name = f"{stem}.cvi"
+    with ThreadPoolExecutor(1) as beside:  # the keys come while the index's parts do
+        keys_bytes = beside.submit(_whole, files, dataset, f"{stem}.keys")
+        tail = files.read(dataset, name, [(-FOOTER_BYTES, FOOTER_BYTES)])[0]
+        footer = VectorIndex.footer_of(tail, len(tail))  # offsets are absolute
+        sections = footer["sections"]
+        wanted = [n for n in ("index", "empty", "tiebreak") if n in sections]
+        got = iter(files.read(dataset, name, [p for n in wanted for p in _parts(*sections[n])]))
+        parts = {n: b"".join(next(got) for _ in _parts(*sections[n])) for n in wanted}
+        keys = pa.ipc.open_file(pa.BufferReader(keys_bytes.result())).read_all()
+    offset, length = sections["vectors"]
+    dimension = int(footer["dimension"])
+    rows = _FetchedRows(files, dataset, name, offset, (length // 4 // max(dimension, 1), dimension))
+    index = VectorIndex.from_sections(
+        footer, parts["index"], parts["empty"], parts.get("tiebreak"), rows
+    )
+    threading.Thread(target=rows.settle, name="chromalake-index-fetch", daemon=True).start()
+    return keys, index
+
+
+def _parts(offset: int, length: int) -> list[tuple[int, int]]:
+    """(offset, length) pieces of at most PART_BYTES bytes covering a section."""
+    return [
+        (o, min(PART_BYTES, offset + length - o))
+        for o in range(offset, offset + length, PART_BYTES)
+    ]
+
+
+def _whole(files: IndexFiles, dataset: str, name: str) -> bytes:
+    """A whole file, read in parallel pieces."""
+    return b"".join(files.read(dataset, name, _parts(0, files.size(dataset, name))))
+
+
+class _FetchedRows:
+    """The vectors section of a stored index on object storage.
+
+    Until the whole file is in the cache directory a query's few dozen re-ranked rows are
+    ranged GETs, in parallel (one round trip); then they are preads of the local file
+    (:class:`~chromalake.engine.vector_index.FileRows`), and no request leaves the process.
+    """
+
+    def __init__(
+        self, files: IndexFiles, dataset: str, name: str, offset: int, shape: tuple[int, int]
+    ) -> None:
+        self._files, self._dataset, self._name = files, dataset, name
+        self._offset, self.shape = offset, shape
+        self._local: FileRows | None = None
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def settle(self) -> None:
+        """Fetch the whole file into the cache directory and read from there on."""
+        try:
+            path = self._files.fetch(self._dataset, self._name)
+        except Exception:  # removed meanwhile (a newer one stored): ranged reads go on failing
+            log.warning("stored index %s of %s not fetched", self._name, self._dataset)
+            return
+        self._local = FileRows(path, self._offset, self.shape)
+
+    def __getitem__(self, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        local = self._local
+        if local is not None:
+            return local[positions]
+        if len(positions) > FileRows.PREAD_ROWS:
+            return self.mapped()[positions]
+        size = self.shape[1] * 4
+        ranges = [(self._offset + int(p) * size, size) for p in positions]
+        chunks = self._files.read(self._dataset, self._name, ranges)
+        return np.frombuffer(b"".join(chunks), np.float32).reshape(-1, self.shape[1])
+
+    def mapped(self) -> npt.NDArray[np.float32]:
+        if self._local is None:
+            self.settle()
+        if self._local is None:
+            raise OSError(f"stored index {self._name} of {self._dataset} is gone")
+        return self._local.mapped()

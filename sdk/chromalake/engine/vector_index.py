@@ -45,7 +45,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +63,9 @@ FORMAT = "chromalake-ivfsq8"
 FORMAT_VERSION = 1
 _MAGIC = b"CLKIVF01"
 _TRAILER = 16  # footer length (u64, little-endian) + magic
+# The last bytes of a file that hold its footer whatever its size (a read of them finds the
+# sections: one ranged GET on object storage).
+FOOTER_BYTES = _TRAILER + 65_536
 _ALIGN = 4096  # sections start on a page, so the vectors can be memory-mapped
 
 # k-means wants ~40 training rows a list; fewer lists than that would be trained on noise.
@@ -259,7 +262,7 @@ class _Filter:
         return np.packbits(mask, bitorder="little")
 
 
-class _FileRows:
+class FileRows:
     """The vectors section of a stored index, read on demand instead of held in memory.
 
     A query re-ranks a few dozen scattered rows: each is one ``pread`` (~1.5 us a row from
@@ -294,7 +297,22 @@ class _FileRows:
         return self._map
 
 
-Rows = F32 | _FileRows
+class RowSource(Protocol):
+    """Float32 rows read on demand rather than held: a stored index's vectors section, in a
+    local file (:class:`FileRows`) or still on object storage (``stored_index.py``)."""
+
+    shape: tuple[int, int]
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, positions: I64) -> F32: ...
+
+    def mapped(self) -> F32:
+        """Every row (a memory map where the source is a local file)."""
+        ...
+
+
+Rows = F32 | RowSource
 
 
 def _raw(array: npt.NDArray[Any]) -> memoryview:
@@ -457,7 +475,8 @@ class VectorIndex:
                 lists = int(index.nlist) * self._dimension * 4 + 2 * self._dimension * 4
                 codes += 0 if index is self._base and self._mapped else per_row * index.ntotal
                 codes += lists
-        base_vectors = 0 if isinstance(self._base_vectors, _FileRows) else self._base_vectors.nbytes
+        vectors = self._base_vectors
+        base_vectors = vectors.nbytes if isinstance(vectors, np.ndarray) else 0
         added = sum(int(m.nbytes) for m in self._added)  # _extra, once made, is _added[0]
         tiebreak = 0 if self._tiebreak is None else int(self._tiebreak.nbytes)
         return IndexMemory(codes, base_vectors + added, tiebreak, self._mapped)
@@ -581,8 +600,8 @@ class VectorIndex:
         filter scans the lists' codes with the bitmap instead, all lists at 1% (0.5 ms at
         100k x 384), and re-ranks 2k + 8 rows read from the file.
         """
-        if isinstance(self._base_vectors, _FileRows):
-            return count <= _FileRows.PREAD_ROWS
+        if not isinstance(self._base_vectors, np.ndarray):
+            return count <= FileRows.PREAD_ROWS
         return count * self._dimension <= exact_cells
 
     def exact(self, queries: npt.ArrayLike, k: int, allowed: Allowed = None) -> Hits:
@@ -663,6 +682,16 @@ class VectorIndex:
     def _tiebreak_of(self, positions: I64) -> I64:
         return positions if self._tiebreak is None else self._tiebreak[positions]
 
+    def vectors_at(self, positions: I64) -> F32:
+        """The float32 rows at ``positions``, as indexed (``cosine``: not normalized).
+
+        Example:
+            >>> m = np.arange(6, dtype=np.float32).reshape(3, 2)
+            >>> VectorIndex.build(m, "l2").vectors_at(np.array([2, 0])).tolist()
+            [[4.0, 5.0], [0.0, 1.0]]
+        """
+        return self._vectors(positions)
+
     def _vectors(self, positions: I64) -> F32:
         """The float32 rows at ``positions`` (sorted or not), from the build and the adds."""
         base = len(self._base_vectors)
@@ -695,7 +724,7 @@ class VectorIndex:
     def _all_vectors(self) -> F32:
         if self._added:
             return self._vectors(np.arange(self.rows, dtype=np.int64))
-        if isinstance(self._base_vectors, _FileRows):
+        if not isinstance(self._base_vectors, np.ndarray):
             return self._base_vectors.mapped()
         return self._base_vectors
 
@@ -769,7 +798,10 @@ class VectorIndex:
         return buffer.getvalue()
 
     @staticmethod
-    def _footer(tail: bytes, size: int) -> dict[str, Any]:
+    def footer_of(tail: bytes, size: int) -> dict[str, Any]:
+        """The footer of an index file of ``size`` bytes from its last bytes (``tail``, at
+        least the footer: :data:`FOOTER_BYTES` hold any): format, shape and the offset and
+        length of each section."""
         if size < _TRAILER or tail[-8:] != _MAGIC:
             raise ValueError("not a chromalake vector index (bad magic)")
         length = int.from_bytes(tail[-_TRAILER:-8], "little")
@@ -784,8 +816,8 @@ class VectorIndex:
         copy); the faiss lists are copied into faiss's own memory."""
         view = memoryview(data).cast("B")
         size = len(view)
-        tail_start = max(0, size - _TRAILER - 65_536)
-        footer = cls._footer(bytes(view[tail_start:]), size)
+        tail_start = max(0, size - FOOTER_BYTES)
+        footer = cls.footer_of(bytes(view[tail_start:]), size)
         sections = footer["sections"]
 
         def part(name: str) -> memoryview:
@@ -815,8 +847,8 @@ class VectorIndex:
         target = Path(path)
         size = target.stat().st_size
         with open(target, "rb") as f:
-            f.seek(max(0, size - _TRAILER - 65_536))
-            footer = cls._footer(f.read(), size)
+            f.seek(max(0, size - FOOTER_BYTES))
+            footer = cls.footer_of(f.read(), size)
             sections = footer["sections"]
             offset, length = sections.get("tiebreak", (0, 0))
             f.seek(offset)
@@ -827,7 +859,7 @@ class VectorIndex:
             vectors_at, vectors_len = sections["vectors"]
             shape = (vectors_len // 4 // max(1, footer["dimension"]), footer["dimension"])
             if mmap and vectors_len:
-                vectors: Rows = _FileRows(target, vectors_at, shape)
+                vectors: Rows = FileRows(target, vectors_at, shape)
             else:
                 f.seek(vectors_at)
                 vectors = np.fromfile(f, np.float32, shape[0] * shape[1]).reshape(shape)
@@ -846,6 +878,39 @@ class VectorIndex:
             index._mapped = int(sections["index"][1]) + vectors_len
             index._path = target
         return index
+
+    @classmethod
+    def from_sections(
+        cls,
+        footer: dict[str, Any],
+        index: bytes | memoryview,
+        empty: bytes,
+        tiebreak: bytes | None,
+        vectors: RowSource,
+    ) -> VectorIndex:
+        """An index from its file's sections read apart (``footer``: :meth:`footer_of`), the
+        vectors left where they are (``vectors``): what a process that fetches a stored index
+        by ranges from object storage holds before the whole file is local.
+
+        Example:
+            >>> import tempfile
+            >>> m = np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32)
+            >>> with tempfile.TemporaryDirectory() as d:
+            ...     _ = VectorIndex.build(m, "l2").save(f"{d}/ix")
+            ...     data = open(f"{d}/ix", "rb").read()
+            ...     footer = VectorIndex.footer_of(data[-FOOTER_BYTES:], len(data))
+            ...     at = footer["sections"]
+            ...     part = lambda n: data[at[n][0] : at[n][0] + at[n][1]]
+            ...     rows = FileRows(Path(f"{d}/ix"), at["vectors"][0], (300, 4))
+            ...     index = VectorIndex.from_sections(footer, part("index"), b"", None, rows)
+            ...     [p.tolist() for p, _ in index.search(m[:1], 1)]
+            [[0]]
+        """
+        base = None
+        if footer["rows"] and footer["partitions"]:
+            base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
+        keys = None if tiebreak is None else np.frombuffer(tiebreak, np.int64)
+        return cls._assemble(footer, base, empty, vectors, keys)
 
     @classmethod
     def _assemble(
