@@ -280,8 +280,9 @@ def test_a_build_is_deterministic(data, queries) -> None:
 
 def test_parameters_follow_size_and_ef_search() -> None:
     assert [partitions_for(n) for n in (0, 10, 1_000, 10_000, 100_000, 1_000_000)] == [
-        1, 1, 16, 128, 256, 1024
+        1, 1, 16, 128, 512, 1024
     ]  # fmt: skip
+    assert partitions_for(300_000) == 1024 and partitions_for(4_000_000) == 2048
     assert nprobe_for(2048) == 64 and nprobe_for(2048, 32) == 21 and nprobe_for(1) == 1
 
 

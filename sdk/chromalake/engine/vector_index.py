@@ -9,7 +9,10 @@ and memory, see the README).
 How a query runs:
 
 - an inverted file (IVF, ``partitions`` k-means lists) holds every row as an 8-bit scalar-
-  quantized code (1 byte a dimension) and its row position; ``nprobe`` lists are scanned;
+  quantized code (1 byte a dimension) and its row position; each query scans its nearest
+  ``nprobe`` lists (from Chroma's ``ef_search``), more when those hold fewer than
+  :data:`MIN_SCANNED_ROWS` rows (:meth:`VectorIndex.probes`): the scan reads memory at ~30 ns
+  a 384-byte code, so the rows scanned are the cost of a query;
 - ``candidates`` (by default 2k + 8) positions come back, their distances are recomputed from
   the float32 rows with Chroma's definitions in float64 (:func:`chromalake.engine.nearest.
   exact_distances`: ``l2`` squared L2, ``cosine`` 1 - cos, ``ip`` 1 - dot), and ties are broken
@@ -72,6 +75,8 @@ _ALIGN = 4096  # sections start on a page, so the vectors can be memory-mapped
 # k-means wants ~40 training rows a list; fewer lists than that would be trained on noise.
 _MIN_ROWS_PER_LIST = 40
 _MAX_PARTITIONS = 65_536
+# Lists up to which an index takes 2 x sqrt(rows) of them (partitions_for).
+_FINE_PARTITIONS = 1024
 # Rows sampled to train the lists (k-means) and the quantizer: enough for stable centroids,
 # so a build stays seconds long at 1M rows.
 _TRAIN_ROWS_PER_LIST = 64
@@ -91,18 +96,24 @@ _FULL_PROBE_EF = 3200
 
 
 def partitions_for(rows: int) -> int:
-    """IVF lists for ``rows`` rows: a power of two near sqrt(rows), >= 40 rows a list.
+    """IVF lists for ``rows`` rows: a power of two near 2 x sqrt(rows) while that is at most
+    :data:`_FINE_PARTITIONS` lists, sqrt(rows) beyond; >= 40 rows a list.
 
-    (2 x sqrt(rows) measured no better at 100k x 384: 8.5 s to build against 5.9, recall
-    0.992 against 0.997 at one probe, and it doubles the k-means work.)
+    A query's cost is the rows its lists hold (:data:`MIN_SCANNED_ROWS`), and k-means lists
+    are uneven: at 100k x 384 (clustered) 256 lists held 1 to 12k rows and a query at
+    ef_search 16 scanned 13.8k rows, 512 lists 7.3k (recall 1.0 both) for 1.1 s of build
+    instead of 0.55. Past 1,024 lists the k-means work grows faster than the lists shrink
+    (1M rows: sqrt gives lists of ~1k rows already).
 
     Example:
         >>> partitions_for(100_000), partitions_for(1_000_000), partitions_for(500)
-        (256, 1024, 8)
+        (512, 1024, 8)
     """
     if rows <= 0:
         return 1
-    target = math.sqrt(rows)
+    target = 2 * math.sqrt(rows)
+    if target > _FINE_PARTITIONS:
+        target = max(_FINE_PARTITIONS, math.sqrt(rows))
     power = 2 ** round(math.log2(max(1.0, target)))
     most = max(1, rows // _MIN_ROWS_PER_LIST)
     return int(max(1, min(power, 2 ** int(math.log2(most)), _MAX_PARTITIONS)))
