@@ -549,8 +549,9 @@ class VectorIndex:
         self, queries: npt.ArrayLike, ef_search: int = 100, nprobe: int | None = None
     ) -> I64:
         """Lists each query probes at Chroma's ``ef_search``: :func:`nprobe_for` of them, and
-        past that as many of its nearest lists as hold :data:`MIN_SCANNED_ROWS` rows (never
-        all lists for that alone); ``nprobe`` fixes the number instead.
+        past that as many of its nearest lists as hold :data:`MIN_SCANNED_ROWS` rows (looking
+        no further than :data:`_FLOOR_REACH` times the lists of mean size that hold them);
+        ``nprobe`` fixes the number instead.
 
         Example:
             >>> m = np.random.default_rng(0).standard_normal((10_000, 4)).astype(np.float32)
