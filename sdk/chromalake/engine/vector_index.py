@@ -356,6 +356,8 @@ class VectorIndex:
         self._space = _check_space(space)
         self._dimension = dimension
         self._base = base  # faiss index over rows [0, base_rows), maybe memory-mapped
+        # Read once: each read of a faiss attribute goes through SWIG (~1 us, a few a query).
+        self._partitions = 0 if base is None else int(base.nlist)
         self._empty = empty  # the trained, empty index, serialized: the seed of a delta
         self._delta: Any = None  # faiss index over the rows added since (in memory)
         self._base_vectors = vectors
@@ -470,7 +472,7 @@ class VectorIndex:
     @property
     def partitions(self) -> int:
         """IVF lists (0 for an index built empty)."""
-        return 0 if self._base is None else int(self._base.nlist)
+        return self._partitions
 
     def memory(self) -> IndexMemory:
         """Bytes held, in memory and mapped (see :class:`IndexMemory`).
@@ -587,9 +589,10 @@ class VectorIndex:
         reach = min(partitions, max(least, _FLOOR_REACH * math.ceil(MIN_SCANNED_ROWS / per_list)))
         width = min(partitions, math.ceil(reach * factor))
         coarse, lists = quantizer.search(indexed, width)
-        held = np.cumsum(self._list_sizes()[lists[:, :reach]], axis=1)
-        floor = np.minimum(np.count_nonzero(held < MIN_SCANNED_ROWS, axis=1) + 1, reach)
-        probes = np.minimum(width, np.ceil(np.maximum(floor, least) * factor))
+        held = self._list_sizes()[lists[:, :reach]].cumsum(axis=1)
+        probes = np.clip((held < MIN_SCANNED_ROWS).sum(axis=1) + 1, least, reach)  # least <= reach
+        if factor != 1.0:
+            probes = np.minimum(width, np.ceil(probes * factor))
         lists[np.arange(width)[None, :] >= probes[:, None]] = -1
         return coarse, lists
 
