@@ -75,9 +75,9 @@ if settings.chromalake_maintenance_queue_url:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one API Gateway HTTP API (payload 2.0) event with the REST app."""
     result = app.resolve(event, context)
-    # API Gateway counts requests and 4xx/5xx already; these are per function instance, and
-    # keep every invocation's metric document non-empty.
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    # API Gateway counts requests and 4xx/5xx already; a metric document per request would
+    # add ~0.2 KB of logs to each (infrastructure/README.md's cost estimate), so only errors
+    # (and cold starts) publish one.
     if result.get("statusCode", 200) >= 500:
         metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
     return result

@@ -333,3 +333,28 @@ def test_two_threads_storing_the_same_file_at_once_both_succeed(
         thread.join()
     assert errors == []
     assert files.names(str(tmp_path / "dataset")) == ["warm-1-10.cvi"]
+
+
+def test_fields_too_big_to_hold_are_read_from_lance_once_tried(
+    local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored index whose rows' fields did not fit the budget serves without them: gets and
+    query results read them from Lance, and the background read is tried once, not per call."""
+    import time
+
+    from chromalake.engine import snapshot as snapshot_module
+
+    monkeypatch.setattr(snapshot_module, "FIELDS_BYTES", 1000)
+    _, cid = _maintained(local)
+    serving = _serving(local)
+    exact = _exact(local)
+    assert _answers(serving, cid) == _answers(exact, cid)
+    for _ in range(100):  # the one background read gives up
+        snap = serving.store.held_snapshot(serving.get_collection_by_id(cid))
+        if snap is not None and not snap.fields_unread and not serving._filling:
+            break
+        time.sleep(0.05)
+    assert snap is not None and snap.fields is None and not snap.fields_unread
+    some = ["r0", "r5", "r1999"]
+    assert _records(serving, cid, some) == _records(exact, cid, some)
+    assert not serving._filling  # no read started again

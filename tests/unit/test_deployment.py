@@ -313,7 +313,10 @@ def test_only_the_api_may_send_maintenance_requests() -> None:
 def test_every_function_is_arm64_traced_logged_and_alarmed() -> None:
     template = load()
     assert template["Globals"]["Function"]["Architectures"] == ["arm64"]
-    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    # Tracing is the deployment's choice (X-Ray is up to $5 per million requests at low
+    # traffic: infrastructure/README.md), every function following it.
+    assert template["Globals"]["Function"]["Tracing"] == {"Ref": "Tracing"}
+    assert set(template["Parameters"]["Tracing"]["AllowedValues"]) == {"Active", "PassThrough"}
     log_groups = resources(template, "AWS::Logs::LogGroup")
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     for name, function in functions(template).items():
@@ -514,3 +517,11 @@ def dangling(template: dict[str, Any]) -> set[str]:
     walk(template["Resources"])
     walk(template["Outputs"])
     return found - known
+
+
+def test_the_functions_on_every_request_log_no_platform_lines() -> None:
+    """The api and the authorizer run on every request: Lambda's START/END/REPORT lines
+    (~0.4 KB each) would be a third of a warm query's log cost."""
+    for name in ("ApiFunction", "AuthorizerFunction"):
+        config = functions(load())[name]["Properties"]["LoggingConfig"]
+        assert config["LogFormat"] == "JSON" and config["SystemLogLevel"] == "WARN", name

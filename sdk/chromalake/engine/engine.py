@@ -28,12 +28,14 @@ from chromalake.engine.catalog_engine import MAX_BATCH_SIZE, VERSION, CatalogEng
 from chromalake.engine.columns import ALL_COLUMNS, ID, SEQ, ids_predicate
 from chromalake.engine.filters import (
     Node,
+    Predicate,
     metadata_key_types,
     parse_filter,
     regex_patterns,
-    to_sql,
     uses_document,
 )
+from chromalake.engine.foreground import a_read
+from chromalake.engine.held_filter import matching_positions
 from chromalake.engine.nearest import nearest
 from chromalake.engine.rows import (
     FIELDS,
@@ -109,7 +111,7 @@ class Engine(CatalogEngine):
             )
         if node is None:
             return None
-        predicate = to_sql(node)
+        predicate = Predicate(node)
         if regex_patterns(node):
             self.store.validate(predicate)  # reported even before the collection has data
         return predicate
@@ -324,6 +326,7 @@ class Engine(CatalogEngine):
 
     # -- record reads ---------------------------------------------------------------------------
 
+    @a_read
     def count(
         self,
         collection_id: str,
@@ -334,6 +337,7 @@ class Engine(CatalogEngine):
         coll = self._records_of(collection_id, tenant, database)
         return self.store.count(forks.at_version(coll, version))
 
+    @a_read
     def get(
         self,
         collection_id: str,
@@ -352,9 +356,12 @@ class Engine(CatalogEngine):
         coll = forks.at_version(self._records_of(collection_id, tenant, database), version)
         filtered = self._filter(coll, where, where_document)
         wants_fields = bool(set(include) & FIELDS)
-        held = self._held(coll, wants_fields) if ids is not None and filtered is None else None
-        if held is not None and ids is not None:  # by ids alone, from memory
-            found = held.positions_of(dict.fromkeys(ids))
+        # By ids or by a filter, from memory when this process holds the rows.
+        held = None
+        if ids is not None or filtered is not None:
+            held = self._held(coll, wants_fields or filtered is not None)
+        found = None if held is None else self._held_rows(coll, held, ids, filtered)
+        if held is not None and found is not None:  # from memory
             chosen = found[_page(np.argsort(held.seqs[found], kind="stable"), offset, limit)]
             page = [str(i) for i in held.ids[chosen]]
             rows = rows_at(held, chosen, "embeddings" in include) if wants_fields else {}
@@ -371,6 +378,28 @@ class Engine(CatalogEngine):
         if at_once:
             return _records(page, include, {r.id: r for r in from_table(matches)})
         return _records(page, include, self.fields(coll, page, include))
+
+    def _held_rows(
+        self,
+        coll: CollectionRecord,
+        held: Snapshot,
+        ids: Sequence[str] | None,
+        predicate: str | None,
+    ) -> npt.NDArray[np.int64] | None:
+        """The positions of the held rows with these ids (all when None) that the filter
+        matches, found in memory; None when only Lance can answer (no ids and no filter, a
+        filter held_filter.py leaves to Lance, or fields not read yet)."""
+        listed = None if ids is None else held.positions_of(dict.fromkeys(ids))
+        if predicate is None:
+            return listed
+        if held.fields is None and held.fields_unread:
+            self._fill_fields_later(coll)  # filters are answered in memory once they are read
+        matched = None
+        if isinstance(predicate, Predicate):
+            matched = matching_positions(held, predicate.node, coll.id)
+        if matched is None or listed is None:
+            return matched
+        return listed[np.isin(listed, matched)]
 
     def _held(self, coll: CollectionRecord, wants_fields: bool) -> Snapshot | None:
         """The collection's rows as this process holds them in memory at its current version
@@ -393,6 +422,7 @@ class Engine(CatalogEngine):
         table = self.store.select(coll, ids_predicate(ids), ALL_COLUMNS)
         return {r.id: r for r in from_table(table)} if table is not None else {}
 
+    @a_read
     def query(
         self,
         collection_id: str,
@@ -492,12 +522,14 @@ class Engine(CatalogEngine):
         warm = self.warm.ready(coll.id, snap, space, lambda: self.stored_index(coll))
         if warm is None:
             return None
-        if predicate is not None and self.store.vector_index(coll) is not None:
-            # Lance's index with the filter as a prefilter is faster than listing the matching
-            # rows for this one (100k x 384, 1-50% of rows: ~21 ms against ~55 ms, the listing
-            # reads every row's metadata).
-            return None
-        allowed = self._candidates(coll, snap, None, predicate)
+        allowed = None if predicate is None else self._held_rows(coll, snap, None, predicate)
+        if predicate is not None and allowed is None:
+            if self.store.vector_index(coll) is not None:
+                # Without the rows' fields in memory, Lance's index with the filter as a
+                # prefilter is faster than listing the matching rows with a Lance scan (100k x
+                # 384, 1-50% of rows: ~21 ms against ~55 ms, the scan reads every row's metadata).
+                return None
+            allowed = self._candidates(coll, snap, None, predicate)
         ef_search = int((coll.configuration.get("hnsw") or {}).get("ef_search", 100))
         found = warm.search(snap, queries, n_results, allowed, ef_search)
         return [([str(i) for i in snap.ids[rows]], d.tolist()) for rows, d in found]
@@ -583,6 +615,7 @@ class Engine(CatalogEngine):
         found = self.index_location(coll)
         return None if found is None else newest(*found)
 
+    @a_read
     def search(
         self,
         collection_id: str,
@@ -631,13 +664,16 @@ class Engine(CatalogEngine):
         predicate: str | None,
     ) -> npt.NDArray[np.int64] | None:
         """Row positions a query may return, or None for all of them."""
-        positions = snap.positions
         if ids is None and predicate is None:
             return None
+        positions = snap.positions
         if ids is not None and any(i not in positions for i in ids):
             raise InternalError("Error executing plan: Internal error: Error finding id")
         if predicate is None:
             return np.array([positions[i] for i in dict.fromkeys(ids or [])], dtype=np.int64)
+        held = self._held_rows(coll, snap, ids, predicate)  # in memory when the fields are held
+        if held is not None:
+            return held
         full = _and(ids_predicate(list(ids)) if ids is not None else None, predicate)
         matches = self.store.select(coll, full, [SEQ])
         if matches is None:

@@ -133,4 +133,8 @@ def build_engine(settings: Settings) -> Engine:
         policy=MaintenancePolicy.from_settings(settings),
     )
     engine.index_files = build_index_files(settings)
+    if engine.index_files is not None:
+        # A process that may serve stored indexes imports faiss now (0.05-0.6 s), not in its
+        # first query: as LanceStore imports lancedb when it is made.
+        import faiss  # noqa: F401
     return engine

@@ -293,14 +293,39 @@ def _getter(function: str, column: str, key: str) -> str:
     return f"{function}({column}, {sql_literal(key)})"
 
 
+def numeric_operands(value: int | float) -> tuple[int, float]:
+    """The operands a number is compared with on a key's int side and on its float side.
+
+    Example:
+        >>> numeric_operands(-1.5), numeric_operands(2)
+        ((-1, -1.5), (2, 2.0))
+    """
+    return (value if isinstance(value, int) else _truncate(value)), float(value)
+
+
+def set_operands(node: InSet) -> tuple[list[int], list[float]]:
+    """A numeric ``$in``/``$nin`` list as the values matched on the int and the float side.
+
+    As in Chroma, an int list is also matched against floats (``i as f64``) and a float list
+    against ints (``f as i64``, truncated).
+
+    Example:
+        >>> set_operands(InSet("x", False, (1.5, 2.0), "Float"))
+        ([1, 2], [1.5, 2.0])
+    """
+    numbers = [float(v) if node.value_type == "Float" else int(v) for v in node.values]
+    pairs = [numeric_operands(v) for v in numbers]
+    return [i for i, _ in pairs], [f for _, f in pairs]
+
+
 def _numeric_sides(key: str, value: int | float) -> tuple[str, str, str, str]:
     """(int getter, int operand, float getter, float operand) for a numeric comparison."""
-    as_int = value if isinstance(value, int) else _truncate(value)
+    as_int, as_float = numeric_operands(value)
     return (
         _getter("json_get_int", M_INT, key),
         str(as_int),
         _getter("json_get_float", M_FLOAT, key),
-        _float_sql(float(value)),
+        _float_sql(as_float),
     )
 
 
@@ -332,11 +357,9 @@ def _in_set_sql(node: InSet) -> str:
             _bool_sql(bool(v)) for v in values
         )
     else:
-        # As in Chroma: an int list is also matched against floats (i as f64) and a float
-        # list against ints (f as i64, truncated).
-        numbers = [float(v) if node.value_type == "Float" else int(v) for v in values]
-        ints = _in_list(str(v if isinstance(v, int) else _truncate(v)) for v in numbers)
-        floats = _in_list(_float_sql(float(v)) for v in numbers)
+        int_values, float_values = set_operands(node)
+        ints = _in_list(str(v) for v in int_values)
+        floats = _in_list(_float_sql(v) for v in float_values)
         positive = (
             f"({_getter('json_get_int', M_INT, key)} IN {ints}"
             f" OR {_getter('json_get_float', M_FLOAT, key)} IN {floats})"
@@ -407,6 +430,26 @@ def to_sql(node: Node) -> str:
         listed = f"id IN {_in_list(sql_literal(i) for i in node.ids)}"
         return f"NOT ({listed})" if node.negated else listed
     return _document_sql(node)
+
+
+class Predicate(str):
+    """The Lance SQL predicate of a parsed clause, keeping the clause it was compiled from.
+
+    Lance takes it as the text it is; a process that holds the rows' fields in memory
+    evaluates ``node`` over them instead of scanning (engine/held_filter.py).
+
+    Example:
+        >>> p = Predicate(parse_where({"x": "a"}))
+        >>> p, p.node
+        ("json_get_string(m_str, 'x') = 'a'", Compare(key='x', op='$eq', value='a'))
+    """
+
+    node: Node
+
+    def __new__(cls, node: Node) -> Predicate:
+        made = super().__new__(cls, to_sql(node))
+        made.node = node
+        return made
 
 
 def compile_filter(
@@ -586,13 +629,16 @@ __all__ = [
     "IdMatch",
     "InSet",
     "Node",
+    "Predicate",
     "compile_filter",
     "guard_regex",
     "metadata_key_types",
+    "numeric_operands",
     "parse_filter",
     "parse_where",
     "parse_where_document",
     "regex_patterns",
+    "set_operands",
     "sql_literal",
     "to_sql",
     "translate_lance_error",

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from chromalake.engine.foreground import wait_until_idle
 from chromalake.engine.manifest import DatasetFiles, ManifestError, dataset_files, manifest_name
 
 log = logging.getLogger("chromalake.mirror")
@@ -66,8 +67,8 @@ def s3_client(storage_options: dict[str, str] | None) -> Any:
         "s3",
         endpoint_url=options.get("aws_endpoint"),
         region_name=options.get("aws_region"),
-        # Ranged reads of a stored index run 16 at a time (stored_index.py), the copies' 8.
-        config=Config(max_pool_connections=32),
+        # Ranged reads of a stored index run 32 at a time (stored_files.py), the copies 8.
+        config=Config(max_pool_connections=48),
     )
 
 
@@ -187,6 +188,7 @@ class Mirror:
     def _in_background(self, dataset_uri: str, version: int, v2_paths: bool) -> None:
         def run() -> None:
             try:
+                wait_until_idle()  # the read that asked for the copy goes first
                 self._fetch(dataset_uri, version, v2_paths, None)
             except Exception:
                 log.warning("copy of %s at version %s failed", dataset_uri, version, exc_info=True)

@@ -123,7 +123,7 @@ class LanceStore:
         # dataset URI and manifest naming of each collection, and its local table.
         self._mirror = mirror
         self._sources: dict[str, tuple[str, bool]] = {}
-        self._copies: dict[str, Any] = {}
+        self._copies: dict[str, tuple[Any, int]] = {}
         self._session: Any = None  # one cache for all of this store's connections
         self._files = DatasetFiles(self._root, storage_options)
         # Importing lancedb costs 1-2 s (lance-notes §0.9): paid when the store is made (a
@@ -270,18 +270,21 @@ class LanceStore:
         if not self._mirror.holds(uri, version) and not self._mirror.follow(uri, version, v2_paths):
             return None
         with self._lock:
-            local = self._copies.get(coll.id)
-        if local is None:
+            found = self._copies.get(coll.id)
+        if found is None:
             directory = self._mirror.local(uri)
             local = _open(self._connect(str(directory.parent)), coll.id)
             if local is None:
                 return None
-            with self._lock:
-                self._copies[coll.id] = local
-        held = _version_of(local)
+            found = (local, _version_of(local))
+        local, held = found
         if held < version:
             _lance_call(local.checkout_latest)  # the copy's own directory: no request
             held = _version_of(local)
+        with self._lock:
+            # Only this method moves a copy's handle: its version is kept here rather than
+            # asked of lancedb by every read (a hop to its event loop, 0.2-2 ms).
+            self._copies[coll.id] = (local, held)
         return local, held
 
     def _pinned(self, coll: CollectionRecord) -> Any | None:
@@ -494,7 +497,11 @@ class LanceStore:
             return
         filled = _lance_call(with_fields, found[0], snap)
         with self._lock:
-            if filled is not None and self._snapshots.get(_cache_key(coll)) is snap:
+            if self._snapshots.get(_cache_key(coll)) is not snap:
+                return
+            if filled is None:
+                snap.fields_unread = False  # too big to hold: served from Lance, not retried
+            else:
                 self._snapshots[_cache_key(coll)] = filled
 
     def dataset_uri(self, coll: CollectionRecord) -> str | None:

@@ -36,7 +36,8 @@ DIRECTORY = "_chromalake"
 # Parts of an index file on S3, and how many requests run at once: the codes of 100k x 384
 # (~40 MB) arrive in one round of parallel GETs.
 PART_BYTES = 8 * 1024**2
-_THREADS = 16
+_THREADS = 32
+_FETCH_THREADS = 4
 _PARTED = "chromalake-parts"
 
 
@@ -59,6 +60,10 @@ class IndexFiles(Protocol):
 
     def size(self, dataset: str, name: str) -> int:
         """The file's length in bytes."""
+
+    def head(self, dataset: str, name: str, length: int) -> Path:
+        """A local file that starts with the file's first ``length`` bytes (the file itself
+        where it is local; else those bytes fetched into the cache directory)."""
 
     def put(self, dataset: str, name: str, source: Path) -> None:
         """Store ``source`` there under ``name``."""
@@ -87,6 +92,9 @@ class LocalFiles:
     def size(self, dataset: str, name: str) -> int:
         return self.fetch(dataset, name).stat().st_size
 
+    def head(self, dataset: str, name: str, length: int) -> Path:
+        return self.fetch(dataset, name)
+
     def put(self, dataset: str, name: str, source: Path) -> None:
         target = Path(dataset) / DIRECTORY / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +114,10 @@ class S3Files:
     def __init__(self, client: Any, cache: Path) -> None:
         self._client = client  # a boto3 S3 client (thread-safe)
         self._cache = cache
+        # Reads a request waits for, and whole files fetched in the background: apart, so
+        # that a request's few ranges never queue behind a background fetch's parts.
         self._pool = ThreadPoolExecutor(_THREADS, thread_name_prefix="chromalake-stored")
+        self._background = ThreadPoolExecutor(_FETCH_THREADS, thread_name_prefix="chromalake-fetch")
         self._layouts: dict[str, tuple[int, int] | None] = {}  # key -> (size, parts) or None
 
     def names(self, dataset: str) -> list[str]:
@@ -163,6 +174,21 @@ class S3Files:
         for (i, _), data in zip(pieces, got, strict=True):
             out[i] += data
         return out
+
+    def head(self, dataset: str, name: str, length: int) -> Path:
+        target = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / f"{name}.head"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staged = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            step = PART_BYTES
+            pieces = self.read(
+                dataset, name, [(o, min(step, length - o)) for o in range(0, length, step)]
+            )
+            with open(staged, "wb") as out:
+                for data in pieces:
+                    out.write(data)
+            os.replace(staged, target)
+        return target
 
     def size(self, dataset: str, name: str) -> int:
         bucket, key = self._key(dataset, name)

@@ -52,8 +52,10 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from chromalake.engine.columns import FIELD_COLUMNS
+from chromalake.engine.foreground import wait_until_idle
 from chromalake.engine.stored_files import PART_BYTES, IndexFiles
-from chromalake.engine.vector_index import FOOTER_BYTES, FileRows, VectorIndex
+from chromalake.engine.vector_index import FOOTER_BYTES, VectorIndex
+from chromalake.engine.vector_rows import FileRows
 
 log = logging.getLogger("chromalake.stored_index")
 
@@ -164,22 +166,23 @@ def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, Vect
     """The keys and the index of a stored pair on object storage, by ranges (:func:`newest`):
     one GET for the index's footer, then one round of parallel GETs for the rest."""
     name = f"{stem}.cvi"
-    with ThreadPoolExecutor(1) as beside:  # the keys come while the index's parts do
+    with ThreadPoolExecutor(2) as beside:  # the keys and the codes come at once
         keys_bytes = beside.submit(_whole, files, dataset, f"{stem}.keys")
         tail = files.read(dataset, name, [(-FOOTER_BYTES, FOOTER_BYTES)])[0]
         footer = VectorIndex.footer_of(tail, len(tail))  # offsets are absolute
         sections = footer["sections"]
-        wanted = [n for n in ("index", "empty", "tiebreak") if n in sections]
+        start, length = sections["index"]  # first in the file: faiss maps it from there
+        head = beside.submit(files.head, dataset, name, start + length)
+        wanted = [n for n in ("empty", "tiebreak") if n in sections]
         got = iter(files.read(dataset, name, [p for n in wanted for p in _parts(*sections[n])]))
         parts = {n: b"".join(next(got) for _ in _parts(*sections[n])) for n in wanted}
         keys = pa.ipc.open_file(pa.BufferReader(keys_bytes.result())).read_all()
+        codes = head.result()
     offset, length = sections["vectors"]
     dimension = int(footer["dimension"])
     rows = _FetchedRows(files, dataset, name, offset, (length // 4 // max(dimension, 1), dimension))
-    index = VectorIndex.from_sections(
-        footer, parts["index"], parts["empty"], parts.get("tiebreak"), rows
-    )
-    threading.Thread(target=rows.settle, name="chromalake-index-fetch", daemon=True).start()
+    index = VectorIndex.from_sections(footer, codes, parts["empty"], parts.get("tiebreak"), rows)
+    threading.Thread(target=rows.settle_later, name="chromalake-index-fetch", daemon=True).start()
     return keys, index
 
 
@@ -213,6 +216,11 @@ class _FetchedRows:
 
     def __len__(self) -> int:
         return self.shape[0]
+
+    def settle_later(self) -> None:
+        """:meth:`settle`, once the reads in progress are answered (foreground.py)."""
+        wait_until_idle()
+        self.settle()
 
     def settle(self) -> None:
         """Fetch the whole file into the cache directory and read from there on."""

@@ -49,12 +49,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
 from chromalake.engine.nearest import exact_distances, nearest
+from chromalake.engine.vector_rows import FileRows, Rows, RowSource
 from chromalake.types import SPACES
 
 F32 = npt.NDArray[np.float32]
@@ -274,57 +275,15 @@ class _Filter:
         return np.packbits(mask, bitorder="little")
 
 
-class FileRows:
-    """The vectors section of a stored index, read on demand instead of held in memory.
-
-    A query re-ranks a few dozen scattered rows: each is one ``pread`` (~1.5 us a row from
-    the page cache). Memory-mapping them instead is 4x faster per row but maps whole page-cache
-    folios around each touched row (measured here: +38 MB of RSS for 28 rows of a 100k x 384
-    file, the whole file after 100 queries), so a serving process would carry every vector.
-    A large gather (the exact search over a filter's rows) goes through a memory map.
-    """
-
-    PREAD_ROWS = 256  # up to this many rows, one pread each; more: the memory map
-
-    def __init__(self, path: Path, offset: int, shape: tuple[int, int]) -> None:
-        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 - held for the index's life
-        self._offset, self.shape = offset, shape
-        self._row_bytes = shape[1] * 4
-        self._map: F32 | None = None
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, positions: I64) -> F32:
-        if len(positions) <= self.PREAD_ROWS:
-            fd, size, start = self._file.fileno(), self._row_bytes, self._offset
-            chunks = [os.pread(fd, size, start + int(p) * size) for p in positions]
-            return np.frombuffer(b"".join(chunks), np.float32).reshape(-1, self.shape[1])
-        return np.asarray(self.mapped()[positions])
-
-    def mapped(self) -> F32:
-        """Every row, as a read-only memory map (made once)."""
-        if self._map is None:
-            self._map = np.memmap(self._file.name, np.float32, "r", self._offset, self.shape)
-        return self._map
-
-
-class RowSource(Protocol):
-    """Float32 rows read on demand rather than held: a stored index's vectors section, in a
-    local file (:class:`FileRows`) or still on object storage (``stored_index.py``)."""
-
-    shape: tuple[int, int]
-
-    def __len__(self) -> int: ...
-
-    def __getitem__(self, positions: I64) -> F32: ...
-
-    def mapped(self) -> F32:
-        """Every row (a memory map where the source is a local file)."""
-        ...
-
-
-Rows = F32 | RowSource
+def _mapped(path: Path) -> Any:
+    """The faiss index at the start of the file ``path``, its lists mapped read-only."""
+    faiss = _faiss()
+    base = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(base).invlists)
+    # Its default 32 prefetch threads per search cost ~1-3 ms a query; the pages of a warm
+    # index are in the page cache anyway.
+    lists.prefetch_nthread = 0
+    return base
 
 
 def _raw(array: npt.NDArray[Any]) -> memoryview:
@@ -880,16 +839,9 @@ class VectorIndex:
             else:
                 f.seek(vectors_at)
                 vectors = np.fromfile(f, np.float32, shape[0] * shape[1]).reshape(shape)
-        faiss = _faiss()
         base = None
         if footer["rows"] and footer["partitions"]:
-            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-            base = faiss.read_index(str(target), flags)
-            if mmap:  # faiss maps the lists as OnDiskInvertedLists, read-only
-                lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(base).invlists)
-                # Its default 32 prefetch threads per search cost ~1-3 ms a query; the
-                # pages of a warm index are in the page cache anyway.
-                lists.prefetch_nthread = 0
+            base = _mapped(target) if mmap else _faiss().read_index(str(target))
         index = cls._assemble(footer, base, empty, vectors, tiebreak)
         if mmap:
             index._mapped = int(sections["index"][1]) + vectors_len
@@ -900,32 +852,33 @@ class VectorIndex:
     def from_sections(
         cls,
         footer: dict[str, Any],
-        index: bytes | memoryview,
+        index: bytes | memoryview | Path,
         empty: bytes,
         tiebreak: bytes | None,
         vectors: RowSource,
     ) -> VectorIndex:
         """An index from its file's sections read apart (``footer``: :meth:`footer_of`), the
-        vectors left where they are (``vectors``): what a process that fetches a stored index
-        by ranges from object storage holds before the whole file is local.
+        vectors left where they are: what a process fetching a stored index by ranges holds
+        before the whole file is local. ``index``: the faiss section, or a file it starts.
 
         Example:
             >>> import tempfile
             >>> m = np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32)
             >>> with tempfile.TemporaryDirectory() as d:
             ...     _ = VectorIndex.build(m, "l2").save(f"{d}/ix")
-            ...     data = open(f"{d}/ix", "rb").read()
+            ...     data = Path(f"{d}/ix").read_bytes()
             ...     footer = VectorIndex.footer_of(data[-FOOTER_BYTES:], len(data))
-            ...     at = footer["sections"]
-            ...     part = lambda n: data[at[n][0] : at[n][0] + at[n][1]]
-            ...     rows = FileRows(Path(f"{d}/ix"), at["vectors"][0], (300, 4))
-            ...     index = VectorIndex.from_sections(footer, part("index"), b"", None, rows)
+            ...     rows = FileRows(Path(f"{d}/ix"), footer["sections"]["vectors"][0], (300, 4))
+            ...     index = VectorIndex.from_sections(footer, Path(f"{d}/ix"), b"", None, rows)
             ...     [p.tolist() for p, _ in index.search(m[:1], 1)]
             [[0]]
         """
         base = None
         if footer["rows"] and footer["partitions"]:
-            base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
+            if isinstance(index, Path):
+                base = _mapped(index)
+            else:
+                base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
         keys = None if tiebreak is None else np.frombuffer(tiebreak, np.int64)
         return cls._assemble(footer, base, empty, vectors, keys)
 
