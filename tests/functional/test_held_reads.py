@@ -17,8 +17,10 @@ import pytest
 
 from chromalake.config import Settings
 from chromalake.engine import snapshot as snapshot_module
+from chromalake.engine import store as store_module
 from chromalake.engine.engine import Engine
 from chromalake.engine.factory import build_engine
+from chromalake.engine.warm_index import WarmIndexes
 
 DIM = 8
 N = 60
@@ -140,3 +142,37 @@ def test_a_version_view_reads_its_own_rows(held: tuple[Engine, Engine, str]) -> 
     old = engine.get(cid, ids=["r1"], include=["documents"], version=before.version)
     assert old.documents == ["doc 1"]
     assert engine.get(cid, ids=["r1"], include=["documents"]).documents == ["later"]
+
+
+def test_an_unchanged_collection_is_read_without_asking_lance_its_version(
+    held: tuple[Engine, Engine, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each version lookup is a hop to lancedb's event loop (a third of a warm query): a
+    process that holds the rows of the version the catalog records asks none, and still
+    sees its own writes and other processes' (issue 21)."""
+    engine, reader, cid = held
+    engine.warm = WarmIndexes(min_rows=10, builder=lambda build: build())  # the warm path
+    engine.query(cid, [np.zeros(DIM, np.float32)], n_results=3)
+    lookups: list[object] = []
+    real = store_module._version_of
+
+    def counted(table: object) -> int:
+        lookups.append(table)
+        return real(table)
+
+    monkeypatch.setattr(store_module, "_version_of", counted)
+    probe = [np.zeros(DIM, np.float32)]
+    assert engine.query(cid, probe, n_results=3) == engine.query(cid, probe, n_results=3)
+    assert engine.get(cid, ids=["r1"], include=["documents"]).documents == ["doc 1"]
+    assert lookups == []
+    reader.update(cid, ids=["r1"], documents=["elsewhere"])  # the catalog moves
+    assert engine.get(cid, ids=["r1"], include=["documents"]).documents == ["elsewhere"]
+    engine.update(cid, ids=["r2"], documents=["here"])
+    assert engine.get(cid, ids=["r2"], include=["documents"]).documents == ["here"]
+    engine.delete(cid, ids=["r4"])
+    assert engine.query(cid, [engine.get(cid, ids=["r5"], include=["embeddings"]).embeddings[0]],
+                        n_results=N)[0].ids.count("r4") == 0  # fmt: skip
+    lookups.clear()
+    engine.query(cid, probe, n_results=3)
+    engine.get(cid, ids=["r1"])
+    assert lookups == []

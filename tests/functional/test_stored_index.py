@@ -300,6 +300,44 @@ def test_index_files_on_s3_are_kept_in_parts(
     assert fresh.read(dataset, "warm-1-1.cvi", ranges) == expected
 
 
+def test_two_threads_storing_the_same_file_at_once_both_succeed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An embedded client's background maintainer and an explicit ``maintain`` call may store
+    one index at the same moment in one process: each stages its own copy."""
+    import shutil
+    import threading
+
+    from chromalake.engine import stored_files
+
+    source = tmp_path / "source"
+    source.write_bytes(b"index bytes")
+    both_copied = threading.Barrier(2)
+    copy = shutil.copyfile
+
+    def copied_then_wait(src: Path, dst: Path) -> Path:
+        result = copy(src, dst)
+        both_copied.wait(timeout=10)  # both staged before either renames
+        return result
+
+    monkeypatch.setattr(stored_files.shutil, "copyfile", copied_then_wait)
+    files, errors = stored_files.LocalFiles(), []
+
+    def store() -> None:
+        try:
+            files.put(str(tmp_path / "dataset"), "warm-1-10.cvi", source)
+        except Exception as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=store) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert files.names(str(tmp_path / "dataset")) == ["warm-1-10.cvi"]
+
+
 def test_fields_too_big_to_hold_are_read_from_lance_once_tried(
     local: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from chromalake.engine.nearest import exact_distances, nearest
 from chromalake.engine.vector_index import (
+    MIN_SCANNED_ROWS,
     VectorIndex,
     nprobe_for,
     partitions_for,
@@ -279,6 +280,38 @@ def test_a_build_is_deterministic(data, queries) -> None:
 
 def test_parameters_follow_size_and_ef_search() -> None:
     assert [partitions_for(n) for n in (0, 10, 1_000, 10_000, 100_000, 1_000_000)] == [
-        1, 1, 16, 128, 256, 1024
+        1, 1, 16, 128, 512, 1024
     ]  # fmt: skip
+    assert partitions_for(300_000) == 1024 and partitions_for(4_000_000) == 2048
     assert nprobe_for(2048) == 64 and nprobe_for(2048, 32) == 21 and nprobe_for(1) == 1
+
+
+def test_a_query_probes_its_nearest_lists_until_they_hold_the_floor() -> None:
+    """k-means lists are uneven: a query probes its nearest lists until they hold
+    MIN_SCANNED_ROWS rows (at least nprobe_for of them), counted over its own lists (the
+    rows added since the build too), so a query in a long list scans fewer lists than one
+    among short lists (issue 21)."""
+    import faiss
+
+    rng = np.random.default_rng(4)
+    centres = 100 * rng.standard_normal((8, DIM))
+
+    def around(centre: np.ndarray, n: int) -> np.ndarray:
+        return (centre + rng.standard_normal((n, DIM))).astype(np.float32)
+
+    index = VectorIndex.build(np.vstack([around(c, 500) for c in centres]), "l2", partitions=8)
+    index.add(around(centres[0], 7_000))  # the lists near the first centre grow long
+    queries = np.vstack([around(c, 1) for c in centres])
+    least = nprobe_for(8, 16)
+
+    def scanned(query: np.ndarray, lists: int) -> int:
+        faiss.cvar.indexIVF_stats.reset()
+        index.search(query, K, nprobe=lists)
+        return int(faiss.cvar.indexIVF_stats.ndis)
+
+    probes = index.probes(queries, ef_search=16).tolist()
+    assert probes[0] == least < max(probes)  # the long list: fewest
+    for query, lists in zip(queries, probes, strict=True):
+        assert scanned(query, lists) >= MIN_SCANNED_ROWS or lists == index.partitions
+        assert lists == least or scanned(query, lists - 1) < MIN_SCANNED_ROWS
+    assert index.probes(queries, nprobe=3).tolist() == [3] * len(queries)

@@ -98,7 +98,7 @@ class LocalFiles:
     def put(self, dataset: str, name: str, source: Path) -> None:
         target = Path(dataset) / DIRECTORY / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{name}.{os.getpid()}.tmp")
+        staged = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
         shutil.copyfile(source, staged)
         os.replace(staged, target)  # a reader never sees half a file
 

