@@ -7,13 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chromalake.engine.ivf import MIN_SCANNED_ROWS, nprobe_for, partitions_for
 from chromalake.engine.nearest import exact_distances, nearest
-from chromalake.engine.vector_index import (
-    MIN_SCANNED_ROWS,
-    VectorIndex,
-    nprobe_for,
-    partitions_for,
-)
+from chromalake.engine.vector_index import VectorIndex
 
 SPACES = ["l2", "cosine", "ip"]
 ROWS, DIM, K = 6_000, 32, 10

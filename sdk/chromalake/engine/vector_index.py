@@ -47,16 +47,32 @@ import json
 import math
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
+from chromalake.engine.ivf import (
+    EXACT_FILTER_CELLS,
+    FILTER_PROBE_EXPONENT,
+    FLOOR_REACH,
+    MIN_SCANNED_ROWS,
+    Filter,
+    IndexMemory,
+    as_matrix,
+    check_space,
+    default_candidates,
+    faiss_module,
+    for_index,
+    mapped_index,
+    nprobe_for,
+    partitions_for,
+    trained,
+    training_sample,
+)
 from chromalake.engine.nearest import exact_distances, nearest
 from chromalake.engine.vector_rows import FileRows, Rows, RowSource
-from chromalake.types import SPACES
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -72,218 +88,6 @@ _TRAILER = 16  # footer length (u64, little-endian) + magic
 # sections: one ranged GET on object storage).
 FOOTER_BYTES = _TRAILER + 65_536
 _ALIGN = 4096  # sections start on a page, so the vectors can be memory-mapped
-
-# k-means wants ~40 training rows a list; fewer lists than that would be trained on noise.
-_MIN_ROWS_PER_LIST = 40
-_MAX_PARTITIONS = 65_536
-# Lists up to which an index takes 2 x sqrt(rows) of them (partitions_for).
-_FINE_PARTITIONS = 1024
-# Rows sampled to train the lists (k-means) and the quantizer: enough for stable centroids,
-# so a build stays seconds long at 1M rows.
-_TRAIN_ROWS_PER_LIST = 64
-_MIN_TRAIN_ROWS = 20_000
-# A filter that leaves at most this many matrix cells (rows x dimension) is searched exactly:
-# one gather and one matrix product beat scanning lists for a few matching rows (at 384
-# dimensions: 1,024 rows, ~0.3 ms; 2,000 rows cost 1 ms on one BLAS thread and 12 ms on two
-# on a busy machine, where the lists answer in 1.5-2 ms).
-EXACT_FILTER_CELLS = 1024 * 384
-# A filter keeping a share s of the rows probes nprobe / s ** 1.5 lists: 1 / s lists hold as
-# many allowed rows as an unfiltered probe, and the k-th allowed neighbour lies further out
-# (measured at 100k x 384, 10%: 10x the lists gave recall 0.91, 32x 0.95, 80x 0.97; faiss
-# computes distances for allowed rows only, so extra lists cost little).
-_FILTER_PROBE_EXPONENT = 1.5
-# ef_search at which every list is probed; ef_search 100 probes 1/32 of the lists.
-_FULL_PROBE_EF = 3200
-
-
-def partitions_for(rows: int) -> int:
-    """IVF lists for ``rows`` rows: a power of two near 2 x sqrt(rows) while that is at most
-    :data:`_FINE_PARTITIONS` lists, sqrt(rows) beyond; >= 40 rows a list.
-
-    A query's cost is the rows its lists hold (:data:`MIN_SCANNED_ROWS`), and k-means lists
-    are uneven: at 100k x 384 (clustered) 256 lists held 1 to 12k rows and a query at
-    ef_search 16 scanned 13.8k rows, 512 lists 7.3k (recall 1.0 both) for 1.1 s of build
-    instead of 0.55. Past 1,024 lists the k-means work grows faster than the lists shrink
-    (1M rows: sqrt gives lists of ~1k rows already).
-
-    Example:
-        >>> partitions_for(100_000), partitions_for(1_000_000), partitions_for(500)
-        (512, 1024, 8)
-    """
-    if rows <= 0:
-        return 1
-    target = 2 * math.sqrt(rows)
-    if target > _FINE_PARTITIONS:
-        target = max(_FINE_PARTITIONS, math.sqrt(rows))
-    power = 2 ** round(math.log2(max(1.0, target)))
-    most = max(1, rows // _MIN_ROWS_PER_LIST)
-    return int(max(1, min(power, 2 ** int(math.log2(most)), _MAX_PARTITIONS)))
-
-
-def nprobe_for(partitions: int, ef_search: int = 100) -> int:
-    """Lists probed per query for Chroma's ``ef_search`` (its one recall knob at query time).
-
-    ef_search / 3200 of the lists, at least 2 (when there are 2): ef_search 100 probes 1/32,
-    ef_search 3200 all of them.
-
-    Example:
-        >>> nprobe_for(512), nprobe_for(512, 16), nprobe_for(512, 5000), nprobe_for(1)
-        (16, 3, 512, 1)
-    """
-    wanted = math.ceil(partitions * ef_search / _FULL_PROBE_EF)
-    return int(min(partitions, max(2, wanted)))
-
-
-# A query scans at least this many rows' codes whatever ef_search says, in its nearest lists:
-# below it a query's cost is its fixed part (~6k x 384 bytes take ~0.2 ms), and the recall of
-# a small index with short lists comes free (10k x 384, clustered: 0.92 at 4 lists of 128,
-# 0.98 past 6k rows). Counted per query over the lists it probes, not from the mean list
-# size: k-means lists are uneven (100k x 384 clustered: 1 to 12k rows, 390 on average), a
-# query tends to land in a long one, and a floor of mean-sized lists made it scan 21k rows.
-MIN_SCANNED_ROWS = 6144
-# How far down a query's nearest lists the floor looks: this many times the lists of mean
-# size that hold it (a query among short lists stops there).
-_FLOOR_REACH = 4
-
-
-def default_candidates(k: int) -> int:
-    """Candidates re-ranked exactly for a top-``k`` query (the 8-bit codes order them almost
-    right; the exact pass fixes the rest).
-
-    Example:
-        >>> default_candidates(10)
-        28
-    """
-    return 2 * k + 8
-
-
-@dataclass(frozen=True)
-class IndexMemory:
-    """Bytes an index holds: in this process's memory, and mapped from its file.
-
-    ``resident`` is what the process holds in anonymous memory (codes, lists, centroids, the
-    rows added since the build, tie-break keys); ``mapped`` is what an index loaded with
-    ``mmap=True`` leaves in its file: the codes, which faiss maps (every list is touched sooner
-    or later, so count them as resident for a warm process), and the vectors, read a few rows
-    a query (they stay in the page cache, shared and reclaimable).
-    """
-
-    codes: int
-    vectors: int
-    tiebreak: int
-    mapped: int
-
-    @property
-    def resident(self) -> int:
-        """Bytes held in anonymous memory."""
-        return self.codes + self.vectors + self.tiebreak
-
-
-def _faiss() -> Any:
-    import faiss
-
-    return faiss
-
-
-def _check_space(space: str) -> str:
-    if space not in SPACES:
-        raise ValueError(f"space must be one of {sorted(SPACES)}, not {space!r}")
-    return space
-
-
-def _matrix(vectors: npt.ArrayLike, dimension: int | None) -> F32:
-    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
-    if matrix.ndim != 2:
-        raise ValueError(f"vectors must be a 2-D matrix, got {matrix.ndim} dimensions")
-    if dimension is not None and matrix.shape[1] != dimension:
-        raise ValueError(f"vectors have dimension {matrix.shape[1]}, the index {dimension}")
-    return matrix
-
-
-def _for_index(space: str, matrix: F32) -> F32:
-    """What faiss indexes: ``cosine`` as squared L2 between unit vectors (same order)."""
-    if space != "cosine":
-        return matrix
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return np.ascontiguousarray(matrix / (norms + 1e-30), dtype=np.float32)
-
-
-def _trained(space: str, dimension: int, partitions: int, sample: F32) -> Any:
-    """An empty IVF-SQ8 index with its lists and quantizer trained on ``sample``."""
-    faiss = _faiss()
-    metric = faiss.METRIC_INNER_PRODUCT if space == "ip" else faiss.METRIC_L2
-    quantizer = faiss.IndexFlat(dimension, metric)
-    index = faiss.IndexIVFScalarQuantizer(
-        quantizer, dimension, partitions, faiss.ScalarQuantizer.QT_8bit, metric
-    )
-    index.own_fields = True
-    quantizer.this.disown()  # the IVF index frees it
-    index.cp.seed = 1234  # deterministic k-means: the same rows give the same index
-    index.train(sample)
-    return index
-
-
-def _training_sample(matrix: F32, partitions: int) -> F32:
-    rows = max(_MIN_TRAIN_ROWS, partitions * _TRAIN_ROWS_PER_LIST)
-    if len(matrix) <= rows:
-        return matrix
-    picked = np.sort(np.random.default_rng(0).choice(len(matrix), rows, replace=False))
-    return np.ascontiguousarray(matrix[picked])
-
-
-class _Filter:
-    """An allowed-rows filter as sorted positions and as faiss's bitmap, each made once and
-    only when needed (a mask stays a mask for the lists; positions stay positions for exact
-    search)."""
-
-    def __init__(self, allowed: npt.NDArray[Any], rows: int) -> None:
-        self.rows = rows
-        self._mask: npt.NDArray[np.bool_] | None = None
-        self._positions: I64 | None = None
-        if allowed.dtype == np.bool_:
-            if allowed.shape != (rows,):
-                raise ValueError(
-                    f"an allowed mask needs one entry a row ({rows}), got {allowed.shape}"
-                )
-            self._mask = allowed
-            self.count = int(np.count_nonzero(allowed))
-            return
-        positions = allowed.astype(np.int64, copy=False).ravel()
-        if len(positions) and (
-            positions[0] < 0 or positions[-1] >= rows or np.any(np.diff(positions) <= 0)
-        ):
-            raise ValueError("allowed positions must be sorted, unique and within the index's rows")
-        self._positions = positions
-        self.count = len(positions)
-
-    @classmethod
-    def of(cls, allowed: Allowed, rows: int) -> _Filter | None:
-        return None if allowed is None else cls(np.asarray(allowed), rows)
-
-    @property
-    def positions(self) -> I64:
-        if self._positions is None:
-            self._positions = np.flatnonzero(np.asarray(self._mask)).astype(np.int64)
-        return self._positions
-
-    def bitmap(self) -> npt.NDArray[np.uint8]:
-        """One bit a row, little-endian within a byte: faiss's IDSelectorBitmap layout."""
-        mask = self._mask
-        if mask is None:
-            mask = np.zeros(self.rows, dtype=bool)
-            mask[self.positions] = True
-        return np.packbits(mask, bitorder="little")
-
-
-def _mapped(path: Path) -> Any:
-    """The faiss index at the start of the file ``path``, its lists mapped read-only."""
-    faiss = _faiss()
-    base = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    lists = faiss.downcast_InvertedLists(faiss.extract_index_ivf(base).invlists)
-    # Its default 32 prefetch threads per search cost ~1-3 ms a query; the pages of a warm
-    # index are in the page cache anyway.
-    lists.prefetch_nthread = 0
-    return base
 
 
 def _raw(array: npt.NDArray[Any]) -> memoryview:
@@ -312,7 +116,7 @@ class VectorIndex:
         tiebreak: I64 | None,
         mapped: int = 0,
     ) -> None:
-        self._space = _check_space(space)
+        self._space = check_space(space)
         self._dimension = dimension
         self._base = base  # faiss index over rows [0, base_rows), maybe memory-mapped
         # Read once: each read of a faiss attribute goes through SWIG (~1 us, a few a query).
@@ -354,8 +158,8 @@ class VectorIndex:
             >>> VectorIndex.build(np.eye(4, dtype=np.float32), "cosine").rows
             4
         """
-        _check_space(space)
-        matrix = _matrix(vectors, None)
+        check_space(space)
+        matrix = as_matrix(vectors, None)
         dim = matrix.shape[1] if matrix.size or dimension is None else dimension
         if dimension is not None and dim != dimension:
             raise ValueError(f"vectors have dimension {dim}, not {dimension}")
@@ -363,9 +167,9 @@ class VectorIndex:
         if len(matrix) == 0:
             return cls(space, dim, None, b"", matrix.reshape(0, dim), keys)
         lists = partitions or partitions_for(len(matrix))
-        indexed = _for_index(space, matrix)
-        index = _trained(space, dim, lists, _training_sample(indexed, lists))
-        empty = bytes(_faiss().serialize_index(index))
+        indexed = for_index(space, matrix)
+        index = trained(space, dim, lists, training_sample(indexed, lists))
+        empty = bytes(faiss_module().serialize_index(index))
         index.add(indexed)
         return cls(space, dim, index, empty, matrix, keys)
 
@@ -391,7 +195,7 @@ class VectorIndex:
             >>> index.add(np.ones((2, 2), np.float32)).tolist()
             [0, 1]
         """
-        matrix = _matrix(vectors, self._dimension)
+        matrix = as_matrix(vectors, self._dimension)
         start = self.rows
         keys = self._keys(tiebreak, len(matrix))
         if (keys is None) != (self._tiebreak is None):
@@ -401,8 +205,8 @@ class VectorIndex:
         positions = np.arange(start, start + len(matrix), dtype=np.int64)
         if self._base is not None:
             if self._delta is None:
-                self._delta = _faiss().deserialize_index(np.frombuffer(self._empty, np.uint8))
-            self._delta.add_with_ids(_for_index(self._space, matrix), positions)
+                self._delta = faiss_module().deserialize_index(np.frombuffer(self._empty, np.uint8))
+            self._delta.add_with_ids(for_index(self._space, matrix), positions)
         self._added.append(matrix.copy())
         self._added_rows += len(matrix)
         self._extra = None
@@ -484,10 +288,10 @@ class VectorIndex:
             >>> [p.tolist() for p, _ in index.search(m[:1], 2, allowed=np.array([1, 2]))]
             [[1, 2]]
         """
-        matrix = _matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
+        matrix = as_matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
-        where = _Filter.of(allowed, self.rows)
+        where = Filter.of(allowed, self.rows)
         count = self.rows if where is None else where.count
         if k == 0 or count == 0:
             return [(np.empty(0, np.int64), np.empty(0, np.float64)) for _ in matrix]
@@ -495,7 +299,7 @@ class VectorIndex:
             return self._exact(matrix, k, where)
         share = 1.0 if where is None else count / self.rows
         wanted = max(candidates or default_candidates(k), k)
-        indexed = _for_index(self._space, matrix)
+        indexed = for_index(self._space, matrix)
         lists = self._lists(indexed, ef_search, nprobe, share)
         found = self._candidates(indexed, wanted, lists, where)
         hits = [self._reranked(q, c, k) for q, c in zip(matrix, found, strict=True)]
@@ -511,7 +315,7 @@ class VectorIndex:
     ) -> I64:
         """Lists each query probes at Chroma's ``ef_search``: :func:`nprobe_for` of them, and
         past that as many of its nearest lists as hold :data:`MIN_SCANNED_ROWS` rows (looking
-        no further than :data:`_FLOOR_REACH` times the lists of mean size that hold them);
+        no further than :data:`FLOOR_REACH` times the lists of mean size that hold them);
         ``nprobe`` fixes the number instead.
 
         Example:
@@ -520,32 +324,32 @@ class VectorIndex:
             >>> index.partitions, nprobe_for(index.partitions), int(index.probes(m[:1])[0])
             (128, 4, 63)
         """
-        matrix = _matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
+        matrix = as_matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
         if self._base is None:
             return np.zeros(len(matrix), np.int64)
-        _, lists = self._lists(_for_index(self._space, matrix), ef_search, nprobe)
+        _, lists = self._lists(for_index(self._space, matrix), ef_search, nprobe)
         counts: I64 = np.count_nonzero(lists >= 0, axis=1).astype(np.int64)
         return counts
 
     def _lists(
         self, indexed: F32, ef_search: int, nprobe: int | None, share: float = 1.0
     ) -> tuple[F32, I64]:
-        """The lists each query (as indexed: :func:`_for_index`) probes, nearest first, and
+        """The lists each query (as indexed: :func:`for_index`) probes, nearest first, and
         its distances to their centroids (for faiss's preassigned search), -1 past a query's
         last list (faiss skips those).
 
         A filter keeping a ``share`` of the rows multiplies the lists (see
-        :data:`_FILTER_PROBE_EXPONENT`).
+        :data:`FILTER_PROBE_EXPONENT`).
         """
         partitions = self.partitions
-        factor = share**-_FILTER_PROBE_EXPONENT
+        factor = share**-FILTER_PROBE_EXPONENT
         quantizer = self._base.quantizer
         if nprobe:
             coarse, lists = quantizer.search(indexed, min(partitions, math.ceil(nprobe * factor)))
             return coarse, lists
         least = nprobe_for(partitions, ef_search)
         per_list = max(1, self.rows // partitions)
-        reach = min(partitions, max(least, _FLOOR_REACH * math.ceil(MIN_SCANNED_ROWS / per_list)))
+        reach = min(partitions, max(least, FLOOR_REACH * math.ceil(MIN_SCANNED_ROWS / per_list)))
         width = min(partitions, math.ceil(reach * factor))
         coarse, lists = quantizer.search(indexed, width)
         held = self._list_sizes()[lists[:, :reach]].cumsum(axis=1)
@@ -587,10 +391,10 @@ class VectorIndex:
             >>> [p.tolist() for p, _ in VectorIndex.build(m, "ip").exact(m[2:], 3)]
             [[2, 1, 0]]
         """
-        matrix = _matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
-        return self._exact(matrix, k, _Filter.of(allowed, self.rows))
+        matrix = as_matrix(np.atleast_2d(np.asarray(queries, dtype=np.float32)), self._dimension)
+        return self._exact(matrix, k, Filter.of(allowed, self.rows))
 
-    def _exact(self, queries: F32, k: int, where: _Filter | None) -> Hits:
+    def _exact(self, queries: F32, k: int, where: Filter | None) -> Hits:
         positions = np.arange(self.rows, dtype=np.int64) if where is None else where.positions
         found = nearest(
             self._space, queries, self.vectors_at(positions), self._tiebreak_of(positions), k
@@ -598,11 +402,11 @@ class VectorIndex:
         return [(positions[p], d) for p, d in found]
 
     def _candidates(
-        self, indexed: F32, wanted: int, lists: tuple[F32, I64], where: _Filter | None
+        self, indexed: F32, wanted: int, lists: tuple[F32, I64], where: Filter | None
     ) -> list[I64]:
         """Positions proposed by the ``lists`` (:meth:`_lists`; base and delta share their
-        centroids) for each query (as indexed: :func:`_for_index`)."""
-        faiss = _faiss()
+        centroids) for each query (as indexed: :func:`for_index`)."""
+        faiss = faiss_module()
         coarse, probed = lists
         width = probed.shape[1]
         bitmap = None
@@ -675,7 +479,7 @@ class VectorIndex:
 
     def _merged(self) -> Any:
         """One in-memory faiss index over every row (the delta folded into a copy)."""
-        faiss = _faiss()
+        faiss = faiss_module()
         if self._path is not None:
             merged = faiss.read_index(str(self._path))
         elif self._delta is not None:
@@ -694,7 +498,7 @@ class VectorIndex:
         return self._base_vectors
 
     def _sections(self) -> tuple[list[tuple[str, bytes | memoryview]], dict[str, Any]]:
-        faiss = _faiss()
+        faiss = faiss_module()
         index = b"" if self._base is None else bytes(faiss.serialize_index(self._merged()))
         sections: list[tuple[str, bytes | memoryview]] = [
             ("index", index),
@@ -793,7 +597,7 @@ class VectorIndex:
         vectors = np.frombuffer(part("vectors"), np.float32).reshape(-1, footer["dimension"])
         return cls._assemble(
             footer,
-            base=_faiss().deserialize_index(np.frombuffer(part("index"), np.uint8))
+            base=faiss_module().deserialize_index(np.frombuffer(part("index"), np.uint8))
             if footer["rows"] and footer["partitions"]
             else None,
             empty=bytes(part("empty")),
@@ -831,7 +635,7 @@ class VectorIndex:
                 vectors = np.fromfile(f, np.float32, shape[0] * shape[1]).reshape(shape)
         base = None
         if footer["rows"] and footer["partitions"]:
-            base = _mapped(target) if mmap else _faiss().read_index(str(target))
+            base = mapped_index(target) if mmap else faiss_module().read_index(str(target))
         index = cls._assemble(footer, base, empty, vectors, tiebreak)
         if mmap:
             index._mapped = int(sections["index"][1]) + vectors_len
@@ -866,9 +670,9 @@ class VectorIndex:
         base, mapped = None, isinstance(index, Path) and footer["partitions"]
         if footer["rows"] and footer["partitions"]:
             if isinstance(index, Path):
-                base = _mapped(index)
+                base = mapped_index(index)
             else:
-                base = _faiss().deserialize_index(np.frombuffer(index, np.uint8))
+                base = faiss_module().deserialize_index(np.frombuffer(index, np.uint8))
         keys = None if tiebreak is None else np.frombuffer(tiebreak, np.int64)
         built = cls._assemble(footer, base, empty, vectors, keys)
         built._mapped = int(footer["sections"]["index"][1]) if mapped else 0
