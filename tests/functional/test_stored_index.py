@@ -361,3 +361,35 @@ def test_fields_too_big_to_hold_are_read_from_lance_once_tried(
     some = ["r0", "r5", "r1999"]
     assert _records(serving, cid, some) == _records(exact, cid, some)
     assert not serving._filling  # no read started again
+
+
+def test_two_maintenance_runs_of_a_collection_at_once_build_its_indexes_once(
+    local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An explicit maintain() beside the background maintainer: the second run waits for the
+    first and finds its indexes built, instead of building them again beside it."""
+    import threading
+    import time
+
+    from chromalake.engine.policy import MaintenancePolicy
+
+    engine = _serving(local)
+    engine.policy = MaintenancePolicy(index_threshold=MIN_ROWS)
+    coll = engine.create_collection("twice")
+    engine.add(coll.id, ids=[f"r{i}" for i in range(N)], embeddings=_rows(N, 0))
+    builds: list[str] = []
+    original = vector_index_module.VectorIndex.build
+
+    def slow_build(*args: object, **kwargs: object) -> vector_index_module.VectorIndex:
+        builds.append("warm")
+        time.sleep(0.5)  # the other run starts meanwhile
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(vector_index_module.VectorIndex, "build", slow_build)
+    runs = [threading.Thread(target=maintain, args=(engine, coll.id, True)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert builds == ["warm"]
+    assert engine.store.vector_index(engine.get_collection_by_id(coll.id)) is not None

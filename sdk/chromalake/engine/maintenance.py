@@ -70,8 +70,24 @@ def _optimize_due(engine: Engine, state: TableState) -> bool:
     return not (covered and text_covered) or state.fragments > engine.policy.compact_fragments
 
 
+_running: dict[str, threading.Lock] = {}
+_running_guard = threading.Lock()
+
+
 def maintain_record(engine: Engine, coll: CollectionRecord, force: bool = False) -> Report:
-    """Maintain one collection (see the module docstring for what is due when)."""
+    """Maintain one collection (see the module docstring for what is due when).
+
+    One run at a time per collection in a process: a second one (an explicit ``maintain()``
+    beside the background maintainer) waits, then finds done what the first did, instead of
+    building the same indexes beside it (two 100k x 384 builds at once took 13-19 s, one 6).
+    """
+    with _running_guard:
+        running = _running.setdefault(coll.id, threading.Lock())
+    with running:
+        return _maintained(engine, coll, force)
+
+
+def _maintained(engine: Engine, coll: CollectionRecord, force: bool) -> Report:
     start = time.perf_counter()
     state = engine.store.state(coll)
     if state is None:
