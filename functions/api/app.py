@@ -18,6 +18,7 @@ handler also prints its metrics to stdout as CloudWatch EMF lines):
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -34,6 +35,10 @@ from chromalake.server import build_app
 
 # Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME /
 # POWERTOOLS_METRICS_NAMESPACE when set (template.yaml); these are the fallbacks.
+# Most invocations publish no metric (only errors and cold starts do): powertools' warning
+# about an empty metric set is expected, not news.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
 logger = Logger(service="chromalake-api")
 tracer = Tracer(service="chromalake-api")
 metrics = Metrics(namespace="chromalake", service="chromalake-api")
