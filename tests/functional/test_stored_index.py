@@ -393,3 +393,26 @@ def test_two_maintenance_runs_of_a_collection_at_once_build_its_indexes_once(
         run.join()
     assert builds == ["warm"]
     assert engine.store.vector_index(engine.get_collection_by_id(coll.id)) is not None
+
+
+def test_a_stored_index_past_the_matrix_budget_serves(local: Settings) -> None:
+    """A process whose matrix budget the collection exceeds (where it would not build an
+    index of its own) still serves it from the stored index: it holds no matrix."""
+    _, cid = _maintained(local)
+    serving = build_engine(local)
+    serving.warm = WarmIndexes(min_rows=MIN_ROWS, builder=_immediate, max_matrix_bytes=1)
+    serving.query(cid, _rows(1, 3), n_results=1)
+    assert serving.warm.holds(cid) and not _held_matrix(serving, cid)
+    assert _answers(serving, cid) == _answers(_exact(local), cid)
+
+
+def test_maintenance_stores_no_index_past_its_build_budget(
+    local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chromalake.engine import maintenance
+
+    monkeypatch.setattr(maintenance, "build_budget", lambda: N * DIM * 4 - 1)
+    engine, cid = _maintained(local)
+    dataset = engine.store.dataset_uri(engine.get_collection_by_id(cid))
+    assert engine.index_files is not None and dataset is not None
+    assert stored_versions(engine.index_files, dataset) == []

@@ -22,6 +22,7 @@ what is due, so running it twice, or beside writers, is safe:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -109,6 +110,25 @@ def _maintained(engine: Engine, coll: CollectionRecord, force: bool) -> Report:
     return Report(coll.id, state.rows, indexed, optimized, time.perf_counter() - start)
 
 
+# The most float32 matrix maintenance reads to build a stored index, as a share of the
+# machine's memory (the scan's Arrow batches and the matrix are held at once, then the index
+# is built beside them): a 3 GB maintenance Lambda builds up to ~1 GB (700k x 384), a larger
+# machine up to 4 GiB. Serving processes load a stored index of any size without its matrix.
+BUILD_MEMORY_SHARE = 1 / 3
+MAX_BUILD_BYTES = 4 * 1024**3
+
+
+def build_budget() -> int:
+    """Bytes of float32 rows maintenance may read to build a stored index here.
+
+    Example:
+        >>> 0 < build_budget() <= MAX_BUILD_BYTES
+        True
+    """
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(min(MAX_BUILD_BYTES, memory * BUILD_MEMORY_SHARE))
+
+
 def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt: bool) -> bool:
     """Build the in-process index that serving processes use (warm_index.py) and store it
     beside the dataset (stored_index.py), when the collection is one they index and the
@@ -117,7 +137,7 @@ def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt:
     location = engine.index_location(coll)
     if location is None or coll.dimension is None:
         return False
-    if not engine.warm.wanted(rows) or not engine.warm.fits(rows, coll.dimension):
+    if not engine.warm.wanted(rows) or rows * coll.dimension * 4 > build_budget():
         return False
     files, dataset = location
     stored = stored_versions(files, dataset)

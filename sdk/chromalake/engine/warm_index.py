@@ -184,8 +184,8 @@ class WarmIndexes:
         matched = _match(built, snap)
         with self._lock:
             self._matched[collection] = matched
-        if matched.stale:
-            self._build(collection, snap, space)
+        if matched.stale:  # a newer stored index, if maintenance stored one, else a build
+            self._build(collection, snap, space, stored)
         return matched
 
     def adopt(self, collection: str, stored: Stored, snap: Snapshot, space: str) -> bool:
