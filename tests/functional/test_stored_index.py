@@ -416,3 +416,31 @@ def test_maintenance_stores_no_index_past_its_build_budget(
     dataset = engine.store.dataset_uri(engine.get_collection_by_id(cid))
     assert engine.index_files is not None and dataset is not None
     assert stored_versions(engine.index_files, dataset) == []
+
+
+def test_an_index_behind_by_many_rows_is_replaced_by_a_newer_stored_one(
+    local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past REBUILD_ROWS written since (a small share of a large collection), maintenance
+    stores a new index; a serving process too small to read the matrix goes on answering with
+    the one it has meanwhile, then takes the new one rather than building its own."""
+    from chromalake.engine import warm_index
+
+    monkeypatch.setattr(warm_index, "REBUILD_ROWS", 100)
+    maintainer, cid = _maintained(local)
+    serving = build_engine(local)
+    serving.warm = WarmIndexes(min_rows=MIN_ROWS, builder=_immediate, max_matrix_bytes=1)
+    serving.query(cid, _rows(1, 3), n_results=1)
+    _no_build(monkeypatch)
+    serving.add(cid, ids=[f"n{i}" for i in range(150)], embeddings=_rows(150, 12))
+    assert _answers(serving, cid) == _answers(_exact(local), cid)  # 150 behind: kept
+    index = serving.warm.index_of(cid)
+    assert index is not None and index.rows == N
+    monkeypatch.undo()
+    monkeypatch.setattr(warm_index, "REBUILD_ROWS", 100)
+    maintain(maintainer, cid, force=True)  # 150 rows moved: stored again
+    _no_build(monkeypatch)
+    serving.add(cid, ids=["last"], embeddings=_rows(1, 13))
+    assert _answers(serving, cid) == _answers(_exact(local), cid)
+    index = serving.warm.index_of(cid)
+    assert index is not None and index.rows == N + 150

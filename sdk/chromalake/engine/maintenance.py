@@ -38,7 +38,7 @@ from chromalake.engine.indexes import outgrown, plan_index
 from chromalake.engine.store import TableState
 from chromalake.engine.stored_index import save, stored_versions
 from chromalake.engine.vector_index import VectorIndex
-from chromalake.engine.warm_index import REBUILD_SHARE
+from chromalake.engine.warm_index import behind
 from chromalake.errors import NotFoundError
 
 log = logging.getLogger("chromalake.maintenance")
@@ -132,8 +132,9 @@ def build_budget() -> int:
 def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt: bool) -> bool:
     """Build the in-process index that serving processes use (warm_index.py) and store it
     beside the dataset (stored_index.py), when the collection is one they index and the
-    stored one is missing, or behind: its row count moved by a fifth, or Lance's index was
-    just rebuilt (the data moved a lot). Returns whether it stored one."""
+    stored one is missing, or behind (``warm_index.behind``: its row count moved by a fifth or
+    by 20,000 rows), or Lance's index was just rebuilt (the data moved a lot). Returns whether
+    it stored one."""
     location = engine.index_location(coll)
     if location is None or coll.dimension is None:
         return False
@@ -141,7 +142,7 @@ def store_warm_index(engine: Engine, coll: CollectionRecord, rows: int, rebuilt:
         return False
     files, dataset = location
     stored = stored_versions(files, dataset)
-    if stored and not rebuilt and abs(stored[-1][1] - rows) <= REBUILD_SHARE * rows:
+    if stored and not rebuilt and not behind(abs(stored[-1][1] - rows), rows):
         return False
     snap = engine.store.snapshot(coll)
     if snap is None or snap.revs is None:
