@@ -190,18 +190,14 @@ def test_llamaindex_takes_a_chromalake_collection() -> None:
 
 def test_passing_as_chromadb_s_collection_adds_none_of_its_members() -> None:
     """chromadb's class becomes a base, but its public members that chromalake's collection
-    lacks (attach_function, get_indexing_status...) stay absent: they would run on state a
-    chromalake collection does not keep."""
+    lacks (attach_function...) stay absent: they would run on state a chromalake collection
+    does not keep."""
     col = chromalake.EphemeralClient().create_collection("members", embedding_function=None)
     assert isinstance(col, chromadb.Collection)
     theirs = {n for n in dir(chromadb.Collection) if not n.startswith("_")}
     absent = {n for n in theirs if not hasattr(col, n)}
-    # chromalake's collection has no functions attached to collections and no indexing status.
-    assert absent == {
-        "attach_function",
-        "detach_function",
-        "get_attached_function",
-        "get_indexing_status",
-    }
+    # chromalake's collection has no functions attached to collections (get_indexing_status
+    # is its own: tests/functional/test_indexing_status.py).
+    assert absent == {"attach_function", "detach_function", "get_attached_function"}
     with pytest.raises(AttributeError, match="has no attribute 'attach_function'"):
         _ = col.attach_function
