@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
@@ -98,7 +99,7 @@ class LocalFiles:
     def put(self, dataset: str, name: str, source: Path) -> None:
         target = Path(dataset) / DIRECTORY / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        staged = _staged(target)
         shutil.copyfile(source, staged)
         os.replace(staged, target)  # a reader never sees half a file
 
@@ -136,22 +137,18 @@ class S3Files:
         return [k.rsplit("/", 1)[-1] for k in files]
 
     def fetch(self, dataset: str, name: str) -> Path:
-        target = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
+        target = self._cached(dataset, name)
         if target.exists():  # stored files never change: a name is its content
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        staged = _staged(target)
         bucket, key = self._key(dataset, name)
         layout = self._layout(bucket, key)
         if layout is None:
             self._client.download_file(bucket, key, str(staged))
-        else:
-            with open(staged, "wb") as out:
-                for n, data in enumerate(
-                    self._pool.map(lambda n: self._part(bucket, key, n), range(layout[1]))
-                ):
-                    out.seek(n * PART_BYTES)
-                    out.write(data)
+        else:  # in order, each part after the one before
+            parts = self._background.map(lambda n: self._part(bucket, key, n), range(layout[1]))
+            _write(staged, parts)
         os.replace(staged, target)
         stem = name.rsplit(".", 1)[0]
         for older in target.parent.iterdir():  # a mapping of one stays valid (POSIX)
@@ -176,17 +173,11 @@ class S3Files:
         return out
 
     def head(self, dataset: str, name: str, length: int) -> Path:
-        target = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / f"{name}.head"
+        target = self._cached(dataset, f"{name}.head")
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            staged = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            step = PART_BYTES
-            pieces = self.read(
-                dataset, name, [(o, min(step, length - o)) for o in range(0, length, step)]
-            )
-            with open(staged, "wb") as out:
-                for data in pieces:
-                    out.write(data)
+            staged = _staged(target)
+            _write(staged, self.read(dataset, name, spans(0, length)))
             os.replace(staged, target)
         return target
 
@@ -219,8 +210,11 @@ class S3Files:
         self._client.delete_object(Bucket=bucket, Key=key)  # first: no half file looks whole
         for n in range(layout[1] if layout is not None else 0):
             self._client.delete_object(Bucket=bucket, Key=_part_key(key, n))
-        cached = self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
-        cached.unlink(missing_ok=True)
+        self._cached(dataset, name).unlink(missing_ok=True)
+
+    def _cached(self, dataset: str, name: str) -> Path:
+        """Where a file of ``dataset`` is kept once fetched (a directory per dataset)."""
+        return self._cache / hashlib.sha256(dataset.encode()).hexdigest()[:16] / name
 
     def _key(self, dataset: str, name: str) -> tuple[str, str]:
         bucket, prefix = _bucket_and_prefix(dataset)
@@ -250,6 +244,30 @@ class S3Files:
     def _part(self, bucket: str, key: str, n: int) -> bytes:
         data: bytes = self._client.get_object(Bucket=bucket, Key=_part_key(key, n))["Body"].read()
         return data
+
+
+def spans(offset: int, length: int) -> list[tuple[int, int]]:
+    """(offset, length) pieces of at most :data:`PART_BYTES` covering ``length`` bytes from
+    ``offset``: the reads of a large range, in parallel.
+
+    Example:
+        >>> spans(10, PART_BYTES + 5) == [(10, PART_BYTES), (10 + PART_BYTES, 5)]
+        True
+    """
+    end = offset + length
+    return [(o, min(PART_BYTES, end - o)) for o in range(offset, end, PART_BYTES)]
+
+
+def _staged(target: Path) -> Path:
+    """A file beside ``target`` to write before renaming it there (a reader never sees half a
+    file), its own for each process and thread."""
+    return target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def _write(path: Path, pieces: Iterable[bytes]) -> None:
+    with open(path, "wb") as out:
+        for data in pieces:
+            out.write(data)
 
 
 def _part_key(key: str, n: int) -> str:

@@ -53,7 +53,7 @@ import pyarrow as pa
 
 from chromalake.engine.columns import FIELD_COLUMNS
 from chromalake.engine.foreground import wait_until_idle
-from chromalake.engine.stored_files import PART_BYTES, IndexFiles
+from chromalake.engine.stored_files import IndexFiles, spans
 from chromalake.engine.vector_index import FOOTER_BYTES, VectorIndex
 from chromalake.engine.vector_rows import FileRows
 
@@ -174,8 +174,8 @@ def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, Vect
         start, length = sections["index"]  # first in the file: faiss maps it from there
         head = beside.submit(files.head, dataset, name, start + length)
         wanted = [n for n in ("empty", "tiebreak") if n in sections]
-        got = iter(files.read(dataset, name, [p for n in wanted for p in _parts(*sections[n])]))
-        parts = {n: b"".join(next(got) for _ in _parts(*sections[n])) for n in wanted}
+        got = iter(files.read(dataset, name, [p for n in wanted for p in spans(*sections[n])]))
+        parts = {n: b"".join(next(got) for _ in spans(*sections[n])) for n in wanted}
         keys = pa.ipc.open_file(pa.BufferReader(keys_bytes.result())).read_all()
         codes = head.result()
     offset, length = sections["vectors"]
@@ -186,17 +186,9 @@ def _fetched(files: IndexFiles, dataset: str, stem: str) -> tuple[pa.Table, Vect
     return keys, index
 
 
-def _parts(offset: int, length: int) -> list[tuple[int, int]]:
-    """(offset, length) pieces of at most PART_BYTES bytes covering a section."""
-    return [
-        (o, min(PART_BYTES, offset + length - o))
-        for o in range(offset, offset + length, PART_BYTES)
-    ]
-
-
 def _whole(files: IndexFiles, dataset: str, name: str) -> bytes:
     """A whole file, read in parallel pieces."""
-    return b"".join(files.read(dataset, name, _parts(0, files.size(dataset, name))))
+    return b"".join(files.read(dataset, name, spans(0, files.size(dataset, name))))
 
 
 class _FetchedRows:
