@@ -392,8 +392,7 @@ class Engine(CatalogEngine):
         listed = None if ids is None else held.positions_of(dict.fromkeys(ids))
         if predicate is None:
             return listed
-        if held.fields is None and held.fields_unread:
-            self._fill_fields_later(coll)  # filters are answered in memory once they are read
+        self._fill_fields_later(coll, held)  # filters are answered in memory once read
         matched = None
         if isinstance(predicate, Predicate):
             matched = matching_positions(held, predicate.node, coll.id)
@@ -405,8 +404,8 @@ class Engine(CatalogEngine):
         """The collection's rows as this process holds them in memory at its current version
         (with their fields when ``wants_fields``), or None: then Lance is read."""
         snap = self.store.held_snapshot(coll)
-        if snap is not None and wants_fields and snap.fields is None and snap.fields_unread:
-            self._fill_fields_later(coll)
+        if snap is not None and wants_fields:
+            self._fill_fields_later(coll, snap)
         return None if snap is None or (wants_fields and snap.fields is None) else snap
 
     def fields(
@@ -576,12 +575,14 @@ class Engine(CatalogEngine):
         if snap is None or not self.warm.adopt(coll.id, stored, snap, space):
             self.store.forget_snapshot(coll)  # the other paths read the rows as before
             return False
-        self._fill_fields_later(coll)
+        self._fill_fields_later(coll, snap)
         return True
 
-    def _fill_fields_later(self, coll: CollectionRecord) -> None:
-        """Read the held snapshot's fields in the background (store.fill_fields), one read
-        at a time per collection."""
+    def _fill_fields_later(self, coll: CollectionRecord, snap: Snapshot) -> None:
+        """When ``snap`` (the held one) has not read its rows' fields yet, read them in the
+        background (store.fill_fields), one read at a time per collection."""
+        if snap.fields is not None or not snap.fields_unread:
+            return
         with self._lock:
             if coll.id in self._filling:
                 return

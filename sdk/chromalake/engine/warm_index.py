@@ -84,13 +84,10 @@ class _Built:
     def __init__(self, index: VectorIndex, space: str, ids: list[str], revs: list[int]) -> None:
         self.index, self.space = index, space
         self._ids, self._revs = ids, revs
-        self._keys: dict[tuple[str, int], int] | None = None
 
-    @property
+    @cached_property
     def keys(self) -> dict[tuple[str, int], int]:
-        if self._keys is None:
-            self._keys = row_keys(self._ids, self._revs)
-        return self._keys
+        return row_keys(self._ids, self._revs)
 
 
 @dataclass
