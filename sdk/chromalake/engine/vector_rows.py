@@ -121,14 +121,9 @@ class Gathered:
         """The rows of a later snapshot: its row ``p`` is this one's row ``at[p]``, or (the
         rows ``new``, where ``at`` is -1) the matching row of ``rows``, read since."""
         source_at = np.where(at >= 0, self.at[np.maximum(at, 0)], -1)
+        slot = np.cumsum(source_at < 0) - 1  # as in __init__, for the later snapshot
+        fresh = np.empty((int(np.count_nonzero(source_at < 0)), self.shape[1]), np.float32)
         kept_extra = np.flatnonzero((at >= 0) & (source_at < 0))  # held extra rows kept
-        fresh = np.empty((len(at), self.shape[1]), np.float32)[:0]
-        order = np.flatnonzero(source_at < 0)
-        if len(order):
-            fresh = np.empty((len(order), self.shape[1]), np.float32)
-            slot = np.cumsum(source_at < 0) - 1
-            if len(kept_extra):
-                fresh[slot[kept_extra]] = self.extra[self._slot[at[kept_extra]]]
-            if len(new):
-                fresh[slot[new]] = rows
+        fresh[slot[kept_extra]] = self.extra[self._slot[at[kept_extra]]]
+        fresh[slot[new]] = rows
         return Gathered(self.source, source_at, fresh)
