@@ -311,3 +311,27 @@ def test_a_query_probes_its_nearest_lists_until_they_hold_the_floor() -> None:
         assert scanned(query, lists) >= MIN_SCANNED_ROWS or lists == index.partitions
         assert lists == least or scanned(query, lists - 1) < MIN_SCANNED_ROWS
     assert index.probes(queries, nprobe=3).tolist() == [3] * len(queries)
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_no_list_holds_far_more_than_the_mean(space: str) -> None:
+    """k-means leaves some centroids between clusters (here 200 tight clusters, 128 lists
+    asked for: lists of up to ~6x the mean); such a list is near every query, so each query
+    would scan it. The build splits every list past twice the mean of its training rows.
+
+    An ``ip`` index assigns a row to the centroid of largest inner product, so its list sizes
+    follow the centroids' norms as much as the clusters (faiss's k-means for it leaves lists
+    empty); for it only the recall is checked."""
+    centres = np.random.default_rng(0).standard_normal((200, DIM)) * 10
+    rng = np.random.default_rng(1)
+    rows = (centres[rng.integers(0, 200, 20_000)] + rng.standard_normal((20_000, DIM))).astype(
+        np.float32
+    )
+    index = VectorIndex.build(rows, space, partitions=128)
+    sizes = index._list_sizes()
+    assert index.partitions > 128
+    if space != "ip":
+        assert sizes.max() <= 2.5 * sizes.mean()
+    queries = rows[:20] + 0.1
+    found = index.search(queries, K, ef_search=16)
+    assert _recall(found, _exact(space, rows, queries, K)) >= 0.95
