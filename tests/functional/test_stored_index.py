@@ -444,3 +444,38 @@ def test_an_index_behind_by_many_rows_is_replaced_by_a_newer_stored_one(
     assert _answers(serving, cid) == _answers(_exact(local), cid)
     index = serving.warm.index_of(cid)
     assert index is not None and index.rows == N + 150
+
+
+def test_a_process_that_looked_too_early_serves_from_the_index_stored_later(
+    local: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process that wrote the rows queries while its maintenance is still building: it
+    finds no stored index and answers through Lance's index (its matrix is past the budget).
+    Once maintenance has stored one, the process serves from it, looking again at most every
+    STORED_LOOK_SECONDS (a listing each time; not one per query)."""
+    from chromalake.engine import engine as engine_module
+    from chromalake.engine import maintenance as maintenance_module
+
+    settings = local.model_copy(update={"chromalake_index_threshold": 1000})
+    engine = build_engine(settings)
+    engine.warm = WarmIndexes(min_rows=MIN_ROWS, builder=_immediate, max_matrix_bytes=1)
+    coll = engine.create_collection("stored")
+    engine.add(coll.id, ids=[f"r{i}" for i in range(N)], embeddings=_rows(N, 0),
+               metadatas=[{"i": i} for i in range(N)])  # fmt: skip
+    store_later = maintenance_module.store_warm_index
+    monkeypatch.setattr(maintenance_module, "store_warm_index", lambda *a, **k: False)
+    maintain(engine, coll.id, force=True)  # Lance's index, not the warm one yet
+    listings = []
+    monkeypatch.setattr(
+        engine_module, "stored_versions", lambda *a: listings.append(1) or stored_versions(*a)
+    )
+    for _ in range(3):
+        engine.query(coll.id, _rows(1, 3), n_results=1)
+    assert not engine.warm.holds(coll.id) and len(listings) == 1
+    assert store_later(engine, engine.get_collection("stored"), N, rebuilt=True)
+    engine.query(coll.id, _rows(1, 3), n_results=1)
+    assert not engine.warm.holds(coll.id)  # within STORED_LOOK_SECONDS of the last look
+    monkeypatch.setattr(engine_module, "STORED_LOOK_SECONDS", 0.0)
+    engine.query(coll.id, _rows(1, 3), n_results=1)
+    assert engine.warm.holds(coll.id) and len(listings) == 2
+    assert _answers(engine, coll.id) == _answers(_exact(settings), coll.id)

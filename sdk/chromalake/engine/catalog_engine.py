@@ -29,6 +29,7 @@ from chromalake.engine.catalog import (
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.store import LanceStore
 from chromalake.engine.stored_files import IndexFiles
+from chromalake.engine.stored_index import StoredLook
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS
 from chromalake.errors import (
@@ -75,9 +76,10 @@ class CatalogEngine:
         # Where maintenance stores the warm indexes it builds, and serving processes load
         # them (engine/stored_index.py); None keeps them in memory only (memory://).
         self.index_files: IndexFiles | None = None
-        # Collections whose stored index this process tried to serve from (once each), and
-        # those whose snapshot's fields are being read in the background (engine.py).
-        self._stored_tried: set[str] = set()
+        # When this process last looked for each collection's stored index, and the one it
+        # tried (engine.py: _adopt_stored), and the collections whose snapshot's fields are
+        # being read in the background.
+        self._stored_looks: dict[str, StoredLook] = {}
         self._filling: set[str] = set()
         self._lock = threading.Lock()
         self._ensure_defaults()

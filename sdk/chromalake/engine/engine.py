@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -51,7 +52,7 @@ from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot, from_stored
 from chromalake.engine.store import pinned_version
 from chromalake.engine.stored_files import IndexFiles
-from chromalake.engine.stored_index import Stored, newest, stored_versions
+from chromalake.engine.stored_index import Stored, StoredLook, loaded, newest, stored_versions
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -62,6 +63,10 @@ Embeddings = Sequence[npt.NDArray[np.float32]]
 OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
 
 log = logging.getLogger("chromalake.engine")
+
+# How often a process serving a collection without an index looks for one stored by
+# maintenance (Engine._adopt_stored): meanwhile Lance's index or exact search answers.
+STORED_LOOK_SECONDS = 5.0
 
 
 def _and(*predicates: str | None) -> str | None:
@@ -558,13 +563,30 @@ class Engine(CatalogEngine):
         """Serve the collection from the index maintenance stored beside it, if there is one,
         from this query on: its snapshot is made from the stored keys, its vectors left in the
         index's file (on S3: fetched by ranges, the codes first), so neither the matrix nor,
-        when nothing was written since, any Lance read is waited for. Tried once a process;
-        False (the other paths then) without a stored index that fits the current rows."""
+        when nothing was written since, any Lance read is waited for. False (the other paths
+        then) without a stored index that fits the current rows.
+
+        Looked for at most every :data:`STORED_LOOK_SECONDS` while this process serves the
+        collection without an index (one listing: a LIST on S3), and each stored index tried
+        once. Maintenance stores one after its last commit, in this process or in another, so
+        no version of the collection says when: a process that looked before (the one that
+        wrote a million rows and queries right away) would otherwise never serve from it.
+        """
+        found = self.index_location(coll)
+        if found is None:
+            return False
+        now = time.monotonic()
         with self._lock:
-            if coll.id in self._stored_tried:
+            last = self._stored_looks.get(coll.id)
+            if last is not None and now - last.at < STORED_LOOK_SECONDS:
                 return False
-            self._stored_tried.add(coll.id)
-        stored = self.stored_index(coll)
+            self._stored_looks[coll.id] = StoredLook(now, None if last is None else last.newest)
+        pairs = stored_versions(*found)
+        if not pairs or (last is not None and last.newest == pairs[-1]):
+            return False
+        with self._lock:
+            self._stored_looks[coll.id] = StoredLook(now, pairs[-1])
+        stored = loaded(*found, *pairs[-1])
         if stored is None or not self.warm.wanted(stored.index.rows):
             return False
         base = from_stored(stored)

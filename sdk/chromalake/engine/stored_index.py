@@ -121,8 +121,23 @@ def save(
                 files.remove(dataset, f"warm-{old_version}-{old_rows}.{suffix}")
 
 
+@dataclass(frozen=True)
+class StoredLook:
+    """When a serving process last listed a collection's stored indexes (``time.monotonic``),
+    and the newest it found then, (version, rows) (see ``Engine._adopt_stored``)."""
+
+    at: float
+    newest: tuple[int, int] | None
+
+
 def newest(files: IndexFiles, dataset: str) -> Stored | None:
-    """The newest stored index of the dataset, or None.
+    """The newest stored index of the dataset, or None (:func:`loaded`)."""
+    stored = stored_versions(files, dataset)
+    return loaded(files, dataset, *stored[-1]) if stored else None
+
+
+def loaded(files: IndexFiles, dataset: str, version: int, rows: int) -> Stored | None:
+    """The stored index of ``version`` with ``rows`` rows, or None when it is gone or bad.
 
     On local disk it is mapped, not read. On object storage the parts a query needs first
     (the codes, the keys, the tie-break keys) are fetched by ranges in parallel, and the
@@ -130,10 +145,6 @@ def newest(files: IndexFiles, dataset: str) -> Stored | None:
     whole file is in the cache directory (fetched in the background): the first query of a
     cold process does not wait for them.
     """
-    stored = stored_versions(files, dataset)
-    if not stored:
-        return None
-    version, rows = stored[-1]
     stem = f"warm-{version}-{rows}"
     try:
         if files.local:
