@@ -35,7 +35,7 @@ from chromalake.engine.filters import (
     regex_patterns,
     uses_document,
 )
-from chromalake.engine.foreground import a_read
+from chromalake.engine.foreground import a_read, wait_until_idle
 from chromalake.engine.held_filter import matching_positions
 from chromalake.engine.nearest import nearest
 from chromalake.engine.rows import (
@@ -598,6 +598,10 @@ class Engine(CatalogEngine):
             self.store.forget_snapshot(coll)  # the other paths read the rows as before
             return False
         self._fill_fields_later(coll, snap)
+        # Its id -> position map, for gets by id, while the process waits for requests.
+        threading.Thread(
+            target=snap.map_ids, args=(wait_until_idle,), name="chromalake-ids", daemon=True
+        ).start()
         return True
 
     def _fill_fields_later(self, coll: CollectionRecord, snap: Snapshot) -> None:
