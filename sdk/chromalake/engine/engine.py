@@ -35,7 +35,7 @@ from chromalake.engine.filters import (
     regex_patterns,
     uses_document,
 )
-from chromalake.engine.foreground import a_read, wait_until_idle
+from chromalake.engine.foreground import a_read
 from chromalake.engine.held_filter import matching_positions
 from chromalake.engine.nearest import nearest
 from chromalake.engine.rows import (
@@ -67,8 +67,6 @@ log = logging.getLogger("chromalake.engine")
 # How often a process serving a collection without an index looks for one stored by
 # maintenance (Engine._adopt_stored): meanwhile Lance's index or exact search answers.
 STORED_LOOK_SECONDS = 5.0
-# The longest each piece of a snapshot's id map waits for no request to be in progress.
-IDS_PAUSE_WAIT = 0.05
 
 
 def _and(*predicates: str | None) -> str | None:
@@ -600,15 +598,8 @@ class Engine(CatalogEngine):
             self.store.forget_snapshot(coll)  # the other paths read the rows as before
             return False
         self._fill_fields_later(coll, snap)
-        # Its id -> position map, for gets by id, in pieces between requests: each piece waits
-        # a little for a pause, not for one (under steady queries there is none; the 2 s wait
-        # of a background fetch left 1M ids unmapped after 900 queries).
-        threading.Thread(
-            target=snap.map_ids,
-            args=(lambda: wait_until_idle(IDS_PAUSE_WAIT),),
-            name="chromalake-ids",
-            daemon=True,
-        ).start()
+        # Its ids sorted for gets by id, in the background (Arrow's sort lets go of the GIL).
+        threading.Thread(target=snap.map_ids, name="chromalake-ids", daemon=True).start()
         return True
 
     def _fill_fields_later(self, coll: CollectionRecord, snap: Snapshot) -> None:
