@@ -452,9 +452,9 @@ def test_a_process_that_looked_too_early_serves_from_the_index_stored_later(
     """The process that wrote the rows queries while its maintenance is still building: it
     finds no stored index and answers through Lance's index (its matrix is past the budget).
     Once maintenance has stored one, the process serves from it, looking again at most every
-    STORED_LOOK_SECONDS (a listing each time; not one per query)."""
-    from chromalake.engine import engine as engine_module
+    LOOK_EVERY_SECONDS (a listing each time; not one per query)."""
     from chromalake.engine import maintenance as maintenance_module
+    from chromalake.engine import stored_index as stored_index_module
 
     settings = local.model_copy(update={"chromalake_index_threshold": 1000})
     engine = build_engine(settings)
@@ -467,17 +467,21 @@ def test_a_process_that_looked_too_early_serves_from_the_index_stored_later(
     maintain(engine, coll.id, force=True)  # Lance's index, not the warm one yet
     listings = []
     monkeypatch.setattr(
-        engine_module, "stored_versions", lambda *a: listings.append(1) or stored_versions(*a)
+        stored_index_module,
+        "stored_versions",
+        lambda *a: listings.append(1) or stored_versions(*a),
     )
     for _ in range(3):
         engine.query(coll.id, _rows(1, 3), n_results=1)
     assert not engine.warm.holds(coll.id) and len(listings) == 1
     assert store_later(engine, engine.get_collection("stored"), N, rebuilt=True)
+    listings.clear()  # save lists what it replaces
     engine.query(coll.id, _rows(1, 3), n_results=1)
-    assert not engine.warm.holds(coll.id)  # within STORED_LOOK_SECONDS of the last look
-    monkeypatch.setattr(engine_module, "STORED_LOOK_SECONDS", 0.0)
+    assert not engine.warm.holds(coll.id)  # within LOOK_EVERY_SECONDS of the last look
+    assert not listings
+    monkeypatch.setattr(stored_index_module, "LOOK_EVERY_SECONDS", 0.0)
     engine.query(coll.id, _rows(1, 3), n_results=1)
-    assert engine.warm.holds(coll.id) and len(listings) == 2
+    assert engine.warm.holds(coll.id) and len(listings) == 1
     assert _answers(engine, coll.id) == _answers(_exact(settings), coll.id)
 
 

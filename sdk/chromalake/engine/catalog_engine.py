@@ -29,7 +29,7 @@ from chromalake.engine.catalog import (
 from chromalake.engine.policy import MaintenancePolicy, WriteListener
 from chromalake.engine.store import LanceStore
 from chromalake.engine.stored_files import IndexFiles
-from chromalake.engine.stored_index import StoredLook
+from chromalake.engine.stored_index import StoredLooks
 from chromalake.engine.warm_index import WarmIndexes
 from chromalake.engine.writes import WRITE_ROUNDS
 from chromalake.errors import (
@@ -79,7 +79,7 @@ class CatalogEngine:
         # When this process last looked for each collection's stored index, and the one it
         # tried (engine.py: _adopt_stored), and the collections whose snapshot's fields are
         # being read in the background.
-        self._stored_looks: dict[str, StoredLook] = {}
+        self._stored_looks = StoredLooks()
         self._filling: set[str] = set()
         self._lock = threading.Lock()
         self._ensure_defaults()

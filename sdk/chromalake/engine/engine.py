@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,7 +51,7 @@ from chromalake.engine.searching import parse_searches, run_search
 from chromalake.engine.snapshot import Snapshot, from_stored
 from chromalake.engine.store import pinned_version
 from chromalake.engine.stored_files import IndexFiles
-from chromalake.engine.stored_index import Stored, StoredLook, loaded, newest, stored_versions
+from chromalake.engine.stored_index import Stored, loaded, newest, stored_versions
 from chromalake.engine.writes import merge_write, new_revision
 from chromalake.errors import InternalError, InvalidArgumentError
 from chromalake.records import MetadataKey, Records, SearchHits
@@ -63,10 +62,6 @@ Embeddings = Sequence[npt.NDArray[np.float32]]
 OptionalEmbeddings = Sequence[npt.NDArray[np.float32] | None]
 
 log = logging.getLogger("chromalake.engine")
-
-# How often a process serving a collection without an index looks for one stored by
-# maintenance (Engine._adopt_stored): meanwhile Lance's index or exact search answers.
-STORED_LOOK_SECONDS = 5.0
 
 
 def _and(*predicates: str | None) -> str | None:
@@ -566,27 +561,12 @@ class Engine(CatalogEngine):
         when nothing was written since, any Lance read is waited for. False (the other paths
         then) without a stored index that fits the current rows.
 
-        Looked for at most every :data:`STORED_LOOK_SECONDS` while this process serves the
-        collection without an index (one listing: a LIST on S3), and each stored index tried
-        once. Maintenance stores one after its last commit, in this process or in another, so
-        no version of the collection says when: a process that looked before (the one that
-        wrote a million rows and queries right away) would otherwise never serve from it.
+        Looked for at most every few seconds while this process serves the collection
+        without an index, each stored index tried once (``stored_index.StoredLooks``).
         """
         found = self.index_location(coll)
-        if found is None:
-            return False
-        now = time.monotonic()
-        with self._lock:
-            last = self._stored_looks.get(coll.id)
-            if last is not None and now - last.at < STORED_LOOK_SECONDS:
-                return False
-            self._stored_looks[coll.id] = StoredLook(now, None if last is None else last.newest)
-        pairs = stored_versions(*found)
-        if not pairs or (last is not None and last.newest == pairs[-1]):
-            return False
-        with self._lock:
-            self._stored_looks[coll.id] = StoredLook(now, pairs[-1])
-        stored = loaded(*found, *pairs[-1])
+        pair = None if found is None else self._stored_looks.newly_stored(coll.id, *found)
+        stored = None if found is None or pair is None else loaded(*found, *pair)
         if stored is None or not self.warm.wanted(stored.index.rows):
             return False
         base = from_stored(stored)

@@ -40,9 +40,11 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 import re
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,13 +123,50 @@ def save(
                 files.remove(dataset, f"warm-{old_version}-{old_rows}.{suffix}")
 
 
-@dataclass(frozen=True)
-class StoredLook:
-    """When a serving process last listed a collection's stored indexes (``time.monotonic``),
-    and the newest it found then, (version, rows) (see ``Engine._adopt_stored``)."""
+# How often a process serving a collection without an index looks for one that maintenance
+# stored (StoredLooks): meanwhile Lance's index or exact search answers.
+LOOK_EVERY_SECONDS = 5.0
 
-    at: float
-    newest: tuple[int, int] | None
+
+class StoredLooks:
+    """When a serving process last listed each collection's stored indexes, and which one it
+    was offered: at most one listing (on S3, one LIST) per :data:`LOOK_EVERY_SECONDS` a
+    collection, and each stored index offered once.
+
+    Maintenance stores an index after its last commit, in this process or another, so no
+    version of the collection says when to look; a process that looked once and never again
+    (the one that wrote a million rows and queried at once) served through Lance's index
+    for good.
+
+    Example:
+        >>> import tempfile
+        >>> from chromalake.engine.stored_files import LocalFiles
+        >>> looks, dataset = StoredLooks(every=0.0), tempfile.mkdtemp()
+        >>> print(looks.newly_stored("c", LocalFiles(), dataset))
+        None
+    """
+
+    def __init__(self, every: float | None = None) -> None:
+        self._every = every
+        self._lock = threading.Lock()
+        self._looked: dict[str, tuple[float, tuple[int, int] | None]] = {}
+
+    def newly_stored(self, key: str, files: IndexFiles, dataset: str) -> tuple[int, int] | None:
+        """(version, rows) of the newest stored index of ``dataset`` if it is time to look
+        for ``key`` again and it was not offered before; else None."""
+        every = LOOK_EVERY_SECONDS if self._every is None else self._every
+        now = time.monotonic()
+        with self._lock:
+            at, offered = self._looked.get(key, (-math.inf, None))
+            if now - at < every:
+                return None
+            self._looked[key] = (now, offered)
+        stored = stored_versions(files, dataset)
+        if not stored or stored[-1] == offered:
+            return None
+        with self._lock:
+            self._looked[key] = (now, stored[-1])
+        return stored[-1]
 
 
 def newest(files: IndexFiles, dataset: str) -> Stored | None:
