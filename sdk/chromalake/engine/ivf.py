@@ -228,10 +228,9 @@ def split_long_lists(quantizer: Any, sample: F32) -> F32 | None:
     for _ in range(_SPLIT_ROUNDS):
         assigner = faiss_module().IndexFlat(quantizer.d, quantizer.metric_type)
         assigner.add(centroids)
-        _, nearest = assigner.search(sample, 1)
-        counts = np.bincount(nearest.ravel(), minlength=len(centroids))
+        assigned = assigner.search(sample, 1)[1].ravel()
+        counts = np.bincount(assigned, minlength=len(centroids))
         mean = len(sample) / len(centroids)
-        assigned = nearest.ravel()
         split = [
             (i, part)
             for i in np.flatnonzero(counts > LONGEST_LIST * mean)

@@ -130,7 +130,11 @@ class Snapshot:
         return np.asarray(self.seq_order[at[sorted_seqs[at] == seqs]], dtype=np.int64)
 
     def positions_of(self, ids: Iterable[str]) -> npt.NDArray[np.int64]:
-        """Row positions of these ids, in their order (ids not held skipped)."""
+        """Row positions of these ids, in their order (ids not held skipped). A snapshot that
+        keeps its Arrow ids and has no dict sorts them here if the background has not yet
+        (:meth:`map_ids`): a query's fields asked before then would otherwise make the dict."""
+        if self._positions is None and self.id_column is not None:
+            self.map_ids()
         if self._positions is None and self._by_id is not None:
             order, sorted_ids = self._by_id
             wanted = np.array(list(ids), dtype=object)
